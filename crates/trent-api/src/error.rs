@@ -1,0 +1,241 @@
+//! The AWS error catalogue and the typed error every Trent layer returns to the pipeline.
+//!
+//! `KmsError::code` is an exhaustive `match` (no `_` arm): a new variant cannot compile until it
+//! is given its AWS `__type`. The HTTP status follows AWS as recorded: 400 for every client error,
+//! 500 for `KMSInternalException` / `KeyUnavailableException`, 503 for `DependencyTimeoutException`
+//! (reference §0).
+
+/// Every `__type` Trent can answer with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    AccessDenied,
+    AlreadyExists,
+    Disabled,
+    DryRunOperation,
+    IncompleteSignature,
+    IncorrectKey,
+    InvalidAliasName,
+    InvalidArn,
+    InvalidCiphertext,
+    InvalidGrantToken,
+    InvalidKeyUsage,
+    InvalidMarker,
+    InvalidSignature,
+    KmsInternal,
+    KmsInvalidState,
+    LimitExceeded,
+    MalformedPolicyDocument,
+    MissingAuthenticationToken,
+    NotAuthorized,
+    NotFound,
+    Serialization,
+    Tag,
+    Throttling,
+    UnknownOperation,
+    UnrecognizedClient,
+    UnsupportedOperation,
+    Validation,
+}
+
+impl ErrorCode {
+    /// The `__type` string clients dispatch on.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::AccessDenied => "AccessDeniedException",
+            ErrorCode::AlreadyExists => "AlreadyExistsException",
+            ErrorCode::Disabled => "DisabledException",
+            ErrorCode::DryRunOperation => "DryRunOperationException",
+            ErrorCode::IncompleteSignature => "IncompleteSignatureException",
+            ErrorCode::IncorrectKey => "IncorrectKeyException",
+            ErrorCode::InvalidAliasName => "InvalidAliasNameException",
+            ErrorCode::InvalidArn => "InvalidArnException",
+            ErrorCode::InvalidCiphertext => "InvalidCiphertextException",
+            ErrorCode::InvalidGrantToken => "InvalidGrantTokenException",
+            ErrorCode::InvalidKeyUsage => "InvalidKeyUsageException",
+            ErrorCode::InvalidMarker => "InvalidMarkerException",
+            ErrorCode::InvalidSignature => "InvalidSignatureException",
+            ErrorCode::KmsInternal => "KMSInternalException",
+            ErrorCode::KmsInvalidState => "KMSInvalidStateException",
+            ErrorCode::LimitExceeded => "LimitExceededException",
+            ErrorCode::MalformedPolicyDocument => "MalformedPolicyDocumentException",
+            ErrorCode::MissingAuthenticationToken => "MissingAuthenticationTokenException",
+            ErrorCode::NotAuthorized => "NotAuthorizedException",
+            ErrorCode::NotFound => "NotFoundException",
+            ErrorCode::Serialization => "SerializationException",
+            ErrorCode::Tag => "TagException",
+            ErrorCode::Throttling => "ThrottlingException",
+            ErrorCode::UnknownOperation => "UnknownOperationException",
+            ErrorCode::UnrecognizedClient => "UnrecognizedClientException",
+            ErrorCode::UnsupportedOperation => "UnsupportedOperationException",
+            ErrorCode::Validation => "ValidationException",
+        }
+    }
+
+    /// HTTP status: AWS answers 400 for every recorded client error (reference §0).
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::KmsInternal => 500,
+            ErrorCode::AccessDenied
+            | ErrorCode::AlreadyExists
+            | ErrorCode::Disabled
+            | ErrorCode::DryRunOperation
+            | ErrorCode::IncompleteSignature
+            | ErrorCode::IncorrectKey
+            | ErrorCode::InvalidAliasName
+            | ErrorCode::InvalidArn
+            | ErrorCode::InvalidCiphertext
+            | ErrorCode::InvalidGrantToken
+            | ErrorCode::InvalidKeyUsage
+            | ErrorCode::InvalidMarker
+            | ErrorCode::InvalidSignature
+            | ErrorCode::KmsInvalidState
+            | ErrorCode::LimitExceeded
+            | ErrorCode::MalformedPolicyDocument
+            | ErrorCode::MissingAuthenticationToken
+            | ErrorCode::NotAuthorized
+            | ErrorCode::NotFound
+            | ErrorCode::Serialization
+            | ErrorCode::Tag
+            | ErrorCode::Throttling
+            | ErrorCode::UnknownOperation
+            | ErrorCode::UnrecognizedClient
+            | ErrorCode::UnsupportedOperation
+            | ErrorCode::Validation => 400,
+        }
+    }
+}
+
+/// The typed error of a KMS request. Each variant carries the exact client-visible message;
+/// `Internal` carries detail for the log only (never rendered).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KmsError {
+    #[error("{0}")]
+    AccessDenied(String),
+    #[error("{0}")]
+    AlreadyExists(String),
+    /// `<key ARN> is disabled.`
+    #[error("{0}")]
+    Disabled(String),
+    /// `The request would have succeeded, but the DryRun option is set.`
+    #[error("The request would have succeeded, but the DryRun option is set.")]
+    DryRun,
+    #[error("{0}")]
+    IncompleteSignature(String),
+    /// `The key ID in the request does not identify a CMK that can perform this operation.`
+    #[error("The key ID in the request does not identify a CMK that can perform this operation.")]
+    IncorrectKey,
+    #[error("{0}")]
+    InvalidAliasName(String),
+    #[error("{0}")]
+    InvalidArn(String),
+    /// Always empty on the wire: decryption failures reveal nothing (reference §4.1).
+    #[error("")]
+    InvalidCiphertext,
+    #[error("{0}")]
+    InvalidGrantToken(String),
+    #[error("{0}")]
+    InvalidKeyUsage(String),
+    #[error("{0}")]
+    InvalidMarker(String),
+    #[error("{0}")]
+    InvalidSignature(String),
+    #[error("{0}")]
+    InvalidState(String),
+    #[error("{0}")]
+    LimitExceeded(String),
+    #[error("{0}")]
+    MalformedPolicyDocument(String),
+    #[error("{0}")]
+    MissingAuthenticationToken(String),
+    /// Reserved resources (`alias/aws/...`): AWS answers `NotAuthorizedException`.
+    #[error("{0}")]
+    NotAuthorized(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Serialization(String),
+    #[error("{0}")]
+    Tag(String),
+    #[error("{0}")]
+    UnknownOperation(String),
+    #[error("{0}")]
+    UnrecognizedClient(String),
+    #[error("{0}")]
+    UnsupportedOperation(String),
+    #[error("{0}")]
+    Validation(String),
+    /// A server-side failure. The detail is logged with the request id and never sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl KmsError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            KmsError::AccessDenied(_) => ErrorCode::AccessDenied,
+            KmsError::AlreadyExists(_) => ErrorCode::AlreadyExists,
+            KmsError::Disabled(_) => ErrorCode::Disabled,
+            KmsError::DryRun => ErrorCode::DryRunOperation,
+            KmsError::IncompleteSignature(_) => ErrorCode::IncompleteSignature,
+            KmsError::IncorrectKey => ErrorCode::IncorrectKey,
+            KmsError::InvalidAliasName(_) => ErrorCode::InvalidAliasName,
+            KmsError::InvalidArn(_) => ErrorCode::InvalidArn,
+            KmsError::InvalidCiphertext => ErrorCode::InvalidCiphertext,
+            KmsError::InvalidGrantToken(_) => ErrorCode::InvalidGrantToken,
+            KmsError::InvalidKeyUsage(_) => ErrorCode::InvalidKeyUsage,
+            KmsError::InvalidMarker(_) => ErrorCode::InvalidMarker,
+            KmsError::InvalidSignature(_) => ErrorCode::InvalidSignature,
+            KmsError::InvalidState(_) => ErrorCode::KmsInvalidState,
+            KmsError::LimitExceeded(_) => ErrorCode::LimitExceeded,
+            KmsError::MalformedPolicyDocument(_) => ErrorCode::MalformedPolicyDocument,
+            KmsError::MissingAuthenticationToken(_) => ErrorCode::MissingAuthenticationToken,
+            KmsError::NotAuthorized(_) => ErrorCode::NotAuthorized,
+            KmsError::NotFound(_) => ErrorCode::NotFound,
+            KmsError::Serialization(_) => ErrorCode::Serialization,
+            KmsError::Tag(_) => ErrorCode::Tag,
+            KmsError::UnknownOperation(_) => ErrorCode::UnknownOperation,
+            KmsError::UnrecognizedClient(_) => ErrorCode::UnrecognizedClient,
+            KmsError::UnsupportedOperation(_) => ErrorCode::UnsupportedOperation,
+            KmsError::Validation(_) => ErrorCode::Validation,
+            KmsError::Internal(_) => ErrorCode::KmsInternal,
+        }
+    }
+
+    /// The `message` member sent to the client. Internal detail is replaced.
+    pub fn client_message(&self) -> String {
+        match self {
+            KmsError::Internal(_) => "An internal error occurred.".to_owned(),
+            other => other.to_string(),
+        }
+    }
+
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        KmsError::Internal(detail.to_string())
+    }
+
+    /// The JSON body `{"__type": ..., "message": ...}`.
+    pub fn to_body(&self) -> String {
+        serde_json::json!({"__type": self.code().as_str(), "message": self.client_message()}).to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_detail_never_reaches_the_client() {
+        let e = KmsError::internal("sqlite: disk I/O error at /secret/path");
+        assert_eq!(e.code().http_status(), 500);
+        assert!(!e.to_body().contains("/secret/path"));
+    }
+
+    #[test]
+    fn invalid_ciphertext_has_empty_message() {
+        let body: serde_json::Value = serde_json::from_str(&KmsError::InvalidCiphertext.to_body()).expect("json");
+        assert_eq!(body["__type"], "InvalidCiphertextException");
+        assert_eq!(body["message"], "");
+    }
+}

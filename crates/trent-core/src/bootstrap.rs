@@ -1,0 +1,94 @@
+//! First-start initialisation of a store: the first account and the bootstrap access key of its
+//! root principal (`arn:aws:iam::<account>:root`). Idempotent: later starts find the account and
+//! return the same credentials.
+
+use trent_api::KmsError;
+use trent_crypto::{RootKey, SecretBytes};
+use trent_store::{AccountRecord, Store};
+
+use crate::credentials::{issue_access_key, unseal_access_key};
+use crate::ids::is_account_id;
+
+/// The account and its root credentials.
+pub struct AdminCredentials {
+    pub account_id: String,
+    pub access_key_id: String,
+    pub secret_access_key: SecretBytes,
+    /// Whether this call created the account.
+    pub created: bool,
+}
+
+impl std::fmt::Debug for AdminCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminCredentials")
+            .field("account_id", &self.account_id)
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+pub fn root_principal(account_id: &str) -> String {
+    format!("arn:aws:iam::{account_id}:root")
+}
+
+/// A random 12-digit account id that does not start with 0.
+pub fn random_account_id() -> Result<String, KmsError> {
+    let r = trent_crypto::random::array::<12>().map_err(KmsError::internal)?;
+    Ok(r.iter()
+        .enumerate()
+        .map(|(i, b)| char::from(b'0' + if i == 0 { 1 + b % 9 } else { b % 10 }))
+        .collect())
+}
+
+/// Creates the first account (with `account_id` or a random one) and its root access key if the
+/// store has no account yet; otherwise returns the existing first account's root credentials.
+pub fn initialise(
+    store: &dyn Store,
+    root: &RootKey,
+    account_id: Option<&str>,
+    now_ms: i64,
+) -> Result<AdminCredentials, KmsError> {
+    let accounts = store.accounts().map_err(KmsError::internal)?;
+    if let Some(first) = accounts.first() {
+        if let Some(wanted) = account_id {
+            if wanted != first.account_id {
+                return Err(KmsError::internal(format!(
+                    "data directory belongs to account {}, not {wanted}",
+                    first.account_id
+                )));
+            }
+        }
+        let principal = root_principal(&first.account_id);
+        let keys = store.access_keys().map_err(KmsError::internal)?;
+        let Some(rec) = keys
+            .iter()
+            .find(|k| k.account_id == first.account_id && k.principal_arn == principal)
+        else {
+            return Err(KmsError::internal("the account has no root access key"));
+        };
+        return Ok(AdminCredentials {
+            account_id: first.account_id.clone(),
+            access_key_id: rec.access_key_id.clone(),
+            secret_access_key: unseal_access_key(root, rec)?,
+            created: false,
+        });
+    }
+    let account_id = match account_id {
+        Some(a) if is_account_id(a) => a.to_owned(),
+        Some(a) => return Err(KmsError::internal(format!("account id '{a}' is not 12 digits"))),
+        None => random_account_id()?,
+    };
+    store
+        .insert_account(&AccountRecord {
+            account_id: account_id.clone(),
+            created_ms: now_ms,
+        })
+        .map_err(KmsError::internal)?;
+    let issued = issue_access_key(store, root, None, &account_id, &root_principal(&account_id), now_ms)?;
+    Ok(AdminCredentials {
+        account_id,
+        access_key_id: issued.access_key_id,
+        secret_access_key: issued.secret_access_key,
+        created: true,
+    })
+}

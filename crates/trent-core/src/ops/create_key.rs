@@ -1,0 +1,136 @@
+//! CreateKey (reference §1, §2.2): validates spec × usage exactly as AWS, generates 256-bit
+//! material inside Trent, seals it under the root key and stores key, material and tags in one
+//! transaction.
+
+use std::sync::Arc;
+
+use trent_api::dto::{CreateKeyRequest, KeyMetadataResponse};
+use trent_api::validate::Violations;
+use trent_api::KmsError;
+use trent_crypto::seal::{self, Purpose};
+use trent_store::{KeyRecord, MaterialRecord, TagRecord};
+
+use crate::credentials::Caller;
+use crate::keys::material_record_id;
+use crate::{policy, spec, validate, Kms};
+
+pub async fn run(kms: &Kms, caller: &Caller, req: CreateKeyRequest) -> Result<KeyMetadataResponse, KmsError> {
+    let mut v = Violations::new();
+    if let Some(p) = &req.policy {
+        policy::validate_member(&mut v, p);
+    }
+    if let Some(d) = &req.description {
+        v.str_length("description", d, 0, 8192);
+    }
+    if let Some(u) = &req.key_usage {
+        v.one_of("keyUsage", u, spec::KEY_USAGES);
+    }
+    if let Some(s) = &req.customer_master_key_spec {
+        v.one_of("customerMasterKeySpec", s, spec::CUSTOMER_MASTER_KEY_SPECS);
+    }
+    if let Some(s) = &req.key_spec {
+        v.one_of("keySpec", s, spec::KEY_SPECS);
+    }
+    if let Some(o) = &req.origin {
+        v.one_of("origin", o, spec::ORIGINS);
+    }
+    if let Some(c) = &req.custom_key_store_id {
+        v.str_length("customKeyStoreId", c, 1, 64);
+    }
+    if let Some(x) = &req.xks_key_id {
+        v.str_length("xksKeyId", x, 1, 128);
+    }
+    let tags = validate::tags(&mut v, req.tags.as_deref().unwrap_or_default());
+    v.finish()?;
+
+    if req.key_spec.is_some() && req.customer_master_key_spec.is_some() {
+        return Err(KmsError::Validation(
+            "You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated."
+                .to_owned(),
+        ));
+    }
+    let key_spec = req
+        .key_spec
+        .or(req.customer_master_key_spec)
+        .unwrap_or_else(|| "SYMMETRIC_DEFAULT".to_owned());
+    let key_usage = match req.key_usage {
+        Some(u) => u,
+        None if key_spec == "SYMMETRIC_DEFAULT" => "ENCRYPT_DECRYPT".to_owned(),
+        None => {
+            return Err(KmsError::Validation(
+                "You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys.".to_owned(),
+            ))
+        }
+    };
+    if !spec::allowed_usages(&key_spec).contains(&key_usage.as_str()) {
+        return Err(KmsError::Validation(format!(
+            "KeyUsage {key_usage} is not compatible with KeySpec {key_spec}"
+        )));
+    }
+    validate::tag_rules(tags.iter().map(|(k, _)| k.as_str()))?;
+    if tags.len() > validate::MAX_TAGS {
+        return Err(validate::too_many_tags());
+    }
+    if let Some(p) = &req.policy {
+        policy::check_document(p)?;
+    }
+    let origin = req.origin.unwrap_or_else(|| "AWS_KMS".to_owned());
+    if origin != "AWS_KMS" || req.custom_key_store_id.is_some() || req.xks_key_id.is_some() {
+        return Err(KmsError::UnsupportedOperation(format!(
+            "Origin {origin} is not supported by this server yet."
+        )));
+    }
+    if req.multi_region == Some(true) {
+        return Err(KmsError::UnsupportedOperation(
+            "Multi-Region keys are not supported by this server yet.".to_owned(),
+        ));
+    }
+    if !spec::is_built(&key_spec) {
+        return Err(KmsError::UnsupportedOperation(format!(
+            "KeySpec {key_spec} is not supported by this server yet."
+        )));
+    }
+
+    let key_id = uuid::Uuid::new_v4().to_string();
+    let arn = kms.location().key_arn(&caller.account_id, &key_id);
+    let now = kms.now_ms();
+    let material = trent_crypto::random::secret(32).map_err(KmsError::internal)?;
+    let material_id = hex::encode(trent_crypto::random::array::<32>().map_err(KmsError::internal)?);
+    let sealed = seal::seal(
+        &kms.root,
+        Purpose::KeyMaterial,
+        &material_record_id(&arn, &material_id),
+        &material,
+    )
+    .map_err(KmsError::internal)?;
+    let record = KeyRecord {
+        key_id: key_id.clone(),
+        account_id: caller.account_id.clone(),
+        region: kms.location().region.clone(),
+        description: req.description.unwrap_or_default(),
+        key_spec,
+        key_usage,
+        origin,
+        key_manager: "CUSTOMER".to_owned(),
+        key_state: "Enabled".to_owned(),
+        created_ms: now,
+        deletion_ms: None,
+        pending_window_days: None,
+        policy: req.policy.unwrap_or_else(|| policy::default_policy(&caller.account_id)),
+        current_material_id: Some(material_id.clone()),
+        multi_region: false,
+    };
+    let material_record = MaterialRecord {
+        key_id: key_id.clone(),
+        material_id,
+        sealed,
+        created_ms: now,
+    };
+    let tag_records: Vec<TagRecord> = tags.into_iter().map(|(key, value)| TagRecord { key, value }).collect();
+    let (r, m) = (record.clone(), material_record.clone());
+    kms.db(move |s| s.create_key(&r, &m, &tag_records)).await?;
+    let loaded = Arc::new(kms.unseal_key(record, vec![material_record])?);
+    let metadata = loaded.metadata();
+    tracing::info!(key_arn = %loaded.arn, "key created");
+    Ok(KeyMetadataResponse { key_metadata: metadata })
+}

@@ -1,0 +1,161 @@
+//! Validation of members shared by many operations (KeyId, GrantTokens, Limit/Marker, Tags),
+//! producing AWS's `ValidationException` texts through `trent_api::validate::Violations`.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use trent_api::dto::Tag;
+use trent_api::validate::{is_marker_charset, Violations};
+use trent_api::KmsError;
+
+/// `KeyIdType`: required, 1–2048 characters.
+pub fn key_id<'a>(v: &mut Violations, field: &str, value: &'a Option<String>) -> Option<&'a str> {
+    match value {
+        None => {
+            v.not_null(field);
+            None
+        }
+        Some(s) => {
+            let before = v.is_empty();
+            v.str_length(field, s, 1, 2048);
+            (before == v.is_empty()).then_some(s.as_str())
+        }
+    }
+}
+
+/// Length of a blob member. AWS prints blob values as the Java buffer that held them
+/// (`Value 'java.nio.HeapByteBuffer[pos=0 lim=6145 cap=6145]' at 'ciphertextBlob' ...`).
+pub fn blob_length(v: &mut Violations, field: &str, len: usize, min: usize, max: usize) {
+    let shown = format!("java.nio.HeapByteBuffer[pos=0 lim={len} cap={len}]");
+    v.length(field, Some(&shown), len, min, max);
+}
+
+/// `DryRunModifiers`: each must be `IGNORE_CIPHERTEXT`; returns whether it is present.
+pub fn dry_run_modifiers(v: &mut Violations, mods: &Option<Vec<String>>) -> bool {
+    let mut ignore = false;
+    for m in mods.iter().flatten() {
+        ignore |= v.one_of("dryRunModifiers.member", m, &["IGNORE_CIPHERTEXT"]);
+    }
+    ignore
+}
+
+/// `GrantTokenList`: at most 10 tokens of 1–8192 characters.
+pub fn grant_tokens(v: &mut Violations, tokens: &Option<Vec<String>>) {
+    let Some(tokens) = tokens else { return };
+    if tokens.len() > 10 {
+        v.push(format!(
+            "Value '[{}]' at 'grantTokens' failed to satisfy constraint: Member must have length less than or equal to 10",
+            tokens.join(", ")
+        ));
+    }
+    for t in tokens {
+        v.str_length("grantTokens.member", t, 1, 8192);
+    }
+}
+
+/// `Limit`: 1–`max` (the service-enforced bound of each List operation).
+pub fn limit(v: &mut Violations, value: Option<i64>, max: i64, default: i64) -> usize {
+    match value {
+        None => default as usize,
+        Some(n) => {
+            v.range("limit", n, 1, max);
+            n.clamp(1, max) as usize
+        }
+    }
+}
+
+/// `MarkerType`: 1–1024 characters of `[\u0020-\u00FF]`.
+pub fn marker(v: &mut Violations, value: &Option<String>) {
+    if let Some(m) = value {
+        v.str_length("marker", m, 1, 1024);
+        if !is_marker_charset(m) {
+            v.pattern("marker", m, "[\\u0020-\\u00FF]*");
+        }
+    }
+}
+
+fn invalid_marker() -> KmsError {
+    KmsError::InvalidMarker(
+        "The request was rejected because the marker that specifies where pagination should next begin is not valid."
+            .to_owned(),
+    )
+}
+
+/// Opaque pagination marker: the last item's sort key, base64url-encoded.
+pub fn encode_marker(last: &str) -> String {
+    URL_SAFE_NO_PAD.encode(last.as_bytes())
+}
+
+pub fn decode_marker(m: &Option<String>) -> Result<Option<String>, KmsError> {
+    let Some(m) = m else { return Ok(None) };
+    let bytes = URL_SAFE_NO_PAD.decode(m.as_bytes()).map_err(|_| invalid_marker())?;
+    String::from_utf8(bytes).map(Some).map_err(|_| invalid_marker())
+}
+
+/// Validates a `Tags` list: AWS's length messages first, then the `TagException` rules
+/// (reference §11: reserved `aws:` prefix in any case, duplicate keys). Returns (key, value) pairs.
+pub fn tags(v: &mut Violations, tags: &[Tag]) -> Vec<(String, String)> {
+    let mut out = Vec::with_capacity(tags.len());
+    for (i, t) in tags.iter().enumerate() {
+        let n = i + 1;
+        let key_field = format!("tags.{n}.member.tagKey");
+        let value_field = format!("tags.{n}.member.tagValue");
+        match &t.tag_key {
+            None => v.not_null(&key_field),
+            Some(k) => v.str_length(&key_field, k, 1, 128),
+        }
+        match &t.tag_value {
+            None => v.not_null(&value_field),
+            Some(val) => v.str_length(&value_field, val, 0, 256),
+        }
+        if let (Some(k), Some(val)) = (&t.tag_key, &t.tag_value) {
+            out.push((k.clone(), val.clone()));
+        }
+    }
+    out
+}
+
+/// The `TagException` checks that follow successful validation.
+pub fn tag_rules<'a>(keys: impl Iterator<Item = &'a str>) -> Result<(), KmsError> {
+    let mut seen = std::collections::HashSet::new();
+    for k in keys {
+        if k.len() >= 4 && k[..4].eq_ignore_ascii_case("aws:") {
+            return Err(KmsError::Tag("Tags beginning with aws: are reserved".to_owned()));
+        }
+        if !seen.insert(k) {
+            return Err(KmsError::Tag("Duplicate tag keys".to_owned()));
+        }
+    }
+    Ok(())
+}
+
+/// At most 50 tags per key (reference §11).
+pub const MAX_TAGS: usize = 50;
+
+pub fn too_many_tags() -> KmsError {
+    KmsError::Tag("Too many tags".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_round_trip_and_reject_garbage() {
+        let m = encode_marker("1234");
+        assert_eq!(decode_marker(&Some(m)).expect("ok"), Some("1234".into()));
+        assert!(decode_marker(&Some("***".into())).is_err());
+    }
+
+    #[test]
+    fn tag_rules_match_aws() {
+        assert_eq!(
+            tag_rules(["AWS:x"].into_iter()).expect_err("reserved").to_string(),
+            "Tags beginning with aws: are reserved"
+        );
+        assert_eq!(
+            tag_rules(["a", "a"].into_iter()).expect_err("dup").to_string(),
+            "Duplicate tag keys"
+        );
+        assert!(tag_rules(["a", "A"].into_iter()).is_ok());
+    }
+}

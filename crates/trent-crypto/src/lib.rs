@@ -1,0 +1,21 @@
+//! Trent's cryptography, on aws-lc-rs.
+//!
+//! Owns: secret newtypes ([`SecretBytes`], [`RootKey`]), the sealing of records under the root key
+//! ([`seal`], RFC 5116 AES-256-GCM), the symmetric ciphertext-blob format ([`envelope`]), the
+//! canonical encryption-context encoding bound as AAD ([`context`]) and random generation.
+//! Must not do I/O, async or HTTP. Every decryption failure is one detail-free error.
+
+pub mod context;
+pub mod envelope;
+pub mod random;
+pub mod seal;
+pub mod secret;
+pub mod symmetric;
+
+pub use secret::{RootKey, SecretBytes};
+
+/// The single, detail-free failure of every decrypt/unseal/verify path (rustls practice: a
+/// failure must not tell an attacker which check failed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("cryptographic operation failed")]
+pub struct CryptoError;

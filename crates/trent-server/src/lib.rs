@@ -1,0 +1,40 @@
+//! Trent's HTTP front: the one request pipeline every KMS request goes through.
+//!
+//! ```text
+//! POST / ─► request id ─► body (size-limited) ─► authenticate (SigV4 → Caller)
+//!        ─► route (X-Amz-Target → Operation, else UnknownOperationException)
+//!        ─► trent_core::Kms::handle (decode → resolve → state → authorize → execute)
+//!        ─► encode 200 application/x-amz-json-1.1, or {"__type","message"} with AWS's status
+//! ```
+//! Logging, request ids and error rendering happen here once, never in operations. Owns no
+//! storage and no SQL; must not be bypassed by any operation.
+
+mod pipeline;
+
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::Router;
+use trent_core::Kms;
+
+pub use pipeline::MAX_BODY_BYTES;
+
+/// Shared state of the HTTP layer.
+pub struct AppState {
+    pub kms: Arc<Kms>,
+    /// The SigV4 signing name of this endpoint (`kms`).
+    pub service: &'static str,
+}
+
+/// The router: `POST /` (AWS JSON 1.1) and `GET /healthz`.
+pub fn router(kms: Arc<Kms>) -> Router {
+    let state = Arc::new(AppState { kms, service: "kms" });
+    Router::new()
+        .route("/", post(pipeline::handle))
+        .route("/healthz", get(health))
+        .with_state(state)
+}
+
+async fn health() -> &'static str {
+    "ok\n"
+}

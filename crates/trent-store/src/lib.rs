@@ -1,0 +1,63 @@
+//! Storage for Trent: the [`Store`] trait, its records, backend-neutral [`StoreError`] kinds, one
+//! conformance suite every backend must pass, and the embedded SQLite backend.
+//!
+//! Records hold key material and access-key secrets only as sealed bytes (sealing is done by
+//! `trent-core` with `trent-crypto`); this crate never sees a secret in the clear. Must not
+//! depend on HTTP or on the service layer.
+
+pub mod conformance;
+mod error;
+mod records;
+pub mod sqlite;
+
+pub use error::StoreError;
+pub use records::*;
+
+/// Everything the service persists. Implementations are synchronous (the service calls them off
+/// the async executor) and every method is atomic.
+pub trait Store: Send + Sync + 'static {
+    /// A short backend name for logs (`sqlite`).
+    fn backend(&self) -> &'static str;
+
+    // --- accounts and credentials ---
+    fn insert_account(&self, account: &AccountRecord) -> Result<(), StoreError>;
+    fn accounts(&self) -> Result<Vec<AccountRecord>, StoreError>;
+    fn insert_access_key(&self, key: &AccessKeyRecord) -> Result<(), StoreError>;
+    fn access_keys(&self) -> Result<Vec<AccessKeyRecord>, StoreError>;
+
+    // --- KMS keys ---
+    /// Inserts a key with its first material version and tags, atomically.
+    fn create_key(&self, key: &KeyRecord, material: &MaterialRecord, tags: &[TagRecord]) -> Result<(), StoreError>;
+    fn key(&self, key_id: &str) -> Result<Option<KeyRecord>, StoreError>;
+    /// Replaces the mutable fields of an existing key; `NotFound` if it is gone.
+    fn update_key(&self, key: &KeyRecord) -> Result<(), StoreError>;
+    fn materials(&self, key_id: &str) -> Result<Vec<MaterialRecord>, StoreError>;
+    /// Keys of an account ordered by key id, strictly after `after`, at most `limit`.
+    fn list_keys(&self, account_id: &str, after: Option<&str>, limit: usize) -> Result<Vec<KeyRecord>, StoreError>;
+    /// Deletes a key and everything that hangs off it (materials, aliases, tags).
+    fn delete_key(&self, key_id: &str) -> Result<(), StoreError>;
+    /// Keys in `PendingDeletion` whose deletion date is at or before `now_ms`.
+    fn keys_due_for_deletion(&self, now_ms: i64) -> Result<Vec<KeyRecord>, StoreError>;
+
+    // --- aliases ---
+    /// `UniqueViolation` if the name is taken in the account.
+    fn create_alias(&self, alias: &AliasRecord) -> Result<(), StoreError>;
+    fn alias(&self, account_id: &str, name: &str) -> Result<Option<AliasRecord>, StoreError>;
+    fn update_alias(&self, alias: &AliasRecord) -> Result<(), StoreError>;
+    fn delete_alias(&self, account_id: &str, name: &str) -> Result<(), StoreError>;
+    /// Aliases of an account (optionally of one key) ordered by name, strictly after `after`.
+    fn list_aliases(
+        &self,
+        account_id: &str,
+        key_id: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AliasRecord>, StoreError>;
+    fn all_aliases(&self) -> Result<Vec<AliasRecord>, StoreError>;
+
+    // --- tags ---
+    fn tags(&self, key_id: &str) -> Result<Vec<TagRecord>, StoreError>;
+    /// Upserts tags (same key → value replaced), atomically.
+    fn put_tags(&self, key_id: &str, tags: &[TagRecord]) -> Result<(), StoreError>;
+    fn delete_tags(&self, key_id: &str, tag_keys: &[String]) -> Result<(), StoreError>;
+}

@@ -1,0 +1,122 @@
+//! `trent`: the composition root. Parses the command line, opens the data directory (root key,
+//! SQLite store, bootstrap account and credentials), and serves the AWS KMS API until SIGTERM or
+//! SIGINT. Nothing else lives here: the service is `trent-core`, the pipeline `trent-server`.
+
+mod datadir;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "trent",
+    version,
+    about = "A self-hosted key management service that speaks the AWS KMS API"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the server (initialising the data directory on first start).
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Data directory: root key, SQLite database, admin.env.
+    #[arg(long, env = "TRENT_DATA_DIR", default_value = "./trent-data")]
+    data_dir: PathBuf,
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "TRENT_LISTEN", default_value = "127.0.0.1:4599")]
+    listen: SocketAddr,
+    /// The AWS Region this endpoint serves.
+    #[arg(long, env = "TRENT_REGION", default_value = "us-east-1")]
+    region: String,
+    /// Account id of the first account (default: a random 12-digit id, chosen once).
+    #[arg(long, env = "TRENT_ACCOUNT_ID")]
+    account_id: Option<String>,
+    /// How often the scheduler looks for due work (key deletions), in seconds.
+    #[arg(long, env = "TRENT_SCHEDULER_INTERVAL_SECS", default_value_t = 60)]
+    scheduler_interval_secs: u64,
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TRENT_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("trent: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command {
+        Command::Serve(args) => runtime.block_on(serve(args)),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("trent: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let opened = datadir::open(&args.data_dir, &args.region, args.account_id.as_deref(), addr)?;
+    let kms = Arc::new(opened.kms);
+    let scheduler = trent_core::scheduler::spawn(
+        Arc::clone(&kms),
+        Duration::from_secs(args.scheduler_interval_secs.max(1)),
+    );
+    let app = trent_server::router(Arc::clone(&kms));
+    println!("trent: account {} in {}", opened.account_id, args.region);
+    println!("trent: credentials in {}", opened.admin_env.display());
+    println!("trent: listening on http://{addr}");
+    tracing::info!(%addr, data_dir = %args.data_dir.display(), "serving the AWS KMS API");
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+    scheduler.abort();
+    tracing::info!("stopped");
+    served.map_err(|e| e.to_string())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}
