@@ -1,0 +1,162 @@
+//! Test harness: starts the real `trent` binary on an ephemeral port with a temporary data
+//! directory, reads the credentials it writes to `admin.env`, and builds `aws-sdk-kms` clients.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_kms::error::ProvideErrorMetadata;
+
+pub struct Server {
+    child: Option<Child>,
+    pub dir: PathBuf,
+    _tmp: Option<tempfile::TempDir>,
+    pub endpoint: String,
+    pub addr: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub region: String,
+}
+
+pub fn env_value(text: &str, name: &str) -> String {
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("{name} missing from admin.env"))
+        .to_owned()
+}
+
+impl Server {
+    pub fn start() -> Server {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("data");
+        let mut s = Server::start_in(&dir, &[]);
+        s._tmp = Some(tmp);
+        s
+    }
+
+    /// Starts on `dir` (created or reused) with extra arguments.
+    pub fn start_in(dir: &Path, extra: &[&str]) -> Server {
+        let log = std::fs::File::create(dir.with_extension("log")).expect("log file");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_trent"))
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(dir)
+            .args(["--listen", "127.0.0.1:0"])
+            .args(extra)
+            .env_remove("TRENT_ACCOUNT_ID")
+            .env_remove("TRENT_REGION")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("spawn trent");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let mut endpoint = None;
+        for line in lines.by_ref() {
+            let line = line.expect("read stdout");
+            if let Some(url) = line.strip_prefix("trent: listening on ") {
+                endpoint = Some(url.to_owned());
+                break;
+            }
+        }
+        let endpoint = endpoint.unwrap_or_else(|| {
+            let _ = child.kill();
+            let mut log = String::new();
+            let _ = std::fs::File::open(dir.with_extension("log")).and_then(|mut f| f.read_to_string(&mut log));
+            panic!("trent did not start:\n{log}")
+        });
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let env = std::fs::read_to_string(dir.join("admin.env")).expect("admin.env");
+        let addr = endpoint.trim_start_matches("http://").to_owned();
+        let access_key_id = env_value(&env, "AWS_ACCESS_KEY_ID");
+        Server {
+            child: Some(child),
+            dir: dir.to_owned(),
+            _tmp: None,
+            addr,
+            access_key_id,
+            secret_access_key: env_value(&env, "AWS_SECRET_ACCESS_KEY"),
+            region: env_value(&env, "AWS_REGION"),
+            endpoint,
+        }
+    }
+
+    pub fn client(&self) -> aws_sdk_kms::Client {
+        self.client_with(&self.access_key_id, &self.secret_access_key)
+    }
+
+    pub fn client_with(&self, ak: &str, secret: &str) -> aws_sdk_kms::Client {
+        let conf = aws_sdk_kms::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(self.region.clone()))
+            .credentials_provider(Credentials::new(ak, secret, None, None, "test"))
+            .endpoint_url(&self.endpoint)
+            .build();
+        aws_sdk_kms::Client::from_conf(conf)
+    }
+
+    /// Sends SIGTERM and waits for a graceful exit; returns the exit status success.
+    pub fn stop(&mut self) -> bool {
+        let Some(mut child) = self.child.take() else {
+            return true;
+        };
+        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        for _ in 0..100 {
+            if let Ok(Some(status)) = child.try_wait() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        false
+    }
+
+    /// A raw HTTP/1.1 request; returns (status, body).
+    pub fn raw(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String) {
+        let mut s = std::net::TcpStream::connect(&self.addr).expect("connect");
+        let mut req = format!(
+            "{method} {path} HTTP/1.1\r\nhost: {}\r\ncontent-length: {}\r\nconnection: close\r\n",
+            self.addr,
+            body.len()
+        );
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        s.write_all(req.as_bytes()).expect("write");
+        s.write_all(body).expect("write body");
+        let mut out = String::new();
+        s.read_to_string(&mut out).expect("read");
+        let status = out.split(' ').nth(1).and_then(|c| c.parse().ok()).expect("status");
+        let body = out
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        (status, body)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// (`__type`, message) of an SDK error.
+pub fn err<E: ProvideErrorMetadata>(e: &E) -> (String, String) {
+    (
+        e.code().unwrap_or_default().to_owned(),
+        e.message().unwrap_or_default().to_owned(),
+    )
+}
+
+pub fn blob(b: &[u8]) -> aws_sdk_kms::primitives::Blob {
+    aws_sdk_kms::primitives::Blob::new(b.to_vec())
+}
