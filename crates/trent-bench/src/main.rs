@@ -1,1 +1,221 @@
-fn main() {}
+//! `trent-bench`: a load generator for Trent (or any AWS KMS endpoint). Sends SigV4-signed
+//! Encrypt, Decrypt or GenerateDataKey requests from N concurrent workers over keep-alive HTTP/1.1
+//! connections for a fixed time, then reports requests/s and p50/p99/max latency.
+//!
+//! ```text
+//! trent-bench --env-file trent-data/admin.env --op encrypt --concurrency 32 --seconds 10
+//! ```
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+use aws_sigv4::sign::v4;
+use aws_smithy_runtime_api::client::identity::Identity;
+use base64::Engine as _;
+use clap::Parser;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+#[derive(Parser, Clone)]
+#[command(about = "Load generator for Trent's KMS API")]
+struct Args {
+    /// A file of KEY=VALUE lines (Trent's admin.env) giving credentials, region and endpoint.
+    #[arg(long)]
+    env_file: Option<std::path::PathBuf>,
+    #[arg(long)]
+    endpoint: Option<String>,
+    #[arg(long)]
+    access_key_id: Option<String>,
+    #[arg(long)]
+    secret_access_key: Option<String>,
+    #[arg(long)]
+    region: Option<String>,
+    /// encrypt | decrypt | generate-data-key
+    #[arg(long, default_value = "encrypt")]
+    op: String,
+    /// Key to use; a new symmetric key is created when absent.
+    #[arg(long)]
+    key_id: Option<String>,
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Plaintext size for encrypt/decrypt.
+    #[arg(long, default_value_t = 256)]
+    plaintext_bytes: usize,
+    /// Encryption context pairs sent with each request.
+    #[arg(long, default_value_t = 1)]
+    context_pairs: usize,
+}
+
+struct Target {
+    endpoint: String,
+    host: String,
+    access_key_id: String,
+    secret: String,
+    region: String,
+}
+
+type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+
+fn env_lookup(text: &str, name: &str) -> Option<String> {
+    text.lines().find_map(|l| l.strip_prefix(&format!("{name}="))).map(str::to_owned)
+}
+
+fn target(args: &Args) -> Result<Target, String> {
+    let env = match &args.env_file {
+        Some(p) => std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?,
+        None => String::new(),
+    };
+    let pick = |flag: &Option<String>, name: &str| {
+        flag.clone()
+            .or_else(|| env_lookup(&env, name))
+            .or_else(|| std::env::var(name).ok())
+            .ok_or_else(|| format!("missing {name}"))
+    };
+    let endpoint = pick(&args.endpoint, "AWS_ENDPOINT_URL_KMS")?;
+    let host = endpoint.trim_start_matches("http://").trim_end_matches('/').to_owned();
+    Ok(Target {
+        host,
+        endpoint,
+        access_key_id: pick(&args.access_key_id, "AWS_ACCESS_KEY_ID")?,
+        secret: pick(&args.secret_access_key, "AWS_SECRET_ACCESS_KEY")?,
+        region: pick(&args.region, "AWS_REGION")?,
+    })
+}
+
+async fn call(client: &HttpClient, t: &Target, op: &str, body: &str) -> Result<(u16, Vec<u8>), String> {
+    let identity: Identity = Credentials::new(&t.access_key_id, &t.secret, None, None, "bench").into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(&t.region)
+        .name("kms")
+        .time(SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .map_err(|e| e.to_string())?
+        .into();
+    let target = format!("TrentService.{op}");
+    let headers = [
+        ("host", t.host.as_str()),
+        ("content-type", "application/x-amz-json-1.1"),
+        ("x-amz-target", target.as_str()),
+    ];
+    let signable = SignableRequest::new("POST", "/", headers.iter().copied(), SignableBody::Bytes(body.as_bytes()))
+        .map_err(|e| e.to_string())?;
+    let (instructions, _) = sign(signable, &params).map_err(|e| e.to_string())?.into_parts();
+    let mut req = http::Request::builder().method("POST").uri(format!("{}/", t.endpoint));
+    for (k, v) in headers {
+        req = req.header(k, v);
+    }
+    for (k, v) in instructions.headers() {
+        req = req.header(k, v);
+    }
+    let req = req.body(Full::new(Bytes::from(body.to_owned()))).map_err(|e| e.to_string())?;
+    let resp = client.request(req).await.map_err(|e| e.to_string())?;
+    let status = resp.status().as_u16();
+    let bytes = resp.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+    Ok((status, bytes.to_vec()))
+}
+
+fn json_field(body: &[u8], field: &str) -> Result<String, String> {
+    let v: serde_json::Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    v[field].as_str().map(str::to_owned).ok_or_else(|| format!("no {field} in {v}"))
+}
+
+fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+#[tokio::main]
+async fn main() -> Result<(), String> {
+    let args = Args::parse();
+    let t = Arc::new(target(&args)?);
+    let client: HttpClient = Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(args.concurrency)
+        .build_http();
+    let key_id = match &args.key_id {
+        Some(k) => k.clone(),
+        None => {
+            let (status, body) = call(&client, &t, "CreateKey", "{\"Description\":\"trent-bench\"}").await?;
+            if status != 200 {
+                return Err(format!("CreateKey failed: {}", String::from_utf8_lossy(&body)));
+            }
+            let v: serde_json::Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+            v["KeyMetadata"]["Arn"].as_str().ok_or("no Arn")?.to_owned()
+        }
+    };
+    let plaintext = base64::engine::general_purpose::STANDARD.encode(vec![0x42u8; args.plaintext_bytes]);
+    let context: serde_json::Map<String, serde_json::Value> =
+        (0..args.context_pairs).map(|i| (format!("k{i}"), serde_json::Value::from(format!("v{i}")))).collect();
+    let (op, body) = match args.op.as_str() {
+        "encrypt" => (
+            "Encrypt",
+            serde_json::json!({"KeyId": key_id, "Plaintext": plaintext, "EncryptionContext": context}).to_string(),
+        ),
+        "generate-data-key" => (
+            "GenerateDataKey",
+            serde_json::json!({"KeyId": key_id, "KeySpec": "AES_256", "EncryptionContext": context}).to_string(),
+        ),
+        "decrypt" => {
+            let enc = serde_json::json!({"KeyId": key_id, "Plaintext": plaintext, "EncryptionContext": context}).to_string();
+            let (status, out) = call(&client, &t, "Encrypt", &enc).await?;
+            if status != 200 {
+                return Err(format!("Encrypt failed: {}", String::from_utf8_lossy(&out)));
+            }
+            let ct = json_field(&out, "CiphertextBlob")?;
+            ("Decrypt", serde_json::json!({"CiphertextBlob": ct, "EncryptionContext": context}).to_string())
+        }
+        other => return Err(format!("unknown --op {other}")),
+    };
+    let body = Arc::new(body);
+    let deadline = Instant::now() + Duration::from_secs(args.seconds);
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..args.concurrency {
+        let (client, t, body) = (client.clone(), Arc::clone(&t), Arc::clone(&body));
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0u64;
+            while Instant::now() < deadline {
+                let s = Instant::now();
+                match call(&client, &t, op, &body).await {
+                    Ok((200, _)) => latencies.push(s.elapsed().as_micros() as u64),
+                    _ => errors += 1,
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for w in workers {
+        let (l, e) = w.await.map_err(|e| e.to_string())?;
+        all.extend(l);
+        errors += e;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort_unstable();
+    println!(
+        "op={op} concurrency={} seconds={:.1} requests={} errors={errors} rps={:.0} p50_ms={:.2} p99_ms={:.2} max_ms={:.2}",
+        args.concurrency,
+        elapsed,
+        all.len(),
+        all.len() as f64 / elapsed,
+        percentile(&all, 0.50) as f64 / 1000.0,
+        percentile(&all, 0.99) as f64 / 1000.0,
+        all.last().copied().unwrap_or(0) as f64 / 1000.0,
+    );
+    if errors > 0 && all.is_empty() {
+        return Err("every request failed".into());
+    }
+    Ok(())
+}
