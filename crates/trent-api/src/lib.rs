@@ -4,6 +4,8 @@
 //! [`ErrorCode`] catalogue and the typed [`KmsError`] every layer returns, and the helpers that build
 //! AWS's `ValidationException` texts. Must not touch I/O, async runtimes, HTTP or SQL.
 
+#![forbid(unsafe_code)]
+
 pub mod blob;
 pub mod dto;
 pub mod error;

@@ -6,6 +6,8 @@
 //! trent-bench --env-file trent-data/admin.env --op encrypt --concurrency 32 --seconds 10
 //! ```
 
+#![forbid(unsafe_code)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -63,7 +65,9 @@ struct Target {
 type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
 
 fn env_lookup(text: &str, name: &str) -> Option<String> {
-    text.lines().find_map(|l| l.strip_prefix(&format!("{name}="))).map(str::to_owned)
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}=")))
+        .map(str::to_owned)
 }
 
 fn target(args: &Args) -> Result<Target, String> {
@@ -105,8 +109,13 @@ async fn call(client: &HttpClient, t: &Target, op: &str, body: &str) -> Result<(
         ("content-type", "application/x-amz-json-1.1"),
         ("x-amz-target", target.as_str()),
     ];
-    let signable = SignableRequest::new("POST", "/", headers.iter().copied(), SignableBody::Bytes(body.as_bytes()))
-        .map_err(|e| e.to_string())?;
+    let signable = SignableRequest::new(
+        "POST",
+        "/",
+        headers.iter().copied(),
+        SignableBody::Bytes(body.as_bytes()),
+    )
+    .map_err(|e| e.to_string())?;
     let (instructions, _) = sign(signable, &params).map_err(|e| e.to_string())?.into_parts();
     let mut req = http::Request::builder().method("POST").uri(format!("{}/", t.endpoint));
     for (k, v) in headers {
@@ -115,7 +124,9 @@ async fn call(client: &HttpClient, t: &Target, op: &str, body: &str) -> Result<(
     for (k, v) in instructions.headers() {
         req = req.header(k, v);
     }
-    let req = req.body(Full::new(Bytes::from(body.to_owned()))).map_err(|e| e.to_string())?;
+    let req = req
+        .body(Full::new(Bytes::from(body.to_owned())))
+        .map_err(|e| e.to_string())?;
     let resp = client.request(req).await.map_err(|e| e.to_string())?;
     let status = resp.status().as_u16();
     let bytes = resp.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
@@ -124,7 +135,10 @@ async fn call(client: &HttpClient, t: &Target, op: &str, body: &str) -> Result<(
 
 fn json_field(body: &[u8], field: &str) -> Result<String, String> {
     let v: serde_json::Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
-    v[field].as_str().map(str::to_owned).ok_or_else(|| format!("no {field} in {v}"))
+    v[field]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("no {field} in {v}"))
 }
 
 fn percentile(sorted: &[u64], p: f64) -> u64 {
@@ -154,8 +168,9 @@ async fn main() -> Result<(), String> {
         }
     };
     let plaintext = base64::engine::general_purpose::STANDARD.encode(vec![0x42u8; args.plaintext_bytes]);
-    let context: serde_json::Map<String, serde_json::Value> =
-        (0..args.context_pairs).map(|i| (format!("k{i}"), serde_json::Value::from(format!("v{i}")))).collect();
+    let context: serde_json::Map<String, serde_json::Value> = (0..args.context_pairs)
+        .map(|i| (format!("k{i}"), serde_json::Value::from(format!("v{i}"))))
+        .collect();
     let (op, body) = match args.op.as_str() {
         "encrypt" => (
             "Encrypt",
@@ -166,13 +181,17 @@ async fn main() -> Result<(), String> {
             serde_json::json!({"KeyId": key_id, "KeySpec": "AES_256", "EncryptionContext": context}).to_string(),
         ),
         "decrypt" => {
-            let enc = serde_json::json!({"KeyId": key_id, "Plaintext": plaintext, "EncryptionContext": context}).to_string();
+            let enc =
+                serde_json::json!({"KeyId": key_id, "Plaintext": plaintext, "EncryptionContext": context}).to_string();
             let (status, out) = call(&client, &t, "Encrypt", &enc).await?;
             if status != 200 {
                 return Err(format!("Encrypt failed: {}", String::from_utf8_lossy(&out)));
             }
             let ct = json_field(&out, "CiphertextBlob")?;
-            ("Decrypt", serde_json::json!({"CiphertextBlob": ct, "EncryptionContext": context}).to_string())
+            (
+                "Decrypt",
+                serde_json::json!({"CiphertextBlob": ct, "EncryptionContext": context}).to_string(),
+            )
         }
         other => return Err(format!("unknown --op {other}")),
     };

@@ -6,6 +6,8 @@
 //! Must not depend on HTTP or on a concrete SQL backend: storage is reached only through
 //! `trent_store::Store`, always off the async executor ([`Kms::db`]).
 
+#![forbid(unsafe_code)]
+
 pub mod bootstrap;
 pub mod clock;
 pub mod credentials;

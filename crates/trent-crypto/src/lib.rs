@@ -2,11 +2,18 @@
 //!
 //! Owns: secret newtypes ([`SecretBytes`], [`RootKey`]), the sealing of records under the root key
 //! ([`seal`], RFC 5116 AES-256-GCM), the symmetric ciphertext-blob format ([`envelope`]), the
-//! canonical encryption-context encoding bound as AAD ([`context`]) and random generation.
+//! canonical encryption-context encoding bound as AAD ([`context`]), asymmetric keys
+//! ([`asymmetric`]), HMAC ([`hmac`]) and random generation.
 //! Must not do I/O, async or HTTP. Every decryption failure is one detail-free error.
+//! `unsafe` is denied everywhere except the reviewed `ffi` module (Ed25519ph, ML-DSA external μ).
 
+#![deny(unsafe_code)]
+
+pub mod asymmetric;
 pub mod context;
 pub mod envelope;
+mod ffi;
+pub mod hmac;
 pub mod random;
 pub mod seal;
 pub mod secret;

@@ -5,6 +5,8 @@
 //! (`evaluate(policy, grants, request) -> Decision`) lands with the identities-and-policies work.
 //! Must not do I/O.
 
+#![forbid(unsafe_code)]
+
 mod document;
 
 pub use document::{parse, Effect, OneOrMany, PolicyDocument, PolicyError, Principal, Statement};

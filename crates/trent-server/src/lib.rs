@@ -9,6 +9,8 @@
 //! Logging, request ids and error rendering happen here once, never in operations. Owns no
 //! storage and no SQL; must not be bypassed by any operation.
 
+#![forbid(unsafe_code)]
+
 mod pipeline;
 
 use std::sync::Arc;

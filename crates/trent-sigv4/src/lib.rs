@@ -7,6 +7,8 @@
 //! `reference/dependencies.md` §3). A narrow [`CredentialLookup`] trait is the only way to reach
 //! secrets; this crate knows nothing about storage or HTTP servers.
 
+#![forbid(unsafe_code)]
+
 mod parse;
 mod verify;
 

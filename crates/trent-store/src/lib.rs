@@ -5,6 +5,8 @@
 //! `trent-core` with `trent-crypto`); this crate never sees a secret in the clear. Must not
 //! depend on HTTP or on the service layer.
 
+#![forbid(unsafe_code)]
+
 pub mod conformance;
 mod error;
 mod records;

@@ -2,6 +2,8 @@
 //! SQLite store, bootstrap account and credentials), and serves the AWS KMS API until SIGTERM or
 //! SIGINT. Nothing else lives here: the service is `trent-core`, the pipeline `trent-server`.
 
+#![forbid(unsafe_code)]
+
 mod datadir;
 
 use std::net::SocketAddr;
