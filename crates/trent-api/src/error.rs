@@ -23,6 +23,8 @@ pub enum ErrorCode {
     InvalidMarker,
     InvalidSignature,
     KmsInternal,
+    KmsInvalidMac,
+    KmsInvalidSignature,
     KmsInvalidState,
     LimitExceeded,
     MalformedPolicyDocument,
@@ -56,6 +58,8 @@ impl ErrorCode {
             ErrorCode::InvalidMarker => "InvalidMarkerException",
             ErrorCode::InvalidSignature => "InvalidSignatureException",
             ErrorCode::KmsInternal => "KMSInternalException",
+            ErrorCode::KmsInvalidMac => "KMSInvalidMacException",
+            ErrorCode::KmsInvalidSignature => "KMSInvalidSignatureException",
             ErrorCode::KmsInvalidState => "KMSInvalidStateException",
             ErrorCode::LimitExceeded => "LimitExceededException",
             ErrorCode::MalformedPolicyDocument => "MalformedPolicyDocumentException",
@@ -89,6 +93,8 @@ impl ErrorCode {
             | ErrorCode::InvalidKeyUsage
             | ErrorCode::InvalidMarker
             | ErrorCode::InvalidSignature
+            | ErrorCode::KmsInvalidMac
+            | ErrorCode::KmsInvalidSignature
             | ErrorCode::KmsInvalidState
             | ErrorCode::LimitExceeded
             | ErrorCode::MalformedPolicyDocument
@@ -143,6 +149,12 @@ pub enum KmsError {
     InvalidSignature(String),
     #[error("{0}")]
     InvalidState(String),
+    /// VerifyMac failure: always an empty message (reference §4.10).
+    #[error("")]
+    InvalidMac,
+    /// Verify failure: always an empty message (reference §4.10).
+    #[error("")]
+    InvalidSignatureValue,
     #[error("{0}")]
     LimitExceeded(String),
     #[error("{0}")]
@@ -188,6 +200,8 @@ impl KmsError {
             KmsError::InvalidMarker(_) => ErrorCode::InvalidMarker,
             KmsError::InvalidSignature(_) => ErrorCode::InvalidSignature,
             KmsError::InvalidState(_) => ErrorCode::KmsInvalidState,
+            KmsError::InvalidMac => ErrorCode::KmsInvalidMac,
+            KmsError::InvalidSignatureValue => ErrorCode::KmsInvalidSignature,
             KmsError::LimitExceeded(_) => ErrorCode::LimitExceeded,
             KmsError::MalformedPolicyDocument(_) => ErrorCode::MalformedPolicyDocument,
             KmsError::MissingAuthenticationToken(_) => ErrorCode::MissingAuthenticationToken,

@@ -72,23 +72,26 @@ pub(crate) async fn dispatch(kms: &Kms, caller: &Caller, op: Operation, body: &[
         O::GetKeyPolicy => call!(kms, caller, body, get_key_policy),
         O::PutKeyPolicy => call!(kms, caller, body, put_key_policy),
         O::ListKeyPolicies => call!(kms, caller, body, list_key_policies),
+        O::Sign => call!(kms, caller, body, sign),
+        O::Verify => call!(kms, caller, body, verify),
+        O::GetPublicKey => call!(kms, caller, body, get_public_key),
+        O::GenerateMac => call!(kms, caller, body, generate_mac),
+        O::VerifyMac => call!(kms, caller, body, verify_mac),
+        O::DeriveSharedSecret => call!(kms, caller, body, derive_shared_secret),
+        O::GenerateDataKeyPair => call!(kms, caller, body, generate_data_key_pair),
+        O::GenerateDataKeyPairWithoutPlaintext => call!(kms, caller, body, generate_data_key_pair_without_plaintext),
         O::ConnectCustomKeyStore
         | O::CreateCustomKeyStore
         | O::CreateGrant
         | O::DeleteCustomKeyStore
         | O::DeleteImportedKeyMaterial
-        | O::DeriveSharedSecret
         | O::DescribeCustomKeyStores
         | O::DisableKeyRotation
         | O::DisconnectCustomKeyStore
         | O::EnableKeyRotation
-        | O::GenerateDataKeyPair
-        | O::GenerateDataKeyPairWithoutPlaintext
-        | O::GenerateMac
         | O::GetKeyLastUsage
         | O::GetKeyRotationStatus
         | O::GetParametersForImport
-        | O::GetPublicKey
         | O::ImportKeyMaterial
         | O::ListGrants
         | O::ListKeyRotations
@@ -97,11 +100,8 @@ pub(crate) async fn dispatch(kms: &Kms, caller: &Caller, op: Operation, body: &[
         | O::RetireGrant
         | O::RevokeGrant
         | O::RotateKeyOnDemand
-        | O::Sign
         | O::UpdateCustomKeyStore
-        | O::UpdatePrimaryRegion
-        | O::Verify
-        | O::VerifyMac => Err(KmsError::UnsupportedOperation(format!(
+        | O::UpdatePrimaryRegion => Err(KmsError::UnsupportedOperation(format!(
             "{} is not supported by this server yet.",
             op.name()
         ))),

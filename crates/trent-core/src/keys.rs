@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use trent_api::dto::KeyMetadata;
 use trent_api::KmsError;
+use trent_crypto::asymmetric::AsymmetricKey;
 use trent_crypto::seal::{self, Purpose};
 use trent_crypto::SecretBytes;
 use trent_store::{KeyRecord, MaterialRecord};
@@ -25,11 +26,13 @@ pub struct Material {
     pub secret: SecretBytes,
 }
 
-/// A key with its unsealed material versions.
+/// A key with its unsealed material versions and, for asymmetric keys, the parsed key pair of
+/// its current material.
 pub struct LoadedKey {
     pub record: KeyRecord,
     pub arn: String,
-    pub materials: Vec<Material>,
+    pub materials: Arc<Vec<Material>>,
+    pub asymmetric: Option<Arc<AsymmetricKey>>,
 }
 
 impl std::fmt::Debug for LoadedKey {
@@ -57,6 +60,13 @@ impl LoadedKey {
 
     pub fn id(&self) -> &str {
         &self.record.key_id
+    }
+
+    /// The parsed key pair of an asymmetric key.
+    pub fn key_pair(&self) -> Result<&Arc<AsymmetricKey>, KmsError> {
+        self.asymmetric
+            .as_ref()
+            .ok_or_else(|| KmsError::internal(format!("{} is not asymmetric", self.arn)))
     }
 
     /// `KeyMetadata` exactly as DescribeKey/CreateKey return it (reference §1).
@@ -136,11 +146,19 @@ impl Kms {
                 secret,
             });
         }
-        Ok(LoadedKey {
+        let mut key = LoadedKey {
             record,
             arn,
-            materials: out,
-        })
+            materials: Arc::new(out),
+            asymmetric: None,
+        };
+        if let Some(kind) = spec::key_kind(&key.record.key_spec) {
+            let purpose = spec::purpose(&key.record.key_usage);
+            let parsed = AsymmetricKey::from_pkcs8(kind, purpose, key.current()?.secret.expose())
+                .map_err(|_| KmsError::internal(format!("{} private key does not parse", key.arn)))?;
+            key.asymmetric = Some(Arc::new(parsed));
+        }
+        Ok(key)
     }
 
     /// The key with this id, from the cache or the store. `None` if it does not exist.
@@ -166,19 +184,11 @@ impl Kms {
     pub(crate) async fn write_key(&self, key: &LoadedKey, record: KeyRecord) -> Result<Arc<LoadedKey>, KmsError> {
         let r = record.clone();
         self.db(move |s| s.update_key(&r)).await?;
-        let materials = key
-            .materials
-            .iter()
-            .map(|m| Material {
-                id_hex: m.id_hex.clone(),
-                id: m.id,
-                secret: m.secret.clone(),
-            })
-            .collect();
         let updated = Arc::new(LoadedKey {
             record,
             arn: key.arn.clone(),
-            materials,
+            materials: Arc::clone(&key.materials),
+            asymmetric: key.asymmetric.clone(),
         });
         self.cache(Arc::clone(&updated));
         Ok(updated)

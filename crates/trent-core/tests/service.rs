@@ -117,7 +117,7 @@ async fn key_material_and_access_secrets_never_reach_the_database_in_the_clear()
     let mut materials = Vec::new();
     for id in &ids {
         let key = f.kms.load_key(id).await.expect("load").expect("exists");
-        for m in &key.materials {
+        for m in key.materials.iter() {
             assert_eq!(m.secret.len(), 32);
             materials.push(m.secret.expose().to_vec());
         }

@@ -2,8 +2,6 @@
 //! material inside Trent, seals it under the root key and stores key, material and tags in one
 //! transaction.
 
-use std::sync::Arc;
-
 use trent_api::dto::{CreateKeyRequest, KeyMetadataResponse};
 use trent_api::validate::Violations;
 use trent_api::KmsError;
@@ -94,7 +92,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: CreateKeyRequest) -> Result<Ke
     let key_id = uuid::Uuid::new_v4().to_string();
     let arn = kms.location().key_arn(&caller.account_id, &key_id);
     let now = kms.now_ms();
-    let material = trent_crypto::random::secret(32).map_err(KmsError::internal)?;
+    let material = generate_material(&key_spec, &key_usage).await?;
     let material_id = hex::encode(trent_crypto::random::array::<32>().map_err(KmsError::internal)?);
     let sealed = seal::seal(
         &kms.root,
@@ -129,8 +127,26 @@ pub async fn run(kms: &Kms, caller: &Caller, req: CreateKeyRequest) -> Result<Ke
     let tag_records: Vec<TagRecord> = tags.into_iter().map(|(key, value)| TagRecord { key, value }).collect();
     let (r, m) = (record.clone(), material_record.clone());
     kms.db(move |s| s.create_key(&r, &m, &tag_records)).await?;
-    let loaded = Arc::new(kms.unseal_key(record, vec![material_record])?);
+    let loaded = kms.unseal_key(record, vec![material_record])?;
     let metadata = loaded.metadata();
     tracing::info!(key_arn = %loaded.arn, "key created");
     Ok(KeyMetadataResponse { key_metadata: metadata })
+}
+
+/// New key material for a spec: 256 random bits for SYMMETRIC_DEFAULT, a hash-length random key
+/// for HMAC, a PKCS#8 private key for asymmetric specs (generated on the blocking pool: RSA-4096
+/// generation can take a second).
+async fn generate_material(key_spec: &str, key_usage: &str) -> Result<trent_crypto::SecretBytes, KmsError> {
+    if let Some(mac) = spec::mac_of_spec(key_spec) {
+        return trent_crypto::random::secret(mac.key_len()).map_err(KmsError::internal);
+    }
+    let Some(kind) = spec::key_kind(key_spec) else {
+        return trent_crypto::random::secret(32).map_err(KmsError::internal);
+    };
+    let purpose = spec::purpose(key_usage);
+    tokio::task::spawn_blocking(move || trent_crypto::asymmetric::AsymmetricKey::generate(kind, purpose))
+        .await
+        .map_err(KmsError::internal)?
+        .map(|(_, pkcs8)| pkcs8)
+        .map_err(KmsError::internal)
 }

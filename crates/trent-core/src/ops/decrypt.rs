@@ -1,7 +1,7 @@
-//! Decrypt (reference §4.1, §4.5): the symmetric blob names its key, so `KeyId` is optional; a
+//! Decrypt (reference §4.1, §4.5): a symmetric blob names its key, so `KeyId` is optional; a
 //! `KeyId` naming another key is `IncorrectKeyException`; a damaged blob or a different encryption
-//! context is `InvalidCiphertextException` with an empty message. `DryRun` with
-//! `IGNORE_CIPHERTEXT` checks only the key and authorization.
+//! context is `InvalidCiphertextException` with an empty message. RSA ciphertext needs `KeyId` and
+//! `EncryptionAlgorithm`. `DryRun` with `IGNORE_CIPHERTEXT` checks only key and authorization.
 
 use trent_api::dto::{DecryptRequest, DecryptResponse};
 use trent_api::validate::Violations;
@@ -48,10 +48,28 @@ pub async fn run(kms: &Kms, caller: &Caller, req: DecryptRequest) -> Result<Decr
         super::require_usage(&key, "ENCRYPT_DECRYPT", op)?;
         return Err(KmsError::DryRun);
     }
+    let blob = req.ciphertext_blob.unwrap_or_default();
+    if let Some(key) = requested.as_ref().filter(|k| k.record.key_spec != "SYMMETRIC_DEFAULT") {
+        super::authorize(caller, op, key)?;
+        state::check(op, key)?;
+        super::require_usage(key, "ENCRYPT_DECRYPT", op)?;
+        let (alg, alg_name) = super::asymmetric::oaep_for(key, &req.encryption_algorithm)?;
+        super::asymmetric::reject_context(&req.encryption_context, key)?;
+        super::finish_dry_run(req.dry_run)?;
+        let plaintext = super::asymmetric::private_op(key, move |k| {
+            k.decrypt(alg, &blob.0).map_err(|_| KmsError::InvalidCiphertext)
+        })
+        .await?;
+        return Ok(DecryptResponse {
+            key_id: key.arn.clone(),
+            plaintext: SensitiveBlob::new(plaintext.into_zeroizing()),
+            encryption_algorithm: alg_name,
+            key_material_id: None,
+        });
+    }
     if let Some(k) = &requested {
         super::check_symmetric_algorithm(k, &req.encryption_algorithm)?;
     }
-    let blob = req.ciphertext_blob.unwrap_or_default();
     let opened = super::open_symmetric(kms, caller, &blob.0, &req.encryption_context, requested.as_ref(), op).await?;
     super::check_symmetric_algorithm(&opened.key, &req.encryption_algorithm)?;
     super::finish_dry_run(req.dry_run)?;
@@ -59,6 +77,6 @@ pub async fn run(kms: &Kms, caller: &Caller, req: DecryptRequest) -> Result<Decr
         key_id: opened.key.arn.clone(),
         plaintext: SensitiveBlob::new(opened.plaintext.into_zeroizing()),
         encryption_algorithm: "SYMMETRIC_DEFAULT".to_owned(),
-        key_material_id: opened.material_id,
+        key_material_id: Some(opened.material_id),
     })
 }

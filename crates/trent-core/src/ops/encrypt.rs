@@ -1,5 +1,6 @@
-//! Encrypt (reference §2.3, §4.1): up to 4096 bytes under a symmetric key, the encryption context
-//! bound as AAD. Output `KeyId` is always the key ARN.
+//! Encrypt (reference §2.3, §4.1): up to 4096 bytes under a symmetric key with the encryption
+//! context bound as AAD, or RSAES-OAEP under an RSA ENCRYPT_DECRYPT key (EncryptionAlgorithm
+//! required, AWS's size limits). Output `KeyId` is always the key ARN.
 
 use trent_api::dto::{EncryptRequest, EncryptResponse};
 use trent_api::validate::Violations;
@@ -24,13 +25,28 @@ pub async fn run(kms: &Kms, caller: &Caller, req: EncryptRequest) -> Result<Encr
     let op = Operation::Encrypt;
     let key = super::key_for(kms, caller, key_id.unwrap_or_default(), Forms::Any, op).await?;
     super::require_usage(&key, "ENCRYPT_DECRYPT", op)?;
-    super::check_symmetric_algorithm(&key, &req.encryption_algorithm)?;
-    super::finish_dry_run(req.dry_run)?;
     let plaintext = req.plaintext.unwrap_or_default();
-    let (blob, _) = super::seal_symmetric(&key, &req.encryption_context, plaintext.expose())?;
+    if key.record.key_spec == "SYMMETRIC_DEFAULT" {
+        super::check_symmetric_algorithm(&key, &req.encryption_algorithm)?;
+        super::finish_dry_run(req.dry_run)?;
+        let (blob, _) = super::seal_symmetric(&key, &req.encryption_context, plaintext.expose())?;
+        return Ok(EncryptResponse {
+            ciphertext_blob: Blob(blob),
+            key_id: key.arn.clone(),
+            encryption_algorithm: "SYMMETRIC_DEFAULT".to_owned(),
+        });
+    }
+    let (alg, alg_name) = super::asymmetric::oaep_for(&key, &req.encryption_algorithm)?;
+    super::asymmetric::reject_context(&req.encryption_context, &key)?;
+    super::asymmetric::check_oaep_size(&key, alg, &alg_name, plaintext.len())?;
+    super::finish_dry_run(req.dry_run)?;
+    let ct = key
+        .key_pair()?
+        .encrypt(alg, plaintext.expose())
+        .map_err(KmsError::internal)?;
     Ok(EncryptResponse {
-        ciphertext_blob: Blob(blob),
+        ciphertext_blob: Blob(ct),
         key_id: key.arn.clone(),
-        encryption_algorithm: "SYMMETRIC_DEFAULT".to_owned(),
+        encryption_algorithm: alg_name,
     })
 }

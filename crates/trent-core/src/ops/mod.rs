@@ -3,19 +3,25 @@
 //! validate members (all violations at once) → resolve key → check key state → authorize →
 //! execute → persist. Steps shared by several operations live below.
 
+mod asymmetric;
 pub mod cancel_key_deletion;
 pub mod create_alias;
 pub mod create_key;
 pub mod decrypt;
 pub mod delete_alias;
+pub mod derive_shared_secret;
 pub mod describe_key;
 pub mod disable_key;
 pub mod enable_key;
 pub mod encrypt;
 pub mod generate_data_key;
+pub mod generate_data_key_pair;
+pub mod generate_data_key_pair_without_plaintext;
 pub mod generate_data_key_without_plaintext;
+pub mod generate_mac;
 pub mod generate_random;
 pub mod get_key_policy;
+pub mod get_public_key;
 pub mod list_aliases;
 pub mod list_key_policies;
 pub mod list_keys;
@@ -23,10 +29,13 @@ pub mod list_resource_tags;
 pub mod put_key_policy;
 pub mod re_encrypt;
 pub mod schedule_key_deletion;
+pub mod sign;
 pub mod tag_resource;
 pub mod untag_resource;
 pub mod update_alias;
 pub mod update_key_description;
+pub mod verify;
+pub mod verify_mac;
 
 use std::sync::Arc;
 

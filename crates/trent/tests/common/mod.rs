@@ -160,3 +160,40 @@ pub fn err<E: ProvideErrorMetadata>(e: &E) -> (String, String) {
 pub fn blob(b: &[u8]) -> aws_sdk_kms::primitives::Blob {
     aws_sdk_kms::primitives::Blob::new(b.to_vec())
 }
+
+/// Runs tasks through `tests/py/crosscheck.py` (the Python `cryptography` package).
+pub fn crosscheck(tasks: &serde_json::Value) -> Vec<serde_json::Value> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/crosscheck.py");
+    let mut child = Command::new("python3")
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 with the cryptography package must be installed");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(tasks.to_string().as_bytes())
+        .expect("write tasks");
+    let out = child.wait_with_output().expect("python");
+    assert!(
+        out.status.success(),
+        "crosscheck.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json results")
+}
+
+pub fn b64(b: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+pub fn unb64(s: &serde_json::Value) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(s.as_str().expect("string"))
+        .expect("base64")
+}
