@@ -21,6 +21,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use trent_crypto::asymmetric::{AsymmetricKey, KeyKind, MessageKind, Purpose, SigningAlg};
 
 #[derive(Parser, Clone)]
 #[command(about = "Load generator for Trent's KMS API")]
@@ -36,9 +37,15 @@ struct Args {
     secret_access_key: Option<String>,
     #[arg(long)]
     region: Option<String>,
-    /// encrypt | decrypt | generate-data-key
+    /// encrypt | decrypt | generate-data-key | sign | verify
     #[arg(long, default_value = "encrypt")]
     op: String,
+    /// Key spec for sign/verify (a SIGN_VERIFY key is created): RSA_2048, ECC_NIST_P256, ...
+    #[arg(long, default_value = "ECC_NIST_P256")]
+    key_spec: String,
+    /// Measure the raw trent-crypto (aws-lc-rs) rate of sign/verify on one thread instead.
+    #[arg(long)]
+    raw: bool,
     /// Key to use; a new symmetric key is created when absent.
     #[arg(long)]
     key_id: Option<String>,
@@ -149,17 +156,67 @@ fn percentile(sorted: &[u64], p: f64) -> u64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
+fn signing_setup(spec: &str) -> Result<(KeyKind, SigningAlg, &'static str), String> {
+    Ok(match spec {
+        "RSA_2048" => (KeyKind::Rsa2048, SigningAlg::RsaPssSha256, "RSASSA_PSS_SHA_256"),
+        "RSA_3072" => (KeyKind::Rsa3072, SigningAlg::RsaPssSha256, "RSASSA_PSS_SHA_256"),
+        "RSA_4096" => (KeyKind::Rsa4096, SigningAlg::RsaPssSha256, "RSASSA_PSS_SHA_256"),
+        "ECC_NIST_P256" => (KeyKind::P256, SigningAlg::EcdsaSha256, "ECDSA_SHA_256"),
+        "ECC_NIST_P384" => (KeyKind::P384, SigningAlg::EcdsaSha384, "ECDSA_SHA_384"),
+        "ECC_NIST_EDWARDS25519" => (KeyKind::Ed25519, SigningAlg::Ed25519Sha512, "ED25519_SHA_512"),
+        "ML_DSA_65" => (KeyKind::MlDsa65, SigningAlg::MlDsaShake256, "ML_DSA_SHAKE_256"),
+        other => return Err(format!("unsupported --key-spec {other}")),
+    })
+}
+
+/// The raw rate of the same primitive through trent-crypto on this thread only.
+fn raw_rate(args: &Args) -> Result<(), String> {
+    let (kind, alg, name) = signing_setup(&args.key_spec)?;
+    let (key, _) = AsymmetricKey::generate(kind, Purpose::Sign).map_err(|e| e.to_string())?;
+    let msg = vec![0x42u8; args.plaintext_bytes];
+    let sig = key.sign(alg, MessageKind::Raw, &msg).map_err(|e| e.to_string())?;
+    let deadline = Instant::now() + Duration::from_secs(args.seconds);
+    let started = Instant::now();
+    let mut n = 0u64;
+    while Instant::now() < deadline {
+        match args.op.as_str() {
+            "sign" => {
+                key.sign(alg, MessageKind::Raw, &msg).map_err(|e| e.to_string())?;
+            }
+            "verify" => {
+                if !key.verify(alg, MessageKind::Raw, &msg, &sig).map_err(|e| e.to_string())? {
+                    return Err("verify failed".into());
+                }
+            }
+            other => return Err(format!("--raw supports sign and verify, not {other}")),
+        }
+        n += 1;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    println!("raw op={} alg={name} threads=1 seconds={elapsed:.1} ops={n} ops_per_s={:.0}", args.op, n as f64 / elapsed);
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), String> {
     let args = Args::parse();
+    if args.raw {
+        return raw_rate(&args);
+    }
     let t = Arc::new(target(&args)?);
     let client: HttpClient = Client::builder(TokioExecutor::new())
         .pool_max_idle_per_host(args.concurrency)
         .build_http();
+    let signing = matches!(args.op.as_str(), "sign" | "verify");
     let key_id = match &args.key_id {
         Some(k) => k.clone(),
         None => {
-            let (status, body) = call(&client, &t, "CreateKey", "{\"Description\":\"trent-bench\"}").await?;
+            let create = if signing {
+                serde_json::json!({"Description": "trent-bench", "KeySpec": args.key_spec, "KeyUsage": "SIGN_VERIFY"})
+            } else {
+                serde_json::json!({"Description": "trent-bench"})
+            };
+            let (status, body) = call(&client, &t, "CreateKey", &create.to_string()).await?;
             if status != 200 {
                 return Err(format!("CreateKey failed: {}", String::from_utf8_lossy(&body)));
             }
@@ -192,6 +249,23 @@ async fn main() -> Result<(), String> {
                 "Decrypt",
                 serde_json::json!({"CiphertextBlob": ct, "EncryptionContext": context}).to_string(),
             )
+        }
+        "sign" | "verify" => {
+            let (_, _, alg) = signing_setup(&args.key_spec)?;
+            let message = base64::engine::general_purpose::STANDARD.encode(vec![0x42u8; args.plaintext_bytes]);
+            let sign = serde_json::json!({"KeyId": key_id, "Message": message, "SigningAlgorithm": alg});
+            if args.op == "sign" {
+                ("Sign", sign.to_string())
+            } else {
+                let (status, out) = call(&client, &t, "Sign", &sign.to_string()).await?;
+                if status != 200 {
+                    return Err(format!("Sign failed: {}", String::from_utf8_lossy(&out)));
+                }
+                let sig = json_field(&out, "Signature")?;
+                let verify =
+                    serde_json::json!({"KeyId": key_id, "Message": message, "SigningAlgorithm": alg, "Signature": sig});
+                ("Verify", verify.to_string())
+            }
         }
         other => return Err(format!("unknown --op {other}")),
     };
