@@ -13,12 +13,15 @@ pub enum ErrorCode {
     AlreadyExists,
     Disabled,
     DryRunOperation,
+    ExpiredImportToken,
     IncompleteSignature,
     IncorrectKey,
+    IncorrectKeyMaterial,
     InvalidAliasName,
     InvalidArn,
     InvalidCiphertext,
     InvalidGrantToken,
+    InvalidImportToken,
     InvalidKeyUsage,
     InvalidMarker,
     InvalidSignature,
@@ -48,12 +51,15 @@ impl ErrorCode {
             ErrorCode::AlreadyExists => "AlreadyExistsException",
             ErrorCode::Disabled => "DisabledException",
             ErrorCode::DryRunOperation => "DryRunOperationException",
+            ErrorCode::ExpiredImportToken => "ExpiredImportTokenException",
             ErrorCode::IncompleteSignature => "IncompleteSignatureException",
             ErrorCode::IncorrectKey => "IncorrectKeyException",
+            ErrorCode::IncorrectKeyMaterial => "IncorrectKeyMaterialException",
             ErrorCode::InvalidAliasName => "InvalidAliasNameException",
             ErrorCode::InvalidArn => "InvalidArnException",
             ErrorCode::InvalidCiphertext => "InvalidCiphertextException",
             ErrorCode::InvalidGrantToken => "InvalidGrantTokenException",
+            ErrorCode::InvalidImportToken => "InvalidImportTokenException",
             ErrorCode::InvalidKeyUsage => "InvalidKeyUsageException",
             ErrorCode::InvalidMarker => "InvalidMarkerException",
             ErrorCode::InvalidSignature => "InvalidSignatureException",
@@ -84,12 +90,15 @@ impl ErrorCode {
             | ErrorCode::AlreadyExists
             | ErrorCode::Disabled
             | ErrorCode::DryRunOperation
+            | ErrorCode::ExpiredImportToken
             | ErrorCode::IncompleteSignature
             | ErrorCode::IncorrectKey
+            | ErrorCode::IncorrectKeyMaterial
             | ErrorCode::InvalidAliasName
             | ErrorCode::InvalidArn
             | ErrorCode::InvalidCiphertext
             | ErrorCode::InvalidGrantToken
+            | ErrorCode::InvalidImportToken
             | ErrorCode::InvalidKeyUsage
             | ErrorCode::InvalidMarker
             | ErrorCode::InvalidSignature
@@ -127,6 +136,12 @@ pub enum KmsError {
     /// `The request would have succeeded, but the DryRun option is set.`
     #[error("The request would have succeeded, but the DryRun option is set.")]
     DryRun,
+    #[error("{0}")]
+    ExpiredImportToken(String),
+    #[error("{0}")]
+    IncorrectKeyMaterial(String),
+    #[error("{0}")]
+    InvalidImportToken(String),
     #[error("{0}")]
     IncompleteSignature(String),
     /// `The key ID in the request does not identify a CMK that can perform this operation.`
@@ -190,6 +205,9 @@ impl KmsError {
             KmsError::AlreadyExists(_) => ErrorCode::AlreadyExists,
             KmsError::Disabled(_) => ErrorCode::Disabled,
             KmsError::DryRun => ErrorCode::DryRunOperation,
+            KmsError::ExpiredImportToken(_) => ErrorCode::ExpiredImportToken,
+            KmsError::IncorrectKeyMaterial(_) => ErrorCode::IncorrectKeyMaterial,
+            KmsError::InvalidImportToken(_) => ErrorCode::InvalidImportToken,
             KmsError::IncompleteSignature(_) => ErrorCode::IncompleteSignature,
             KmsError::IncorrectKey => ErrorCode::IncorrectKey,
             KmsError::InvalidAliasName(_) => ErrorCode::InvalidAliasName,

@@ -184,7 +184,10 @@ fn raw_rate(args: &Args) -> Result<(), String> {
                 key.sign(alg, MessageKind::Raw, &msg).map_err(|e| e.to_string())?;
             }
             "verify" => {
-                if !key.verify(alg, MessageKind::Raw, &msg, &sig).map_err(|e| e.to_string())? {
+                if !key
+                    .verify(alg, MessageKind::Raw, &msg, &sig)
+                    .map_err(|e| e.to_string())?
+                {
                     return Err("verify failed".into());
                 }
             }
@@ -193,7 +196,11 @@ fn raw_rate(args: &Args) -> Result<(), String> {
         n += 1;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    println!("raw op={} alg={name} threads=1 seconds={elapsed:.1} ops={n} ops_per_s={:.0}", args.op, n as f64 / elapsed);
+    println!(
+        "raw op={} alg={name} threads=1 seconds={elapsed:.1} ops={n} ops_per_s={:.0}",
+        args.op,
+        n as f64 / elapsed
+    );
     Ok(())
 }
 

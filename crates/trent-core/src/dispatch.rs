@@ -38,6 +38,16 @@ fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, KmsError> {
     serde_json::to_vec(v).map_err(KmsError::internal)
 }
 
+/// Like `call!`, and records the successful use of the keys `$keys` names (GetKeyLastUsage).
+macro_rules! tracked {
+    ($kms:expr, $caller:expr, $body:expr, $request_id:expr, $op:expr, $module:ident, |$r:ident| $keys:expr) => {{
+        let req = decode($body)?;
+        let $r = ops::$module::run($kms, $caller, req).await?;
+        $kms.note_usage($op, &$keys, $request_id);
+        encode(&$r)
+    }};
+}
+
 macro_rules! call {
     ($kms:expr, $caller:expr, $body:expr, $module:ident) => {{
         let req = decode($body)?;
@@ -45,7 +55,13 @@ macro_rules! call {
     }};
 }
 
-pub(crate) async fn dispatch(kms: &Kms, caller: &Caller, op: Operation, body: &[u8]) -> Result<Vec<u8>, KmsError> {
+pub(crate) async fn dispatch(
+    kms: &Kms,
+    caller: &Caller,
+    op: Operation,
+    body: &[u8],
+    request_id: &str,
+) -> Result<Vec<u8>, KmsError> {
     use Operation as O;
     match op {
         O::CreateKey => call!(kms, caller, body, create_key),
@@ -56,11 +72,24 @@ pub(crate) async fn dispatch(kms: &Kms, caller: &Caller, op: Operation, body: &[
         O::DisableKey => call!(kms, caller, body, disable_key),
         O::ScheduleKeyDeletion => call!(kms, caller, body, schedule_key_deletion),
         O::CancelKeyDeletion => call!(kms, caller, body, cancel_key_deletion),
-        O::Encrypt => call!(kms, caller, body, encrypt),
-        O::Decrypt => call!(kms, caller, body, decrypt),
-        O::ReEncrypt => call!(kms, caller, body, re_encrypt),
-        O::GenerateDataKey => call!(kms, caller, body, generate_data_key),
-        O::GenerateDataKeyWithoutPlaintext => call!(kms, caller, body, generate_data_key_without_plaintext),
+        O::Encrypt => tracked!(kms, caller, body, request_id, op, encrypt, |r| [r.key_id.as_str()]),
+        O::Decrypt => tracked!(kms, caller, body, request_id, op, decrypt, |r| [r.key_id.as_str()]),
+        O::ReEncrypt => tracked!(kms, caller, body, request_id, op, re_encrypt, |r| [
+            r.source_key_id.as_str(),
+            r.key_id.as_str()
+        ]),
+        O::GenerateDataKey => tracked!(kms, caller, body, request_id, op, generate_data_key, |r| [r
+            .key_id
+            .as_str()]),
+        O::GenerateDataKeyWithoutPlaintext => tracked!(
+            kms,
+            caller,
+            body,
+            request_id,
+            op,
+            generate_data_key_without_plaintext,
+            |r| [r.key_id.as_str()]
+        ),
         O::GenerateRandom => call!(kms, caller, body, generate_random),
         O::CreateAlias => call!(kms, caller, body, create_alias),
         O::UpdateAlias => call!(kms, caller, body, update_alias),
@@ -72,34 +101,46 @@ pub(crate) async fn dispatch(kms: &Kms, caller: &Caller, op: Operation, body: &[
         O::GetKeyPolicy => call!(kms, caller, body, get_key_policy),
         O::PutKeyPolicy => call!(kms, caller, body, put_key_policy),
         O::ListKeyPolicies => call!(kms, caller, body, list_key_policies),
-        O::Sign => call!(kms, caller, body, sign),
-        O::Verify => call!(kms, caller, body, verify),
+        O::Sign => tracked!(kms, caller, body, request_id, op, sign, |r| [r.key_id.as_str()]),
+        O::Verify => tracked!(kms, caller, body, request_id, op, verify, |r| [r.key_id.as_str()]),
         O::GetPublicKey => call!(kms, caller, body, get_public_key),
-        O::GenerateMac => call!(kms, caller, body, generate_mac),
-        O::VerifyMac => call!(kms, caller, body, verify_mac),
-        O::DeriveSharedSecret => call!(kms, caller, body, derive_shared_secret),
-        O::GenerateDataKeyPair => call!(kms, caller, body, generate_data_key_pair),
-        O::GenerateDataKeyPairWithoutPlaintext => call!(kms, caller, body, generate_data_key_pair_without_plaintext),
+        O::GenerateMac => tracked!(kms, caller, body, request_id, op, generate_mac, |r| [r.key_id.as_str()]),
+        O::VerifyMac => tracked!(kms, caller, body, request_id, op, verify_mac, |r| [r.key_id.as_str()]),
+        O::DeriveSharedSecret => tracked!(kms, caller, body, request_id, op, derive_shared_secret, |r| [r
+            .key_id
+            .as_str()]),
+        O::GenerateDataKeyPair => tracked!(kms, caller, body, request_id, op, generate_data_key_pair, |r| [r
+            .key_id
+            .as_str()]),
+        O::GenerateDataKeyPairWithoutPlaintext => tracked!(
+            kms,
+            caller,
+            body,
+            request_id,
+            op,
+            generate_data_key_pair_without_plaintext,
+            |r| [r.key_id.as_str()]
+        ),
+        O::EnableKeyRotation => call!(kms, caller, body, enable_key_rotation),
+        O::DisableKeyRotation => call!(kms, caller, body, disable_key_rotation),
+        O::GetKeyRotationStatus => call!(kms, caller, body, get_key_rotation_status),
+        O::RotateKeyOnDemand => call!(kms, caller, body, rotate_key_on_demand),
+        O::ListKeyRotations => call!(kms, caller, body, list_key_rotations),
+        O::GetParametersForImport => call!(kms, caller, body, get_parameters_for_import),
+        O::ImportKeyMaterial => call!(kms, caller, body, import_key_material),
+        O::DeleteImportedKeyMaterial => call!(kms, caller, body, delete_imported_key_material),
+        O::GetKeyLastUsage => call!(kms, caller, body, get_key_last_usage),
         O::ConnectCustomKeyStore
         | O::CreateCustomKeyStore
         | O::CreateGrant
         | O::DeleteCustomKeyStore
-        | O::DeleteImportedKeyMaterial
         | O::DescribeCustomKeyStores
-        | O::DisableKeyRotation
         | O::DisconnectCustomKeyStore
-        | O::EnableKeyRotation
-        | O::GetKeyLastUsage
-        | O::GetKeyRotationStatus
-        | O::GetParametersForImport
-        | O::ImportKeyMaterial
         | O::ListGrants
-        | O::ListKeyRotations
         | O::ListRetirableGrants
         | O::ReplicateKey
         | O::RetireGrant
         | O::RevokeGrant
-        | O::RotateKeyOnDemand
         | O::UpdateCustomKeyStore
         | O::UpdatePrimaryRegion => Err(KmsError::UnsupportedOperation(format!(
             "{} is not supported by this server yet.",

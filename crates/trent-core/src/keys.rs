@@ -32,6 +32,8 @@ pub struct LoadedKey {
     pub record: KeyRecord,
     pub arn: String,
     pub materials: Arc<Vec<Material>>,
+    /// Every material version's record (rotation and import metadata; material still sealed).
+    pub versions: Arc<Vec<MaterialRecord>>,
     pub asymmetric: Option<Arc<AsymmetricKey>>,
 }
 
@@ -62,6 +64,12 @@ impl LoadedKey {
         &self.record.key_id
     }
 
+    /// The record of the current material version.
+    pub fn current_version(&self) -> Option<&MaterialRecord> {
+        let cur = self.record.current_material_id.as_deref()?;
+        self.versions.iter().find(|v| v.material_id == cur)
+    }
+
     /// The parsed key pair of an asymmetric key.
     pub fn key_pair(&self) -> Result<&Arc<AsymmetricKey>, KmsError> {
         self.asymmetric
@@ -75,6 +83,9 @@ impl LoadedKey {
         let algs = spec::algorithms(&r.key_spec, &r.key_usage);
         let symmetric_current =
             r.key_spec == "SYMMETRIC_DEFAULT" && matches!(r.origin.as_str(), "AWS_KMS" | "EXTERNAL");
+        let current_version = self.current_version();
+        // ExpirationModel/ValidTo describe imported material that is present (reference §1).
+        let imported = r.origin == "EXTERNAL" && current_version.is_some_and(|v| v.is_present());
         KeyMetadata {
             aws_account_id: r.account_id.clone(),
             key_id: r.key_id.clone(),
@@ -98,6 +109,14 @@ impl LoadedKey {
             key_agreement_algorithms: algs.key_agreement,
             multi_region: r.multi_region,
             current_key_material_id: r.current_material_id.clone().filter(|_| symmetric_current),
+            expiration_model: current_version
+                .and_then(|v| v.expiration_model.clone())
+                .filter(|_| imported),
+            valid_to: current_version
+                .filter(|_| imported)
+                .filter(|v| v.expiration_model.as_deref() == Some("KEY_MATERIAL_EXPIRES"))
+                .and_then(|v| v.valid_to_ms)
+                .map(epoch_seconds),
         }
     }
 }
@@ -128,7 +147,7 @@ impl Kms {
     pub(crate) fn unseal_key(&self, record: KeyRecord, materials: Vec<MaterialRecord>) -> Result<LoadedKey, KmsError> {
         let arn = self.loc.key_arn(&record.account_id, &record.key_id);
         let mut out = Vec::with_capacity(materials.len());
-        for m in materials {
+        for m in materials.iter().filter(|m| m.is_present()) {
             let secret = seal::unseal(
                 &self.root,
                 Purpose::KeyMaterial,
@@ -141,7 +160,7 @@ impl Kms {
                 .and_then(|v| v.try_into().ok())
                 .ok_or_else(|| KmsError::internal(format!("bad material id {}", m.material_id)))?;
             out.push(Material {
-                id_hex: m.material_id,
+                id_hex: m.material_id.clone(),
                 id,
                 secret,
             });
@@ -150,11 +169,12 @@ impl Kms {
             record,
             arn,
             materials: Arc::new(out),
+            versions: Arc::new(materials),
             asymmetric: None,
         };
-        if let Some(kind) = spec::key_kind(&key.record.key_spec) {
+        if let (Some(kind), Ok(current)) = (spec::key_kind(&key.record.key_spec), key.current()) {
             let purpose = spec::purpose(&key.record.key_usage);
-            let parsed = AsymmetricKey::from_pkcs8(kind, purpose, key.current()?.secret.expose())
+            let parsed = AsymmetricKey::from_pkcs8(kind, purpose, current.secret.expose())
                 .map_err(|_| KmsError::internal(format!("{} private key does not parse", key.arn)))?;
             key.asymmetric = Some(Arc::new(parsed));
         }
@@ -188,6 +208,7 @@ impl Kms {
             record,
             arn: key.arn.clone(),
             materials: Arc::clone(&key.materials),
+            versions: Arc::clone(&key.versions),
             asymmetric: key.asymmetric.clone(),
         });
         self.cache(Arc::clone(&updated));
@@ -218,6 +239,11 @@ impl Kms {
             KeyRef::Id(id) => (caller.account_id.clone(), id),
             KeyRef::Arn { account, key_id } => (account, key_id),
             KeyRef::Alias(name) => {
+                if self.alias_target(&caller.account_id, &name).is_none() {
+                    if let Some(key) = self.managed_key(caller, &name).await? {
+                        return Ok(key);
+                    }
+                }
                 let id = self.alias_target(&caller.account_id, &name).ok_or_else(|| {
                     KmsError::NotFound(format!(
                         "Alias {} is not found.",
@@ -227,6 +253,11 @@ impl Kms {
                 (caller.account_id.clone(), id)
             }
             KeyRef::AliasArn { account, name } => {
+                if account == caller.account_id && self.alias_target(&account, &name).is_none() {
+                    if let Some(key) = self.managed_key(caller, &name).await? {
+                        return Ok(key);
+                    }
+                }
                 let id = self.alias_target(&account, &name).ok_or_else(|| {
                     KmsError::NotFound(format!("Alias {} is not found.", self.loc.alias_arn(&account, &name)))
                 })?;

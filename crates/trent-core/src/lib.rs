@@ -14,12 +14,15 @@ pub mod credentials;
 mod dispatch;
 pub mod ids;
 pub mod keys;
+pub mod managed;
 pub mod ops;
 pub mod policy;
 pub mod rootkey;
+pub mod rotation;
 pub mod scheduler;
 pub mod spec;
 pub mod state;
+pub mod usage;
 pub mod validate;
 
 use std::collections::HashMap;
@@ -42,7 +45,7 @@ pub struct Config {
 /// The service. Cheap to share behind an `Arc`; all state is internally synchronised.
 pub struct Kms {
     store: Arc<dyn Store>,
-    root: RootKey,
+    root: Arc<RootKey>,
     clock: Arc<dyn Clock>,
     loc: Location,
     /// Decrypted keys by key id: the hot path reads only this (never the database) once warm.
@@ -50,6 +53,8 @@ pub struct Kms {
     /// (account, alias name) → key id, loaded at start and written through.
     aliases: RwLock<HashMap<(String, String), String>>,
     credentials: CredentialCache,
+    /// Last uses not yet written to the store.
+    usage: usage::UsageBuffer,
     /// Serialises read-modify-write of key records within this process.
     write: tokio::sync::Mutex<()>,
 }
@@ -69,14 +74,20 @@ impl Kms {
         }
         Ok(Self {
             store,
-            root,
+            root: Arc::new(root),
             clock,
             loc: Location { region: config.region },
             keys: RwLock::new(HashMap::new()),
             aliases: RwLock::new(aliases),
             credentials,
+            usage: usage::UsageBuffer::default(),
             write: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// A shared handle on the root key, for sealing work moved to the blocking pool.
+    pub(crate) fn root_copy(&self) -> Arc<RootKey> {
+        Arc::clone(&self.root)
     }
 
     pub fn location(&self) -> &Location {
@@ -105,7 +116,13 @@ impl Kms {
     }
 
     /// Answers one KMS request for an authenticated caller: decode → operation → encode.
-    pub async fn handle(&self, caller: &Caller, op: trent_api::Operation, body: &[u8]) -> Result<Vec<u8>, KmsError> {
-        dispatch::dispatch(self, caller, op, body).await
+    pub async fn handle(
+        &self,
+        caller: &Caller,
+        op: trent_api::Operation,
+        body: &[u8],
+        request_id: &str,
+    ) -> Result<Vec<u8>, KmsError> {
+        dispatch::dispatch(self, caller, op, body, request_id).await
     }
 }

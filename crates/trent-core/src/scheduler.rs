@@ -1,6 +1,8 @@
-//! Background jobs driven by the injectable clock. Today: deleting keys whose deletion window has
-//! passed (reference §6: the key, its material, aliases and tags are gone for good). Safe to run
-//! on several servers sharing a store later: deleting an already deleted key is a no-op.
+//! Background jobs driven by the injectable clock: deleting keys whose deletion window has passed
+//! (reference §6: the key, its material, aliases and tags are gone for good), automatic rotations
+//! that are due (`rotation`), expiry of imported material (ValidTo), and flushing last-usage
+//! records. Each job is idempotent and each rotation a compare-and-swap, so several servers
+//! sharing a store, or a restart in the middle, never rotate or delete twice.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,15 +30,31 @@ impl Kms {
     }
 }
 
+impl Kms {
+    /// One pass of every scheduled job.
+    pub async fn run_scheduled(&self) {
+        if let Err(e) = self.run_due_deletions().await {
+            tracing::error!(error = %e, "scheduled deletion failed");
+        }
+        if let Err(e) = self.run_due_rotations().await {
+            tracing::error!(error = %e, "scheduled rotation failed");
+        }
+        if let Err(e) = self.run_material_expiry().await {
+            tracing::error!(error = %e, "imported material expiry failed");
+        }
+        if let Err(e) = self.flush_usage().await {
+            tracing::error!(error = %e, "last-usage flush failed");
+        }
+    }
+}
+
 /// Runs the scheduler every `period` until the returned handle is aborted.
 pub fn spawn(kms: Arc<Kms>, period: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(period);
         loop {
             tick.tick().await;
-            if let Err(e) = kms.run_due_deletions().await {
-                tracing::error!(error = %e, "scheduled deletion failed");
-            }
+            kms.run_scheduled().await;
         }
     })
 }

@@ -29,6 +29,7 @@ pub fn check(op: Operation, key: &LoadedKey) -> Result<(), KmsError> {
         | O::Verify
         | O::GetPublicKey
         | O::DeriveSharedSecret
+        | O::RotateKeyOnDemand
         | O::CreateGrant => match state {
             "Enabled" => Ok(()),
             "Disabled" => Err(disabled()),
@@ -41,6 +42,12 @@ pub fn check(op: Operation, key: &LoadedKey) -> Result<(), KmsError> {
             ))),
         },
         O::EnableKey | O::DisableKey => match state {
+            "PendingDeletion" | "PendingReplicaDeletion" => Err(pending_deletion()),
+            "PendingImport" => Err(pending_import()),
+            _ => Ok(()),
+        },
+        O::EnableKeyRotation | O::DisableKeyRotation => match state {
+            "Disabled" => Err(disabled()),
             "PendingDeletion" | "PendingReplicaDeletion" => Err(pending_deletion()),
             "PendingImport" => Err(pending_import()),
             _ => Ok(()),

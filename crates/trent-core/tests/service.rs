@@ -51,7 +51,10 @@ fn fixture() -> Fixture {
 }
 
 async fn call(f: &Fixture, op: Operation, body: Value) -> Result<Value, trent_api::KmsError> {
-    let out = f.kms.handle(&f.caller, op, body.to_string().as_bytes()).await?;
+    let out = f
+        .kms
+        .handle(&f.caller, op, body.to_string().as_bytes(), "test-request")
+        .await?;
     Ok(serde_json::from_slice(&out).expect("json"))
 }
 

@@ -14,6 +14,7 @@ pub mod context;
 pub mod envelope;
 mod ffi;
 pub mod hmac;
+pub mod import;
 pub mod random;
 pub mod seal;
 pub mod secret;

@@ -16,6 +16,8 @@ pub enum Purpose {
     KeyMaterial,
     /// An access key's secret; record id = the access key id.
     AccessKeySecret,
+    /// An import token (wrapping private key, algorithm, expiry); record id = the key ARN.
+    ImportToken,
 }
 
 impl Purpose {
@@ -23,6 +25,7 @@ impl Purpose {
         match self {
             Purpose::KeyMaterial => b"key-material",
             Purpose::AccessKeySecret => b"access-key-secret",
+            Purpose::ImportToken => b"import-token",
         }
     }
 }

@@ -92,7 +92,7 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, req: Request) -> 
             .strip_prefix(TARGET_PREFIX)
             .and_then(Operation::from_name)
             .ok_or_else(|| KmsError::UnknownOperation(String::new()))?;
-        let out = state.kms.handle(&caller, op, &body).await;
+        let out = state.kms.handle(&caller, op, &body, &request_id).await;
         Ok::<_, KmsError>((caller, out))
     }
     .await;

@@ -1,7 +1,9 @@
 //! The conformance suite every [`Store`] backend must pass (sqlx practice: one suite, every
 //! backend). Call [`run_all`] with a freshly migrated, empty store.
 
-use crate::{AccessKeyRecord, AccountRecord, AliasRecord, KeyRecord, MaterialRecord, Store, StoreError, TagRecord};
+use crate::{
+    AccessKeyRecord, AccountRecord, AliasRecord, KeyRecord, MaterialRecord, Store, StoreError, TagRecord, UsageRecord,
+};
 
 fn key(id: &str, account: &str) -> KeyRecord {
     KeyRecord {
@@ -20,16 +22,14 @@ fn key(id: &str, account: &str) -> KeyRecord {
         policy: "{}".into(),
         current_material_id: Some("m1".into()),
         multi_region: false,
+        rotation_enabled: false,
+        rotation_period_days: None,
+        next_rotation_ms: None,
     }
 }
 
 fn material(key_id: &str, id: &str) -> MaterialRecord {
-    MaterialRecord {
-        key_id: key_id.into(),
-        material_id: id.into(),
-        sealed: vec![1, 2, 3],
-        created_ms: 1_000,
-    }
+    MaterialRecord::generated(key_id, id, vec![1, 2, 3], 1_000)
 }
 
 fn tag(k: &str, v: &str) -> TagRecord {
@@ -45,7 +45,95 @@ pub fn run_all(s: &dyn Store) {
     keys_round_trip_and_page(s);
     aliases_are_unique_and_follow_their_key(s);
     tags_upsert_and_delete(s);
+    rotation_is_compare_and_swap(s);
+    imported_material_and_expiry(s);
+    usage_keeps_the_latest(s);
     deletion_cascades(s);
+}
+
+fn rotation_is_compare_and_swap(s: &dyn Store) {
+    let mut k = s.key("k3").expect("get").expect("exists");
+    k.rotation_enabled = true;
+    k.rotation_period_days = Some(90);
+    k.next_rotation_ms = Some(5_000);
+    s.update_key(&k).expect("enable rotation");
+    assert!(s.keys_due_for_rotation(4_999).expect("due").is_empty());
+    assert_eq!(s.keys_due_for_rotation(5_000).expect("due").len(), 1);
+    let mut rotated = k.clone();
+    rotated.current_material_id = Some("m2".into());
+    rotated.next_rotation_ms = Some(10_000);
+    let mut m2 = material("k3", "m2");
+    m2.rotation_type = Some("AUTOMATIC".into());
+    m2.rotation_ms = Some(5_000);
+    s.rotate_key(&rotated, Some("m1"), &m2).expect("rotate");
+    // A second server that read the same state loses the race and changes nothing.
+    let mut other = k.clone();
+    other.current_material_id = Some("m3".into());
+    assert!(matches!(
+        s.rotate_key(&other, Some("m1"), &material("k3", "m3")),
+        Err(StoreError::Conflict)
+    ));
+    let mats = s.materials("k3").expect("materials");
+    assert_eq!(mats.len(), 2);
+    assert_eq!(mats[1], m2);
+    assert_eq!(
+        s.key("k3")
+            .expect("get")
+            .expect("exists")
+            .current_material_id
+            .as_deref(),
+        Some("m2")
+    );
+    assert!(s.keys_due_for_rotation(5_000).expect("due").is_empty());
+    let mut disabled = s.key("k3").expect("get").expect("exists");
+    disabled.key_state = "Disabled".into();
+    s.update_key(&disabled).expect("disable");
+    assert!(s
+        .keys_due_for_rotation(20_000)
+        .expect("disabled keys do not rotate")
+        .is_empty());
+}
+
+fn imported_material_and_expiry(s: &dyn Store) {
+    let k = s.key("k2").expect("get").expect("exists");
+    let mut m = material("k2", "imp");
+    m.import_state = Some("IMPORTED".into());
+    m.expiration_model = Some("KEY_MATERIAL_EXPIRES".into());
+    m.valid_to_ms = Some(7_000);
+    m.description = Some("d".into());
+    s.put_material(&k, &m).expect("put");
+    assert_eq!(
+        s.expired_materials(6_999).expect("expired"),
+        Vec::<MaterialRecord>::new()
+    );
+    assert_eq!(s.expired_materials(7_000).expect("expired"), vec![m.clone()]);
+    m.sealed = Vec::new();
+    m.import_state = Some("PENDING_IMPORT".into());
+    s.put_material(&k, &m).expect("delete material");
+    assert!(
+        s.expired_materials(8_000).expect("expired").is_empty(),
+        "deleted material does not expire again"
+    );
+    assert!(!s
+        .materials("k2")
+        .expect("m")
+        .iter()
+        .find(|x| x.material_id == "imp")
+        .expect("kept")
+        .is_present());
+}
+
+fn usage_keeps_the_latest(s: &dyn Store) {
+    let u = |op: &str, at: i64| UsageRecord {
+        key_id: "k2".into(),
+        operation: op.into(),
+        at_ms: at,
+        request_id: format!("r{at}"),
+    };
+    assert_eq!(s.usage("k2").expect("usage"), None);
+    s.record_usage(&[u("Encrypt", 10), u("Decrypt", 20)]).expect("record");
+    s.record_usage(&[u("Sign", 15)]).expect("older write loses");
+    assert_eq!(s.usage("k2").expect("usage"), Some(u("Decrypt", 20)));
 }
 
 fn accounts_and_access_keys(s: &dyn Store) {
@@ -75,12 +163,13 @@ fn accounts_and_access_keys(s: &dyn Store) {
 
 fn keys_round_trip_and_page(s: &dyn Store) {
     for id in ["k3", "k1", "k2"] {
-        s.create_key(&key(id, "A"), &material(id, "m1"), &[]).expect("create");
+        s.create_key(&key(id, "A"), Some(&material(id, "m1")), &[])
+            .expect("create");
     }
-    s.create_key(&key("other", "B"), &material("other", "m1"), &[])
+    s.create_key(&key("other", "B"), Some(&material("other", "m1")), &[])
         .expect("create");
     assert!(matches!(
-        s.create_key(&key("k1", "A"), &material("k1", "m9"), &[]),
+        s.create_key(&key("k1", "A"), Some(&material("k1", "m9")), &[]),
         Err(StoreError::UniqueViolation)
     ));
     let mut k = s.key("k1").expect("get").expect("exists");

@@ -7,6 +7,9 @@ pub enum StoreError {
     /// A uniqueness constraint was violated (duplicate alias name, duplicate id).
     #[error("unique constraint violated")]
     UniqueViolation,
+    /// A compare-and-swap precondition failed: someone else changed the record first.
+    #[error("concurrent modification")]
+    Conflict,
     /// The record to change does not exist.
     #[error("record not found")]
     NotFound,

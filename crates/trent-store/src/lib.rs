@@ -28,12 +28,38 @@ pub trait Store: Send + Sync + 'static {
     fn access_keys(&self) -> Result<Vec<AccessKeyRecord>, StoreError>;
 
     // --- KMS keys ---
-    /// Inserts a key with its first material version and tags, atomically.
-    fn create_key(&self, key: &KeyRecord, material: &MaterialRecord, tags: &[TagRecord]) -> Result<(), StoreError>;
+    /// Inserts a key with its first material version (none for `Origin=EXTERNAL`) and tags,
+    /// atomically.
+    fn create_key(
+        &self,
+        key: &KeyRecord,
+        material: Option<&MaterialRecord>,
+        tags: &[TagRecord],
+    ) -> Result<(), StoreError>;
     fn key(&self, key_id: &str) -> Result<Option<KeyRecord>, StoreError>;
     /// Replaces the mutable fields of an existing key; `NotFound` if it is gone.
     fn update_key(&self, key: &KeyRecord) -> Result<(), StoreError>;
     fn materials(&self, key_id: &str) -> Result<Vec<MaterialRecord>, StoreError>;
+    /// Rotation: inserts or replaces `material` and stores `key`, atomically, only if the key's
+    /// current material is still `expected_current` (`Conflict` otherwise). This makes a
+    /// rotation happen once even when several servers share the store.
+    fn rotate_key(
+        &self,
+        key: &KeyRecord,
+        expected_current: Option<&str>,
+        material: &MaterialRecord,
+    ) -> Result<(), StoreError>;
+    /// Inserts or replaces one material version and stores `key`, atomically (imports, deletions).
+    fn put_material(&self, key: &KeyRecord, material: &MaterialRecord) -> Result<(), StoreError>;
+    /// Enabled keys with automatic rotation whose next rotation is at or before `now_ms`.
+    fn keys_due_for_rotation(&self, now_ms: i64) -> Result<Vec<KeyRecord>, StoreError>;
+    /// Present imported materials whose `valid_to_ms` is at or before `now_ms`.
+    fn expired_materials(&self, now_ms: i64) -> Result<Vec<MaterialRecord>, StoreError>;
+
+    // --- last usage ---
+    /// Upserts the last use of each key (batched by the service).
+    fn record_usage(&self, usage: &[UsageRecord]) -> Result<(), StoreError>;
+    fn usage(&self, key_id: &str) -> Result<Option<UsageRecord>, StoreError>;
     /// Keys of an account ordered by key id, strictly after `after`, at most `limit`.
     fn list_keys(&self, account_id: &str, after: Option<&str>, limit: usize) -> Result<Vec<KeyRecord>, StoreError>;
     /// Deletes a key and everything that hangs off it (materials, aliases, tags).

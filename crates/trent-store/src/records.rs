@@ -45,6 +45,9 @@ pub struct KeyRecord {
     pub policy: String,
     pub current_material_id: Option<String>,
     pub multi_region: bool,
+    pub rotation_enabled: bool,
+    pub rotation_period_days: Option<i64>,
+    pub next_rotation_ms: Option<i64>,
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -52,9 +55,44 @@ pub struct MaterialRecord {
     pub key_id: String,
     /// The 64-hex `KeyMaterialId`.
     pub material_id: String,
-    /// The key material, sealed under the root key (AAD: key ARN and material id).
+    /// The key material, sealed under the root key (AAD: key ARN and material id). Empty when
+    /// imported material was deleted or expired (the version and its id are kept).
     pub sealed: Vec<u8>,
     pub created_ms: i64,
+    /// `AUTOMATIC` / `ON_DEMAND` for materials made by rotation; `None` for the first material.
+    pub rotation_type: Option<String>,
+    pub rotation_ms: Option<i64>,
+    /// Imported material waiting for RotateKeyOnDemand (`KeyMaterialState=PENDING_ROTATION`).
+    pub pending_rotation: bool,
+    /// EXTERNAL keys only: `IMPORTED` / `PENDING_IMPORT`.
+    pub import_state: Option<String>,
+    pub expiration_model: Option<String>,
+    pub valid_to_ms: Option<i64>,
+    pub description: Option<String>,
+}
+
+impl MaterialRecord {
+    /// A first or rotated material generated inside Trent.
+    pub fn generated(key_id: &str, material_id: &str, sealed: Vec<u8>, created_ms: i64) -> Self {
+        Self {
+            key_id: key_id.to_owned(),
+            material_id: material_id.to_owned(),
+            sealed,
+            created_ms,
+            rotation_type: None,
+            rotation_ms: None,
+            pending_rotation: false,
+            import_state: None,
+            expiration_model: None,
+            valid_to_ms: None,
+            description: None,
+        }
+    }
+
+    /// Whether the material bytes are present (imported material can be deleted).
+    pub fn is_present(&self) -> bool {
+        !self.sealed.is_empty()
+    }
 }
 
 impl std::fmt::Debug for MaterialRecord {
@@ -80,4 +118,13 @@ pub struct AliasRecord {
 pub struct TagRecord {
     pub key: String,
     pub value: String,
+}
+
+/// The last successful cryptographic use of a key (GetKeyLastUsage).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageRecord {
+    pub key_id: String,
+    pub operation: String,
+    pub at_ms: i64,
+    pub request_id: String,
 }

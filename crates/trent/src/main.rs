@@ -97,6 +97,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .with_graceful_shutdown(shutdown_signal())
         .await;
     scheduler.abort();
+    if let Err(e) = kms.flush_usage().await {
+        tracing::error!(error = %e, "last-usage flush at shutdown failed");
+    }
     tracing::info!("stopped");
     served.map_err(|e| e.to_string())
 }

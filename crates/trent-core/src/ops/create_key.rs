@@ -2,14 +2,17 @@
 //! material inside Trent, seals it under the root key and stores key, material and tags in one
 //! transaction.
 
+use std::sync::Arc;
 use trent_api::dto::{CreateKeyRequest, KeyMetadataResponse};
 use trent_api::validate::Violations;
+
 use trent_api::KmsError;
 use trent_crypto::seal::{self, Purpose};
 use trent_store::{KeyRecord, MaterialRecord, TagRecord};
 
+use crate::clock::DAY_MS;
 use crate::credentials::Caller;
-use crate::keys::material_record_id;
+use crate::keys::{material_record_id, LoadedKey};
 use crate::{policy, spec, validate, Kms};
 
 pub async fn run(kms: &Kms, caller: &Caller, req: CreateKeyRequest) -> Result<KeyMetadataResponse, KmsError> {
@@ -73,9 +76,12 @@ pub async fn run(kms: &Kms, caller: &Caller, req: CreateKeyRequest) -> Result<Ke
         policy::check_document(p)?;
     }
     let origin = req.origin.unwrap_or_else(|| "AWS_KMS".to_owned());
-    if origin != "AWS_KMS" || req.custom_key_store_id.is_some() || req.xks_key_id.is_some() {
+    if !matches!(origin.as_str(), "AWS_KMS" | "EXTERNAL")
+        || req.custom_key_store_id.is_some()
+        || req.xks_key_id.is_some()
+    {
         return Err(KmsError::UnsupportedOperation(format!(
-            "Origin {origin} is not supported by this server yet."
+            "Origin {origin} (custom key stores) is not supported by this server."
         )));
     }
     if req.multi_region == Some(true) {
@@ -85,58 +91,103 @@ pub async fn run(kms: &Kms, caller: &Caller, req: CreateKeyRequest) -> Result<Ke
     }
     if !spec::is_built(&key_spec) {
         return Err(KmsError::UnsupportedOperation(format!(
-            "KeySpec {key_spec} is not supported by this server yet."
+            "KeySpec {key_spec} is not supported in this Region."
         )));
     }
+    let key = kms
+        .insert_key(NewKey {
+            account_id: caller.account_id.clone(),
+            description: req.description.unwrap_or_default(),
+            key_spec,
+            key_usage,
+            origin,
+            key_manager: "CUSTOMER".to_owned(),
+            policy: req.policy.unwrap_or_else(|| policy::default_policy(&caller.account_id)),
+            tags,
+            rotation_period_days: None,
+        })
+        .await?;
+    Ok(KeyMetadataResponse {
+        key_metadata: key.metadata(),
+    })
+}
 
-    let key_id = uuid::Uuid::new_v4().to_string();
-    let arn = kms.location().key_arn(&caller.account_id, &key_id);
-    let now = kms.now_ms();
-    let material = generate_material(&key_spec, &key_usage).await?;
-    let material_id = hex::encode(trent_crypto::random::array::<32>().map_err(KmsError::internal)?);
-    let sealed = seal::seal(
-        &kms.root,
-        Purpose::KeyMaterial,
-        &material_record_id(&arn, &material_id),
-        &material,
-    )
-    .map_err(KmsError::internal)?;
-    let record = KeyRecord {
-        key_id: key_id.clone(),
-        account_id: caller.account_id.clone(),
-        region: kms.location().region.clone(),
-        description: req.description.unwrap_or_default(),
-        key_spec,
-        key_usage,
-        origin,
-        key_manager: "CUSTOMER".to_owned(),
-        key_state: "Enabled".to_owned(),
-        created_ms: now,
-        deletion_ms: None,
-        pending_window_days: None,
-        policy: req.policy.unwrap_or_else(|| policy::default_policy(&caller.account_id)),
-        current_material_id: Some(material_id.clone()),
-        multi_region: false,
-    };
-    let material_record = MaterialRecord {
-        key_id: key_id.clone(),
-        material_id,
-        sealed,
-        created_ms: now,
-    };
-    let tag_records: Vec<TagRecord> = tags.into_iter().map(|(key, value)| TagRecord { key, value }).collect();
-    let (r, m) = (record.clone(), material_record.clone());
-    kms.db(move |s| s.create_key(&r, &m, &tag_records)).await?;
-    let loaded = kms.unseal_key(record, vec![material_record])?;
-    let metadata = loaded.metadata();
-    tracing::info!(key_arn = %loaded.arn, "key created");
-    Ok(KeyMetadataResponse { key_metadata: metadata })
+/// Everything needed to create a key record (customer CreateKey and AWS managed keys).
+pub(crate) struct NewKey {
+    pub account_id: String,
+    pub description: String,
+    pub key_spec: String,
+    pub key_usage: String,
+    pub origin: String,
+    pub key_manager: String,
+    pub policy: String,
+    pub tags: Vec<(String, String)>,
+    /// Automatic rotation from the start (AWS managed keys: 365 days).
+    pub rotation_period_days: Option<i64>,
+}
+
+impl Kms {
+    /// Creates a key: generated material for `AWS_KMS`, none (`PendingImport`) for `EXTERNAL`.
+    pub(crate) async fn insert_key(&self, new: NewKey) -> Result<Arc<LoadedKey>, KmsError> {
+        let key_id = uuid::Uuid::new_v4().to_string();
+        let arn = self.location().key_arn(&new.account_id, &key_id);
+        let now = self.now_ms();
+        let material_record = if new.origin == "EXTERNAL" {
+            None
+        } else {
+            let material = generate_material(&new.key_spec, &new.key_usage).await?;
+            let material_id = hex::encode(trent_crypto::random::array::<32>().map_err(KmsError::internal)?);
+            let sealed = seal::seal(
+                &self.root,
+                Purpose::KeyMaterial,
+                &material_record_id(&arn, &material_id),
+                &material,
+            )
+            .map_err(KmsError::internal)?;
+            Some(MaterialRecord::generated(&key_id, &material_id, sealed, now))
+        };
+        let record = KeyRecord {
+            key_id: key_id.clone(),
+            account_id: new.account_id,
+            region: self.location().region.clone(),
+            description: new.description,
+            key_spec: new.key_spec,
+            key_usage: new.key_usage,
+            key_state: if material_record.is_some() {
+                "Enabled"
+            } else {
+                "PendingImport"
+            }
+            .to_owned(),
+            origin: new.origin,
+            key_manager: new.key_manager,
+            created_ms: now,
+            deletion_ms: None,
+            pending_window_days: None,
+            policy: new.policy,
+            current_material_id: material_record.as_ref().map(|m| m.material_id.clone()),
+            multi_region: false,
+            rotation_enabled: new.rotation_period_days.is_some(),
+            rotation_period_days: new.rotation_period_days,
+            next_rotation_ms: new.rotation_period_days.map(|d| now + d * DAY_MS),
+        };
+        let tag_records: Vec<TagRecord> = new
+            .tags
+            .into_iter()
+            .map(|(key, value)| TagRecord { key, value })
+            .collect();
+        let (r, m) = (record.clone(), material_record.clone());
+        self.db(move |s| s.create_key(&r, m.as_ref(), &tag_records)).await?;
+        let loaded = Arc::new(self.unseal_key(record, material_record.into_iter().collect())?);
+        tracing::info!(key_arn = %loaded.arn, "key created");
+        Ok(loaded)
+    }
 }
 
 /// New key material for a spec: 256 random bits for SYMMETRIC_DEFAULT, a hash-length random key
 /// for HMAC, a PKCS#8 private key for asymmetric specs (generated on the blocking pool: RSA-4096
 /// generation can take a second).
-async fn generate_material(key_spec: &str, key_usage: &str) -> Result<trent_crypto::SecretBytes, KmsError> {
+pub(crate) async fn generate_material(key_spec: &str, key_usage: &str) -> Result<trent_crypto::SecretBytes, KmsError> {
     if let Some(mac) = spec::mac_of_spec(key_spec) {
         return trent_crypto::random::secret(mac.key_len()).map_err(KmsError::internal);
     }

@@ -32,7 +32,12 @@ pub(crate) async fn set_enabled(
     if key.record.key_state != state {
         let mut record = key.record.clone();
         record.key_state = state.to_owned();
-        kms.write_key(&key, record).await?;
+        let key = kms.write_key(&key, record).await?;
+        // A key re-enabled after missing its rotation date rotates at once (reference §3).
+        let overdue = key.record.rotation_enabled && key.record.next_rotation_ms.is_some_and(|t| t <= kms.now_ms());
+        if enabled && overdue {
+            kms.rotate(&key, crate::rotation::AUTOMATIC).await?;
+        }
     }
     Ok(Empty {})
 }

@@ -9,10 +9,13 @@ pub mod create_alias;
 pub mod create_key;
 pub mod decrypt;
 pub mod delete_alias;
+pub mod delete_imported_key_material;
 pub mod derive_shared_secret;
 pub mod describe_key;
 pub mod disable_key;
+pub mod disable_key_rotation;
 pub mod enable_key;
+pub mod enable_key_rotation;
 pub mod encrypt;
 pub mod generate_data_key;
 pub mod generate_data_key_pair;
@@ -20,14 +23,20 @@ pub mod generate_data_key_pair_without_plaintext;
 pub mod generate_data_key_without_plaintext;
 pub mod generate_mac;
 pub mod generate_random;
+pub mod get_key_last_usage;
 pub mod get_key_policy;
+pub mod get_key_rotation_status;
+pub mod get_parameters_for_import;
 pub mod get_public_key;
+pub mod import_key_material;
 pub mod list_aliases;
 pub mod list_key_policies;
+pub mod list_key_rotations;
 pub mod list_keys;
 pub mod list_resource_tags;
 pub mod put_key_policy;
 pub mod re_encrypt;
+pub mod rotate_key_on_demand;
 pub mod schedule_key_deletion;
 pub mod sign;
 pub mod tag_resource;
@@ -99,9 +108,12 @@ pub(crate) async fn key_for(
 }
 
 /// The authorization stage. Until key policies are enforced (the identities-and-policies issue),
-/// a principal may use the keys of its own account and no other.
+/// a principal may use the keys of its own account and no other, and AWS managed keys only as
+/// their key policy lets a direct caller (metadata reads; see `managed`).
 pub(crate) fn authorize(caller: &Caller, op: Operation, key: &LoadedKey) -> Result<(), KmsError> {
-    if key.record.account_id == caller.account_id {
+    let same_account = key.record.account_id == caller.account_id;
+    let managed_ok = key.record.key_manager != "AWS" || crate::managed::direct_call_allowed(op);
+    if same_account && managed_ok {
         return Ok(());
     }
     let action = op.actions().first().copied().unwrap_or("kms:*");

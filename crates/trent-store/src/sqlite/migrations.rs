@@ -63,6 +63,27 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (key_id, tag_key)
     );
     "#,
+    // 2: rotation schedule, material versions (rotation, import), last usage.
+    r#"
+    ALTER TABLE keys ADD COLUMN rotation_enabled INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE keys ADD COLUMN rotation_period_days INTEGER;
+    ALTER TABLE keys ADD COLUMN next_rotation_ms INTEGER;
+    CREATE INDEX keys_by_rotation ON keys(rotation_enabled, next_rotation_ms);
+    ALTER TABLE key_materials ADD COLUMN rotation_type TEXT;
+    ALTER TABLE key_materials ADD COLUMN rotation_ms INTEGER;
+    ALTER TABLE key_materials ADD COLUMN pending_rotation INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE key_materials ADD COLUMN import_state TEXT;
+    ALTER TABLE key_materials ADD COLUMN expiration_model TEXT;
+    ALTER TABLE key_materials ADD COLUMN valid_to_ms INTEGER;
+    ALTER TABLE key_materials ADD COLUMN description TEXT;
+    CREATE INDEX materials_by_expiry ON key_materials(valid_to_ms);
+    CREATE TABLE key_usage (
+        key_id TEXT PRIMARY KEY,
+        operation TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        request_id TEXT NOT NULL
+    );
+    "#,
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -84,4 +105,37 @@ pub fn apply(conn: &mut Connection) -> Result<(), StoreError> {
         tx.commit().map_err(err)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Store;
+
+    /// A database written by schema version 1 reads after the upgrade to the latest schema.
+    #[test]
+    fn version_1_data_reads_after_upgrade() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("trent.db");
+        {
+            let mut conn = Connection::open(&path).expect("open");
+            let tx = conn.transaction().expect("tx");
+            tx.execute_batch(MIGRATIONS[0]).expect("v1");
+            tx.pragma_update(None, "user_version", 1).expect("version");
+            tx.execute_batch(
+                "INSERT INTO keys VALUES ('k', 'a', 'us-east-1', '', 'SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT', 'AWS_KMS', 'CUSTOMER', 'Enabled', 1, NULL, NULL, '{}', 'm', 0);
+                 INSERT INTO key_materials VALUES ('k', 'm', x'0102', 1);",
+            )
+            .expect("v1 rows");
+            tx.commit().expect("commit");
+        }
+        let store = super::super::SqliteStore::open(&path).expect("upgrade");
+        assert_eq!(store.schema_version().expect("v"), LATEST);
+        let key = store.key("k").expect("read").expect("exists");
+        assert!(!key.rotation_enabled);
+        assert_eq!(key.next_rotation_ms, None);
+        let mats = store.materials("k").expect("materials");
+        assert_eq!(mats.len(), 1);
+        assert!(mats[0].is_present() && !mats[0].pending_rotation && mats[0].rotation_type.is_none());
+    }
 }

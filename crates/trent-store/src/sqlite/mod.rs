@@ -7,9 +7,11 @@ mod migrations;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
-use crate::{AccessKeyRecord, AccountRecord, AliasRecord, KeyRecord, MaterialRecord, Store, StoreError, TagRecord};
+use crate::{
+    AccessKeyRecord, AccountRecord, AliasRecord, KeyRecord, MaterialRecord, Store, StoreError, TagRecord, UsageRecord,
+};
 
 /// SQLite-backed [`Store`].
 pub struct SqliteStore {
@@ -26,7 +28,8 @@ fn classify(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
-const KEY_COLUMNS: &str = "key_id, account_id, region, description, key_spec, key_usage, origin, key_manager, key_state, created_ms, deletion_ms, pending_window_days, policy, current_material_id, multi_region";
+const KEY_COLUMNS: &str = "key_id, account_id, region, description, key_spec, key_usage, origin, key_manager, key_state, created_ms, deletion_ms, pending_window_days, policy, current_material_id, multi_region, rotation_enabled, rotation_period_days, next_rotation_ms";
+const MATERIAL_COLUMNS: &str = "key_id, material_id, sealed, created_ms, rotation_type, rotation_ms, pending_rotation, import_state, expiration_model, valid_to_ms, description";
 
 fn key_row(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
     Ok(KeyRecord {
@@ -45,7 +48,55 @@ fn key_row(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         policy: r.get(12)?,
         current_material_id: r.get(13)?,
         multi_region: r.get(14)?,
+        rotation_enabled: r.get(15)?,
+        rotation_period_days: r.get(16)?,
+        next_rotation_ms: r.get(17)?,
     })
+}
+
+fn material_row(r: &Row<'_>) -> rusqlite::Result<MaterialRecord> {
+    Ok(MaterialRecord {
+        key_id: r.get(0)?,
+        material_id: r.get(1)?,
+        sealed: r.get(2)?,
+        created_ms: r.get(3)?,
+        rotation_type: r.get(4)?,
+        rotation_ms: r.get(5)?,
+        pending_rotation: r.get(6)?,
+        import_state: r.get(7)?,
+        expiration_model: r.get(8)?,
+        valid_to_ms: r.get(9)?,
+        description: r.get(10)?,
+    })
+}
+
+fn upsert_material(tx: &rusqlite::Transaction<'_>, m: &MaterialRecord) -> Result<(), StoreError> {
+    tx.execute(
+        &format!(
+            "INSERT INTO key_materials ({MATERIAL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
+             ON CONFLICT (key_id, material_id) DO UPDATE SET sealed = excluded.sealed, rotation_type = excluded.rotation_type, \
+             rotation_ms = excluded.rotation_ms, pending_rotation = excluded.pending_rotation, import_state = excluded.import_state, \
+             expiration_model = excluded.expiration_model, valid_to_ms = excluded.valid_to_ms, description = excluded.description"
+        ),
+        params![
+            m.key_id, m.material_id, m.sealed, m.created_ms, m.rotation_type, m.rotation_ms, m.pending_rotation,
+            m.import_state, m.expiration_model, m.valid_to_ms, m.description
+        ],
+    )
+    .map_err(classify)?;
+    Ok(())
+}
+
+fn write_key(tx: &rusqlite::Connection, k: &KeyRecord) -> Result<usize, StoreError> {
+    tx.execute(
+        "UPDATE keys SET description = ?2, key_state = ?3, deletion_ms = ?4, pending_window_days = ?5, policy = ?6, \
+         current_material_id = ?7, rotation_enabled = ?8, rotation_period_days = ?9, next_rotation_ms = ?10 WHERE key_id = ?1",
+        params![
+            k.key_id, k.description, k.key_state, k.deletion_ms, k.pending_window_days, k.policy, k.current_material_id,
+            k.rotation_enabled, k.rotation_period_days, k.next_rotation_ms
+        ],
+    )
+    .map_err(classify)
 }
 
 fn alias_row(r: &Row<'_>) -> rusqlite::Result<AliasRecord> {
@@ -156,23 +207,23 @@ impl Store for SqliteStore {
         rows.collect::<Result<_, _>>().map_err(classify)
     }
 
-    fn create_key(&self, k: &KeyRecord, m: &MaterialRecord, tags: &[TagRecord]) -> Result<(), StoreError> {
+    fn create_key(&self, k: &KeyRecord, m: Option<&MaterialRecord>, tags: &[TagRecord]) -> Result<(), StoreError> {
         let mut c = self.conn()?;
-        let tx = c.transaction().map_err(classify)?;
+        let tx = c
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(classify)?;
         tx.execute(
-            &format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"),
+            &format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"),
             params![
                 k.key_id, k.account_id, k.region, k.description, k.key_spec, k.key_usage, k.origin, k.key_manager,
                 k.key_state, k.created_ms, k.deletion_ms, k.pending_window_days, k.policy, k.current_material_id,
-                k.multi_region
+                k.multi_region, k.rotation_enabled, k.rotation_period_days, k.next_rotation_ms
             ],
         )
         .map_err(classify)?;
-        tx.execute(
-            "INSERT INTO key_materials (key_id, material_id, sealed, created_ms) VALUES (?1, ?2, ?3, ?4)",
-            params![m.key_id, m.material_id, m.sealed, m.created_ms],
-        )
-        .map_err(classify)?;
+        if let Some(m) = m {
+            upsert_material(&tx, m)?;
+        }
         for t in tags {
             tx.execute(
                 "INSERT INTO tags (key_id, tag_key, tag_value) VALUES (?1, ?2, ?3)",
@@ -195,14 +246,8 @@ impl Store for SqliteStore {
     }
 
     fn update_key(&self, k: &KeyRecord) -> Result<(), StoreError> {
-        let n = self
-            .conn()?
-            .execute(
-                "UPDATE keys SET description = ?2, key_state = ?3, deletion_ms = ?4, pending_window_days = ?5, policy = ?6, current_material_id = ?7 WHERE key_id = ?1",
-                params![k.key_id, k.description, k.key_state, k.deletion_ms, k.pending_window_days, k.policy, k.current_material_id],
-            )
-            .map_err(classify)?;
-        if n == 0 {
+        let c = self.conn()?;
+        if write_key(&c, k)? == 0 {
             return Err(StoreError::NotFound);
         }
         Ok(())
@@ -211,19 +256,104 @@ impl Store for SqliteStore {
     fn materials(&self, key_id: &str) -> Result<Vec<MaterialRecord>, StoreError> {
         let c = self.conn()?;
         let mut st = c
-            .prepare("SELECT key_id, material_id, sealed, created_ms FROM key_materials WHERE key_id = ?1 ORDER BY created_ms, material_id")
+            .prepare(&format!(
+                "SELECT {MATERIAL_COLUMNS} FROM key_materials WHERE key_id = ?1 ORDER BY created_ms, material_id"
+            ))
             .map_err(classify)?;
-        let rows = st
-            .query_map([key_id], |r| {
-                Ok(MaterialRecord {
-                    key_id: r.get(0)?,
-                    material_id: r.get(1)?,
-                    sealed: r.get(2)?,
-                    created_ms: r.get(3)?,
-                })
-            })
-            .map_err(classify)?;
+        let rows = st.query_map([key_id], material_row).map_err(classify)?;
         rows.collect::<Result<_, _>>().map_err(classify)
+    }
+
+    fn rotate_key(&self, k: &KeyRecord, expected_current: Option<&str>, m: &MaterialRecord) -> Result<(), StoreError> {
+        let mut c = self.conn()?;
+        let tx = c
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(classify)?;
+        let current: Option<Option<String>> = tx
+            .query_row(
+                "SELECT current_material_id FROM keys WHERE key_id = ?1",
+                [&k.key_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(classify)?;
+        match current {
+            None => return Err(StoreError::NotFound),
+            Some(cur) if cur.as_deref() != expected_current => return Err(StoreError::Conflict),
+            Some(_) => {}
+        }
+        upsert_material(&tx, m)?;
+        write_key(&tx, k)?;
+        tx.commit().map_err(classify)
+    }
+
+    fn put_material(&self, k: &KeyRecord, m: &MaterialRecord) -> Result<(), StoreError> {
+        let mut c = self.conn()?;
+        let tx = c
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(classify)?;
+        upsert_material(&tx, m)?;
+        if write_key(&tx, k)? == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().map_err(classify)
+    }
+
+    fn keys_due_for_rotation(&self, now_ms: i64) -> Result<Vec<KeyRecord>, StoreError> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare(&format!(
+                "SELECT {KEY_COLUMNS} FROM keys WHERE rotation_enabled = 1 AND key_state = 'Enabled' AND next_rotation_ms IS NOT NULL AND next_rotation_ms <= ?1"
+            ))
+            .map_err(classify)?;
+        let rows = st.query_map([now_ms], key_row).map_err(classify)?;
+        rows.collect::<Result<_, _>>().map_err(classify)
+    }
+
+    fn expired_materials(&self, now_ms: i64) -> Result<Vec<MaterialRecord>, StoreError> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare(&format!(
+                "SELECT {MATERIAL_COLUMNS} FROM key_materials WHERE valid_to_ms IS NOT NULL AND valid_to_ms <= ?1 AND length(sealed) > 0"
+            ))
+            .map_err(classify)?;
+        let rows = st.query_map([now_ms], material_row).map_err(classify)?;
+        rows.collect::<Result<_, _>>().map_err(classify)
+    }
+
+    fn record_usage(&self, usage: &[UsageRecord]) -> Result<(), StoreError> {
+        let mut c = self.conn()?;
+        let tx = c
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(classify)?;
+        for u in usage {
+            tx.execute(
+                "INSERT INTO key_usage (key_id, operation, at_ms, request_id) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (key_id) DO UPDATE SET operation = excluded.operation, at_ms = excluded.at_ms, request_id = excluded.request_id \
+                 WHERE excluded.at_ms >= key_usage.at_ms",
+                params![u.key_id, u.operation, u.at_ms, u.request_id],
+            )
+            .map_err(classify)?;
+        }
+        tx.commit().map_err(classify)
+    }
+
+    fn usage(&self, key_id: &str) -> Result<Option<UsageRecord>, StoreError> {
+        self.conn()?
+            .query_row(
+                "SELECT key_id, operation, at_ms, request_id FROM key_usage WHERE key_id = ?1",
+                [key_id],
+                |r| {
+                    Ok(UsageRecord {
+                        key_id: r.get(0)?,
+                        operation: r.get(1)?,
+                        at_ms: r.get(2)?,
+                        request_id: r.get(3)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(classify)
     }
 
     fn list_keys(&self, account_id: &str, after: Option<&str>, limit: usize) -> Result<Vec<KeyRecord>, StoreError> {
@@ -241,11 +371,14 @@ impl Store for SqliteStore {
 
     fn delete_key(&self, key_id: &str) -> Result<(), StoreError> {
         let mut c = self.conn()?;
-        let tx = c.transaction().map_err(classify)?;
+        let tx = c
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(classify)?;
         for sql in [
             "DELETE FROM aliases WHERE target_key_id = ?1",
             "DELETE FROM tags WHERE key_id = ?1",
             "DELETE FROM key_materials WHERE key_id = ?1",
+            "DELETE FROM key_usage WHERE key_id = ?1",
             "DELETE FROM keys WHERE key_id = ?1",
         ] {
             tx.execute(sql, [key_id]).map_err(classify)?;
@@ -362,7 +495,9 @@ impl Store for SqliteStore {
 
     fn put_tags(&self, key_id: &str, tags: &[TagRecord]) -> Result<(), StoreError> {
         let mut c = self.conn()?;
-        let tx = c.transaction().map_err(classify)?;
+        let tx = c
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(classify)?;
         for t in tags {
             tx.execute(
                 "INSERT INTO tags (key_id, tag_key, tag_value) VALUES (?1, ?2, ?3) ON CONFLICT (key_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
@@ -375,7 +510,9 @@ impl Store for SqliteStore {
 
     fn delete_tags(&self, key_id: &str, tag_keys: &[String]) -> Result<(), StoreError> {
         let mut c = self.conn()?;
-        let tx = c.transaction().map_err(classify)?;
+        let tx = c
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(classify)?;
         for k in tag_keys {
             tx.execute(
                 "DELETE FROM tags WHERE key_id = ?1 AND tag_key = ?2",
