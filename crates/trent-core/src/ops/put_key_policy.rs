@@ -20,7 +20,6 @@ pub async fn run(kms: &Kms, caller: &Caller, req: KeyPolicyRequest) -> Result<Em
     }
     v.finish()?;
     let text = req.policy.unwrap_or_default();
-    policy::check_document(&text)?;
     let _guard = kms.write.lock().await;
     let key = super::key_for(
         kms,
@@ -30,6 +29,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: KeyPolicyRequest) -> Result<Em
         Operation::PutKeyPolicy,
     )
     .await?;
+    policy::check_document(&text)?;
     let name = req.policy_name.unwrap_or_else(|| "default".to_owned());
     if name != "default" {
         return Err(policy::policy_name_not_found(&name));

@@ -197,3 +197,42 @@ pub fn unb64(s: &serde_json::Value) -> Vec<u8> {
         .decode(s.as_str().expect("string"))
         .expect("base64")
 }
+
+impl Server {
+    /// Asserts that `secret` appears in no file of the data directory in raw, hex or base64 form.
+    pub fn assert_absent_from_data_dir(&self, secret: &[u8]) {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let needles: Vec<(&str, Vec<u8>)> = vec![
+            ("raw", secret.to_vec()),
+            ("hex", hex_lower(secret).into_bytes()),
+            ("HEX", hex_lower(secret).to_uppercase().into_bytes()),
+            ("base64", b64.encode(secret).into_bytes()),
+            (
+                "base64url",
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .encode(secret)
+                    .into_bytes(),
+            ),
+            ("raw prefix", secret[..secret.len().min(16)].to_vec()),
+        ];
+        for entry in std::fs::read_dir(&self.dir).expect("data dir") {
+            let path = entry.expect("entry").path();
+            if path.file_name().is_some_and(|n| n == "root.key") {
+                continue;
+            }
+            let bytes = std::fs::read(&path).expect("read");
+            for (name, needle) in &needles {
+                assert!(
+                    !bytes.windows(needle.len()).any(|w| w == needle.as_slice()),
+                    "{name} found in {}",
+                    path.display()
+                );
+            }
+        }
+    }
+}
+
+fn hex_lower(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}

@@ -7,6 +7,8 @@ Reads a JSON list of tasks on stdin and writes a JSON list of results, one per t
   ecdh          {spki}                                         -> {peer_spki, secret}
   mu            {spki, message}                                -> ML-DSA external mu (FIPS 204 6.2)
   pkcs8_public  {pkcs8}                                        -> spki of the private key
+  wrap          {spki, alg, material}                          -> EncryptedKeyMaterial for import
+  gen_rsa       {bits}                                         -> {pkcs8, spki} of a new RSA key
 All binary values are base64.
 """
 import base64
@@ -70,6 +72,28 @@ def oaep_decrypt(t):
     return b64e(key.decrypt(b64d(t["ciphertext"]), pad))
 
 
+def wrap(t):
+    """Wraps key material for ImportKeyMaterial as the AWS documentation describes."""
+    from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
+    import os
+
+    key = serialization.load_der_public_key(b64d(t["spki"]))
+    alg, material = t["alg"], b64d(t["material"])
+    h = hashes.SHA256 if alg.endswith("SHA_256") else hashes.SHA1
+    pad = padding.OAEP(mgf=padding.MGF1(algorithm=h()), algorithm=h(), label=None)
+    if alg.startswith("RSAES_OAEP"):
+        return b64e(key.encrypt(material, pad))
+    aes = os.urandom(32)
+    return b64e(key.encrypt(aes, pad) + aes_key_wrap_with_padding(aes, material))
+
+
+def gen_rsa(t):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=t["bits"])
+    pkcs8 = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    spki = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return {"pkcs8": b64e(pkcs8), "spki": b64e(spki)}
+
+
 def ecdh(t):
     trent_public = serialization.load_der_public_key(b64d(t["spki"]))
     mine = ec.generate_private_key(trent_public.curve)
@@ -95,6 +119,6 @@ def pkcs8_public(t):
     )
 
 
-OPS = {"verify": verify, "oaep_encrypt": oaep_encrypt, "oaep_decrypt": oaep_decrypt, "ecdh": ecdh, "mu": mu, "pkcs8_public": pkcs8_public}
+OPS = {"verify": verify, "oaep_encrypt": oaep_encrypt, "oaep_decrypt": oaep_decrypt, "ecdh": ecdh, "mu": mu, "pkcs8_public": pkcs8_public, "wrap": wrap, "gen_rsa": gen_rsa}
 
 json.dump([OPS[t["op"]](t) for t in json.load(sys.stdin)], sys.stdout)
