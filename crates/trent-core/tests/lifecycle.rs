@@ -368,3 +368,37 @@ async fn restart_in_the_middle_of_a_scheduled_rotation_rotates_exactly_once() {
     .expect("dec");
     assert_eq!(d["Plaintext"], "aGk=");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_tokens_expire_after_24_hours() {
+    use base64::Engine as _;
+    let f = fixture();
+    let (a, c) = (&f.a.kms, &f.caller);
+    let key = call(a, c, Operation::CreateKey, json!({"Origin": "EXTERNAL"}))
+        .await
+        .expect("create");
+    let id = key["KeyMetadata"]["KeyId"].as_str().expect("id").to_owned();
+    let p = call(
+        a,
+        c,
+        Operation::GetParametersForImport,
+        json!({"KeyId": id, "WrappingAlgorithm": "RSAES_OAEP_SHA_1", "WrappingKeySpec": "RSA_2048"}),
+    )
+    .await
+    .expect("params");
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let spki = b64.decode(p["PublicKey"].as_str().expect("pk")).expect("b64");
+    let wrapped = trent_crypto::import::wrap_for_test(&spki, trent_crypto::import::WrappingAlg::OaepSha1, &[5u8; 32])
+        .expect("wrap");
+    f.clock.advance_ms(DAY_MS + 1000);
+    let e = call(
+        a,
+        c,
+        Operation::ImportKeyMaterial,
+        json!({"KeyId": id, "ImportToken": p["ImportToken"], "EncryptedKeyMaterial": b64.encode(&wrapped),
+               "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"}),
+    )
+    .await
+    .expect_err("expired token");
+    assert_eq!(e.code().as_str(), "ExpiredImportTokenException");
+}
