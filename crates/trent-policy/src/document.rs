@@ -106,7 +106,7 @@ fn principal(v: &Value) -> Result<Principal, PolicyError> {
     }
 }
 
-fn statement(v: &Value) -> Result<Statement, PolicyError> {
+fn statement(v: &Value, identity: bool) -> Result<Statement, PolicyError> {
     let Value::Object(m) = v else {
         return err("Statement must be an object or an array of objects");
     };
@@ -142,7 +142,10 @@ fn statement(v: &Value) -> Result<Statement, PolicyError> {
     }
     let principal_el = get("Principal").map(principal).transpose()?;
     let not_principal = get("NotPrincipal").map(principal).transpose()?;
-    if principal_el.is_none() && not_principal.is_none() {
+    if identity && (principal_el.is_some() || not_principal.is_some()) {
+        return err("Policy document should not specify a principal.");
+    }
+    if !identity && principal_el.is_none() && not_principal.is_none() {
         return err("Policy contains a statement with no principal.");
     }
     let mut condition = BTreeMap::new();
@@ -151,6 +154,9 @@ fn statement(v: &Value) -> Result<Statement, PolicyError> {
             return err("Condition must be an object");
         };
         for (op, keys) in ops {
+            if !crate::condition::is_known_operator(op) {
+                return err(format!("Invalid Condition operator: {op}"));
+            }
             let Value::Object(keys) = keys else {
                 return err(format!("Condition operator {op} must map condition keys to values"));
             };
@@ -174,18 +180,29 @@ fn statement(v: &Value) -> Result<Statement, PolicyError> {
     })
 }
 
-/// Parses and checks a resource policy document.
+/// Parses and checks a resource policy document (key policy, trust policy): every statement
+/// names a principal.
 pub fn parse(text: &str) -> Result<PolicyDocument, PolicyError> {
+    parse_as(text, false)
+}
+
+/// Parses and checks an identity policy (user, role, managed policy): no statement names a
+/// principal.
+pub fn parse_identity(text: &str) -> Result<PolicyDocument, PolicyError> {
+    parse_as(text, true)
+}
+
+fn parse_as(text: &str, identity: bool) -> Result<PolicyDocument, PolicyError> {
     let Ok(v) = serde_json::from_str::<Value>(text) else {
         return err("The policy document is not valid JSON.");
     };
     let Value::Object(m): Value = v else {
         return err("The policy document must be a JSON object.");
     };
-    document(&m)
+    document(&m, identity)
 }
 
-fn document(m: &Map<String, Value>) -> Result<PolicyDocument, PolicyError> {
+fn document(m: &Map<String, Value>, identity: bool) -> Result<PolicyDocument, PolicyError> {
     if let Some(k) = m.keys().find(|k| !matches!(k.as_str(), "Version" | "Id" | "Statement")) {
         return err(format!("Policy contains an unknown element: {k}"));
     }
@@ -200,8 +217,10 @@ fn document(m: &Map<String, Value>) -> Result<PolicyDocument, PolicyError> {
         Some(_) => return err("Id must be a string"),
     };
     let statements = match m.get("Statement") {
-        Some(Value::Array(items)) if !items.is_empty() => items.iter().map(statement).collect::<Result<_, _>>()?,
-        Some(obj @ Value::Object(_)) => vec![statement(obj)?],
+        Some(Value::Array(items)) if !items.is_empty() => {
+            items.iter().map(|i| statement(i, identity)).collect::<Result<_, _>>()?
+        }
+        Some(obj @ Value::Object(_)) => vec![statement(obj, identity)?],
         Some(_) => return err("Statement must be an object or a non-empty array"),
         None => return err("Policy is missing the required Statement element"),
     };

@@ -1,12 +1,22 @@
 //! IAM JSON policy documents (key policies now; identity and trust policies later).
 //!
-//! Owns: the typed grammar ([`PolicyDocument`], [`Statement`], [`Principal`], conditions) and its
-//! parser, which rejects what AWS rejects with `MalformedPolicyDocumentException`. Evaluation
-//! (`evaluate(policy, grants, request) -> Decision`) lands with the identities-and-policies work.
+//! Owns: the typed grammar ([`PolicyDocument`], [`Statement`], principals, conditions) and its
+//! parser, which rejects what AWS rejects with `MalformedPolicyDocumentException`; the pure
+//! evaluator — wildcards and policy variables ([`pattern`]), every condition operator family
+//! ([`condition`]), statement matching ([`evaluate`]) and the request context ([`context`]).
+//! Combining key policy, identity policies and grants into a decision belongs to the service.
 //! Must not do I/O.
 
 #![forbid(unsafe_code)]
 
+pub mod condition;
+pub mod context;
 mod document;
+pub mod evaluate;
+pub mod pattern;
 
-pub use document::{parse, Effect, OneOrMany, PolicyDocument, PolicyError, Principal, Statement};
+pub use context::{Context, Principal, PrincipalKind};
+pub use document::{
+    parse, parse_identity, Effect, OneOrMany, PolicyDocument, PolicyError, Principal as PrincipalElement, Statement,
+};
+pub use evaluate::{applicable, outcome, Applied, Named, Outcome, PolicyKind, Request};

@@ -1,0 +1,166 @@
+//! Statement matching (IAM User Guide, "Policy evaluation logic"): a statement applies when its
+//! principal (resource policies), action, resource and every condition match. This module reports
+//! which statements apply and how; combining policies (explicit deny wins, key policy as root of
+//! trust, identity policies, grants) is the caller's decision logic (`decide`).
+
+use crate::condition;
+use crate::context::{Context, Principal, PrincipalKind};
+use crate::document::{Effect, PolicyDocument, Principal as PrincipalElement, Statement};
+use crate::pattern::{like, NoVariables, Variables};
+
+/// A resource policy (key policy, trust policy: has `Principal`) or an identity policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyKind {
+    Resource,
+    Identity,
+}
+
+/// How a resource-policy statement named the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Named {
+    /// By its own ARN, its role, `"*"` — the statement applies on its own.
+    Directly,
+    /// Through its account (`arn:aws:iam::<acct>:root` / `<acct>`): delegates to the account's
+    /// identity policies (the key policy "trusts the account").
+    ViaAccount,
+}
+
+/// One statement that applies to the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub index: usize,
+    pub sid: Option<String>,
+    pub effect: Effect,
+    /// `Some` for resource policies.
+    pub named: Option<Named>,
+}
+
+/// The request being evaluated.
+pub struct Request<'a> {
+    pub principal: &'a Principal,
+    pub action: &'a str,
+    pub resource: &'a str,
+    pub context: &'a Context,
+}
+
+fn account_of_entry(entry: &str) -> Option<&str> {
+    if entry.len() == 12 && entry.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(entry);
+    }
+    entry
+        .strip_prefix("arn:aws:iam::")
+        .and_then(|r| r.strip_suffix(":root"))
+}
+
+fn name_principal(element: &PrincipalElement, p: &Principal) -> Option<Named> {
+    let entries = match element {
+        PrincipalElement::Any => return Some(Named::Directly),
+        PrincipalElement::Typed(map) => match map.get("AWS") {
+            Some(list) => &list.0,
+            None => return None,
+        },
+    };
+    let mut best = None;
+    for e in entries {
+        if e == "*" || e == &p.arn || p.role_arn.as_deref() == Some(e.as_str()) {
+            return Some(Named::Directly);
+        }
+        if account_of_entry(e) == Some(p.account.as_str()) {
+            // The root user is the account itself.
+            best = Some(if p.kind == PrincipalKind::Account {
+                Named::Directly
+            } else {
+                Named::ViaAccount
+            });
+        }
+    }
+    best
+}
+
+fn any_like(patterns: &[String], value: &str, vars: Option<&dyn Variables>, ignore_case: bool) -> bool {
+    patterns.iter().any(|p| like(p, value, vars, ignore_case))
+}
+
+/// Whether one statement applies; `Some(named)` (always `Directly` for identity policies).
+fn applies(st: &Statement, kind: PolicyKind, req: &Request<'_>, vars: Option<&dyn Variables>) -> Option<Named> {
+    let named = match kind {
+        PolicyKind::Identity => Named::Directly,
+        PolicyKind::Resource => match (&st.principal, &st.not_principal) {
+            (Some(p), _) => name_principal(p, req.principal)?,
+            (None, Some(np)) => {
+                if name_principal(np, req.principal).is_some() {
+                    return None;
+                }
+                Named::Directly
+            }
+            (None, None) => return None,
+        },
+    };
+    // A statement without Action or Resource has no effect (reference §9.1).
+    let action_ok = match (&st.action, &st.not_action) {
+        (Some(a), _) => any_like(&a.0, req.action, None, true),
+        (None, Some(na)) => !any_like(&na.0, req.action, None, true),
+        (None, None) => false,
+    };
+    let resource_ok = match (&st.resource, &st.not_resource) {
+        (Some(r), _) => any_like(&r.0, req.resource, vars, false),
+        (None, Some(nr)) => !any_like(&nr.0, req.resource, vars, false),
+        (None, None) => false,
+    };
+    if !action_ok || !resource_ok {
+        return None;
+    }
+    let conditions_ok = st.condition.iter().all(|(op, keys)| {
+        keys.iter()
+            .all(|(key, values)| condition::evaluate(op, key, &values.0, req.context, vars))
+    });
+    conditions_ok.then_some(named)
+}
+
+/// Every statement of `doc` that applies to `req`.
+pub fn applicable(doc: &PolicyDocument, kind: PolicyKind, req: &Request<'_>) -> Vec<Applied> {
+    // Policy variables exist only in version 2012-10-17 documents.
+    let vars: Option<&dyn Variables> = if doc.version.as_deref() == Some("2012-10-17") {
+        Some(req.context)
+    } else {
+        Some(&NoVariables)
+    };
+    doc.statements
+        .iter()
+        .enumerate()
+        .filter_map(|(index, st)| {
+            applies(st, kind, req, vars).map(|named| Applied {
+                index,
+                sid: st.sid.clone(),
+                effect: st.effect,
+                named: (kind == PolicyKind::Resource).then_some(named),
+            })
+        })
+        .collect()
+}
+
+/// The summary of one policy for one request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub explicit_deny: bool,
+    /// An Allow statement named the caller directly (or it is an identity policy).
+    pub allows_directly: bool,
+    /// An Allow statement named only the caller's account.
+    pub allows_account: bool,
+    pub statements: Vec<Applied>,
+}
+
+/// Evaluates a whole document.
+pub fn outcome(doc: &PolicyDocument, kind: PolicyKind, req: &Request<'_>) -> Outcome {
+    let statements = applicable(doc, kind, req);
+    let mut o = Outcome::default();
+    for s in &statements {
+        match (s.effect, s.named) {
+            (Effect::Deny, _) => o.explicit_deny = true,
+            (Effect::Allow, Some(Named::ViaAccount)) => o.allows_account = true,
+            (Effect::Allow, _) => o.allows_directly = true,
+        }
+    }
+    o.statements = statements;
+    o
+}
