@@ -14,6 +14,7 @@ pub enum ErrorCode {
     Disabled,
     DryRunOperation,
     ExpiredImportToken,
+    ExpiredToken,
     IncompleteSignature,
     IncorrectKey,
     IncorrectKeyMaterial,
@@ -52,6 +53,7 @@ impl ErrorCode {
             ErrorCode::Disabled => "DisabledException",
             ErrorCode::DryRunOperation => "DryRunOperationException",
             ErrorCode::ExpiredImportToken => "ExpiredImportTokenException",
+            ErrorCode::ExpiredToken => "ExpiredTokenException",
             ErrorCode::IncompleteSignature => "IncompleteSignatureException",
             ErrorCode::IncorrectKey => "IncorrectKeyException",
             ErrorCode::IncorrectKeyMaterial => "IncorrectKeyMaterialException",
@@ -91,6 +93,7 @@ impl ErrorCode {
             | ErrorCode::Disabled
             | ErrorCode::DryRunOperation
             | ErrorCode::ExpiredImportToken
+            | ErrorCode::ExpiredToken
             | ErrorCode::IncompleteSignature
             | ErrorCode::IncorrectKey
             | ErrorCode::IncorrectKeyMaterial
@@ -138,6 +141,8 @@ pub enum KmsError {
     DryRun,
     #[error("{0}")]
     ExpiredImportToken(String),
+    #[error("{0}")]
+    ExpiredToken(String),
     #[error("{0}")]
     IncorrectKeyMaterial(String),
     #[error("{0}")]
@@ -206,6 +211,7 @@ impl KmsError {
             KmsError::Disabled(_) => ErrorCode::Disabled,
             KmsError::DryRun => ErrorCode::DryRunOperation,
             KmsError::ExpiredImportToken(_) => ErrorCode::ExpiredImportToken,
+            KmsError::ExpiredToken(_) => ErrorCode::ExpiredToken,
             KmsError::IncorrectKeyMaterial(_) => ErrorCode::IncorrectKeyMaterial,
             KmsError::InvalidImportToken(_) => ErrorCode::InvalidImportToken,
             KmsError::IncompleteSignature(_) => ErrorCode::IncompleteSignature,

@@ -11,6 +11,7 @@ pub mod dto;
 pub mod error;
 pub mod operation;
 pub mod validate;
+pub mod xml;
 
 pub use blob::{Blob, SensitiveBlob};
 pub use error::{ErrorCode, KmsError};

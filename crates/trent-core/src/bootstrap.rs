@@ -6,7 +6,7 @@ use trent_api::KmsError;
 use trent_crypto::{RootKey, SecretBytes};
 use trent_store::{AccountRecord, Store};
 
-use crate::credentials::{issue_access_key, unseal_access_key};
+use crate::credentials::{issue_access_key, unseal_access_key, KeyOwner};
 use crate::ids::is_account_id;
 
 /// The account and its root credentials.
@@ -84,7 +84,37 @@ pub fn initialise(
             created_ms: now_ms,
         })
         .map_err(KmsError::internal)?;
-    let issued = issue_access_key(store, root, None, &account_id, &root_principal(&account_id), now_ms)?;
+    let issued = issue_access_key(store, root, None, &account_id, KeyOwner::Root, now_ms)?;
+    Ok(AdminCredentials {
+        account_id,
+        access_key_id: issued.access_key_id,
+        secret_access_key: issued.secret_access_key,
+        created: true,
+    })
+}
+
+/// Creates another account with its root access key (`trent admin create-account`).
+pub fn create_account(
+    store: &dyn Store,
+    root: &RootKey,
+    account_id: Option<&str>,
+    now_ms: i64,
+) -> Result<AdminCredentials, KmsError> {
+    let account_id = match account_id {
+        Some(a) if is_account_id(a) => a.to_owned(),
+        Some(a) => return Err(KmsError::Validation(format!("account id '{a}' is not 12 digits"))),
+        None => random_account_id()?,
+    };
+    store
+        .insert_account(&AccountRecord {
+            account_id: account_id.clone(),
+            created_ms: now_ms,
+        })
+        .map_err(|e| match e {
+            trent_store::StoreError::UniqueViolation => KmsError::AlreadyExists(format!("account {account_id} exists")),
+            other => KmsError::internal(other),
+        })?;
+    let issued = issue_access_key(store, root, None, &account_id, KeyOwner::Root, now_ms)?;
     Ok(AdminCredentials {
         account_id,
         access_key_id: issued.access_key_id,

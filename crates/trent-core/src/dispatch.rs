@@ -9,7 +9,8 @@ use trent_api::{KmsError, Operation};
 use crate::credentials::Caller;
 use crate::{ops, Kms};
 
-fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, KmsError> {
+/// Parses the body as one JSON object (an empty body is `{}`).
+fn parse_body(body: &[u8]) -> Result<serde_json::Value, KmsError> {
     let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
         b"{}"
     } else {
@@ -22,6 +23,10 @@ fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, KmsError> {
             "Start of structure or map found where not expected.".to_owned(),
         ));
     }
+    Ok(value)
+}
+
+fn decode<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, KmsError> {
     serde_json::from_value(value).map_err(|e| KmsError::Serialization(serialization_message(&e)))
 }
 
@@ -60,6 +65,35 @@ pub(crate) async fn dispatch(
     caller: &Caller,
     op: Operation,
     body: &[u8],
+    meta: &crate::RequestMeta,
+) -> Result<Vec<u8>, KmsError> {
+    let body = parse_body(body)?;
+    let (context, destination_context) = crate::facts::from_body(op, &body);
+    let caller = &caller.with_request(crate::credentials::RequestInfo {
+        request_id: meta.request_id.clone(),
+        source_ip: meta.source_ip.clone(),
+        context,
+        destination_context,
+        authorized: Default::default(),
+    });
+    let request_id = meta.request_id.as_str();
+    let out = route(kms, caller, op, body, request_id).await?;
+    // No operation may succeed without an authorization decision (defence in depth).
+    if !caller.request.authorized.load(std::sync::atomic::Ordering::Relaxed) {
+        tracing::error!(
+            operation = op.name(),
+            "operation completed without an authorization decision"
+        );
+        return Err(KmsError::internal(format!("{} skipped authorization", op.name())));
+    }
+    Ok(out)
+}
+
+async fn route(
+    kms: &Kms,
+    caller: &Caller,
+    op: Operation,
+    body: serde_json::Value,
     request_id: &str,
 ) -> Result<Vec<u8>, KmsError> {
     use Operation as O;
@@ -155,18 +189,10 @@ mod tests {
 
     #[test]
     fn decode_rejects_non_objects_and_wrong_types() {
-        assert!(decode::<trent_api::dto::ListRequest>(b"").is_ok());
-        assert!(matches!(
-            decode::<trent_api::dto::ListRequest>(b"[1]"),
-            Err(KmsError::Serialization(_))
-        ));
-        assert!(matches!(
-            decode::<trent_api::dto::ListRequest>(b"{\"Limit\":\"x\"}"),
-            Err(KmsError::Serialization(_))
-        ));
-        assert!(matches!(
-            decode::<trent_api::dto::ListRequest>(b"{"),
-            Err(KmsError::Serialization(_))
-        ));
+        let d = |b: &[u8]| parse_body(b).and_then(decode::<trent_api::dto::ListRequest>);
+        assert!(d(b"").is_ok());
+        assert!(matches!(d(b"[1]"), Err(KmsError::Serialization(_))));
+        assert!(matches!(d(b"{\"Limit\":\"x\"}"), Err(KmsError::Serialization(_))));
+        assert!(matches!(d(b"{"), Err(KmsError::Serialization(_))));
     }
 }

@@ -12,7 +12,8 @@ use trent_api::KmsError;
 use trent_crypto::asymmetric::AsymmetricKey;
 use trent_crypto::seal::{self, Purpose};
 use trent_crypto::SecretBytes;
-use trent_store::{KeyRecord, MaterialRecord};
+use trent_policy::PolicyDocument;
+use trent_store::{KeyRecord, MaterialRecord, TagRecord};
 
 use crate::clock::epoch_seconds;
 use crate::credentials::Caller;
@@ -35,6 +36,10 @@ pub struct LoadedKey {
     /// Every material version's record (rotation and import metadata; material still sealed).
     pub versions: Arc<Vec<MaterialRecord>>,
     pub asymmetric: Option<Arc<AsymmetricKey>>,
+    /// The key policy, parsed once per load.
+    pub policy_doc: Arc<PolicyDocument>,
+    /// Tags (`aws:ResourceTag/*` conditions); Tag/UntagResource reload the key.
+    pub tags: Arc<Vec<TagRecord>>,
 }
 
 impl std::fmt::Debug for LoadedKey {
@@ -62,6 +67,11 @@ impl LoadedKey {
 
     pub fn id(&self) -> &str {
         &self.record.key_id
+    }
+
+    /// The parsed key policy.
+    pub fn policy(&self) -> Result<Arc<PolicyDocument>, KmsError> {
+        Ok(Arc::clone(&self.policy_doc))
     }
 
     /// The record of the current material version.
@@ -144,8 +154,14 @@ impl Kms {
     }
 
     /// Builds a loaded key from its records, unsealing every material version.
-    pub(crate) fn unseal_key(&self, record: KeyRecord, materials: Vec<MaterialRecord>) -> Result<LoadedKey, KmsError> {
+    pub(crate) fn unseal_key(
+        &self,
+        record: KeyRecord,
+        materials: Vec<MaterialRecord>,
+        tags: Vec<TagRecord>,
+    ) -> Result<LoadedKey, KmsError> {
         let arn = self.loc.key_arn(&record.account_id, &record.key_id);
+        let record_policy = record.policy.clone();
         let mut out = Vec::with_capacity(materials.len());
         for m in materials.iter().filter(|m| m.is_present()) {
             let secret = seal::unseal(
@@ -171,6 +187,8 @@ impl Kms {
             materials: Arc::new(out),
             versions: Arc::new(materials),
             asymmetric: None,
+            policy_doc: Arc::new(parse_stored_policy(&record_policy)),
+            tags: Arc::new(tags),
         };
         if let (Some(kind), Ok(current)) = (spec::key_kind(&key.record.key_spec), key.current()) {
             let purpose = spec::purpose(&key.record.key_usage);
@@ -191,11 +209,14 @@ impl Kms {
             .db(move |s| {
                 let Some(rec) = s.key(&id)? else { return Ok(None) };
                 let mats = s.materials(&id)?;
-                Ok(Some((rec, mats)))
+                let tags = s.tags(&id)?;
+                Ok(Some((rec, mats, tags)))
             })
             .await?;
-        let Some((rec, mats)) = found else { return Ok(None) };
-        let key = Arc::new(self.unseal_key(rec, mats)?);
+        let Some((rec, mats, tags)) = found else {
+            return Ok(None);
+        };
+        let key = Arc::new(self.unseal_key(rec, mats, tags)?);
         self.cache(Arc::clone(&key));
         Ok(Some(key))
     }
@@ -204,12 +225,15 @@ impl Kms {
     pub(crate) async fn write_key(&self, key: &LoadedKey, record: KeyRecord) -> Result<Arc<LoadedKey>, KmsError> {
         let r = record.clone();
         self.db(move |s| s.update_key(&r)).await?;
+        let policy_doc = Arc::new(parse_stored_policy(&record.policy));
         let updated = Arc::new(LoadedKey {
             record,
             arn: key.arn.clone(),
             materials: Arc::clone(&key.materials),
             versions: Arc::clone(&key.versions),
             asymmetric: key.asymmetric.clone(),
+            policy_doc,
+            tags: Arc::clone(&key.tags),
         });
         self.cache(Arc::clone(&updated));
         Ok(updated)
@@ -271,4 +295,14 @@ impl Kms {
         }
         Ok(key)
     }
+}
+
+/// Parses a stored key policy; a policy that no longer parses allows nothing (it was validated
+/// when it was put, so this only guards against corruption).
+pub(crate) fn parse_stored_policy(text: &str) -> PolicyDocument {
+    trent_policy::parse(text).unwrap_or(PolicyDocument {
+        version: None,
+        id: None,
+        statements: Vec::new(),
+    })
 }

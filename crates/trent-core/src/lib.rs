@@ -8,10 +8,13 @@
 
 #![forbid(unsafe_code)]
 
+pub mod authz;
 pub mod bootstrap;
 pub mod clock;
 pub mod credentials;
 mod dispatch;
+pub mod facts;
+pub mod iam;
 pub mod ids;
 pub mod keys;
 pub mod managed;
@@ -20,6 +23,7 @@ pub mod policy;
 pub mod rootkey;
 pub mod rotation;
 pub mod scheduler;
+pub mod simulate;
 pub mod spec;
 pub mod state;
 pub mod usage;
@@ -35,6 +39,13 @@ use trent_store::{Store, StoreError};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::{Caller, CredentialCache};
 pub use ids::Location;
+
+/// Per-request facts from the transport.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub request_id: String,
+    pub source_ip: Option<String>,
+}
 
 /// Static configuration of a service instance.
 #[derive(Debug, Clone)]
@@ -53,6 +64,8 @@ pub struct Kms {
     /// (account, alias name) → key id, loaded at start and written through.
     aliases: RwLock<HashMap<(String, String), String>>,
     credentials: CredentialCache,
+    /// Parsed identity policies by principal.
+    identities: authz::IdentityCache,
     /// Last uses not yet written to the store.
     usage: usage::UsageBuffer,
     /// Serialises read-modify-write of key records within this process.
@@ -80,6 +93,7 @@ impl Kms {
             keys: RwLock::new(HashMap::new()),
             aliases: RwLock::new(aliases),
             credentials,
+            identities: authz::IdentityCache::default(),
             usage: usage::UsageBuffer::default(),
             write: tokio::sync::Mutex::new(()),
         })
@@ -96,6 +110,28 @@ impl Kms {
 
     pub fn credentials(&self) -> &CredentialCache {
         &self.credentials
+    }
+
+    /// Makes sure an access key created elsewhere (another server, `trent admin
+    /// create-account`) is in the credential cache; the store is read only on a cache miss.
+    pub async fn ensure_credential(&self, access_key_id: &str) -> Result<(), KmsError> {
+        if self.credentials.contains(access_key_id) {
+            return Ok(());
+        }
+        let id = access_key_id.to_owned();
+        let found = self
+            .db(move |s| {
+                let Some(r) = s.access_key(&id)?.filter(|r| r.status == "Active") else {
+                    return Ok(None);
+                };
+                let principal = credentials::principal_of(s, &r).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok(Some((r, principal)))
+            })
+            .await?;
+        if let Some((r, principal)) = found {
+            self.credentials.insert_with_principal(&self.root, &r, principal)?;
+        }
+        Ok(())
     }
 
     pub fn now_ms(&self) -> i64 {
@@ -121,8 +157,8 @@ impl Kms {
         caller: &Caller,
         op: trent_api::Operation,
         body: &[u8],
-        request_id: &str,
+        meta: &RequestMeta,
     ) -> Result<Vec<u8>, KmsError> {
-        dispatch::dispatch(self, caller, op, body, request_id).await
+        dispatch::dispatch(self, caller, op, body, meta).await
     }
 }

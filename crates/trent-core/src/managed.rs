@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use trent_api::{KmsError, Operation};
+use trent_api::KmsError;
 use trent_store::{AliasRecord, StoreError};
 
 use crate::credentials::Caller;
@@ -80,20 +80,6 @@ pub fn policy(account: &str, region: &str, service: &str) -> String {
     )
 }
 
-/// What the AWS-managed key policy lets a direct caller of the account do: `kms:Describe*`,
-/// `kms:Get*`, `kms:List*`. (Rotation settings answer `UnsupportedOperationException` in their
-/// operations, as AWS does for AWS managed keys.)
-pub(crate) fn direct_call_allowed(op: Operation) -> bool {
-    let name = op.name();
-    name.starts_with("Describe")
-        || name.starts_with("Get")
-        || name.starts_with("List")
-        || matches!(
-            op,
-            Operation::EnableKeyRotation | Operation::DisableKeyRotation | Operation::RotateKeyOnDemand
-        )
-}
-
 impl Kms {
     /// Returns the AWS managed key of `alias/aws/<service>` in the caller's account, creating it
     /// on first use. `None` if the name is not a known service alias.
@@ -107,6 +93,7 @@ impl Kms {
         }
         let key = self
             .insert_key(NewKey {
+                key_id: None,
                 account_id: caller.account_id.clone(),
                 description: format!("Default key that protects my {service} resources when no other key is defined"),
                 key_spec: "SYMMETRIC_DEFAULT".to_owned(),

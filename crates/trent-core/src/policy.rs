@@ -55,6 +55,44 @@ pub fn policy_name_not_found(name: &str) -> KmsError {
     KmsError::NotFound(format!("No such policy exists: {name}"))
 }
 
+/// The checks CreateKey and PutKeyPolicy apply to a new key policy, in AWS's order: quota and
+/// grammar, the ForAllValues/EncryptionContext trap, principals that exist, and — unless
+/// `BypassPolicyLockoutSafetyCheck` — the lockout safety check: the caller must still be allowed
+/// `kms:PutKeyPolicy` under the new policy.
+pub(crate) async fn check_key_policy(
+    kms: &crate::Kms,
+    caller: &crate::Caller,
+    key: crate::authz::KeyFacts<'_>,
+    text: &str,
+    bypass: bool,
+) -> Result<(), KmsError> {
+    check_document(text)?;
+    let doc = trent_policy::parse(text).map_err(|e| KmsError::MalformedPolicyDocument(e.0))?;
+    for st in &doc.statements {
+        for (op, keys) in &st.condition {
+            if op.to_ascii_lowercase().starts_with("forallvalues:")
+                && keys
+                    .keys()
+                    .any(|k| k.to_ascii_lowercase().starts_with("kms:encryptioncontext:"))
+            {
+                return Err(KmsError::MalformedPolicyDocument(
+                    "OverlyPermissiveCondition:EncryptionContext: Using the ForAllValues set operator with a single-valued condition key matches requests without the specified encryption context or with an unspecified encryption context. To fix, remove ForAllValues.".to_owned(),
+                ));
+            }
+        }
+    }
+    kms.check_principals_exist(&doc).await?;
+    if !bypass {
+        let e = kms.evaluate_key(caller, "kms:PutKeyPolicy", key, &doc).await?;
+        if !e.allowed {
+            return Err(KmsError::MalformedPolicyDocument(
+                "The new key policy will not allow you to update the key policy in the future.".to_owned(),
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,11 +50,7 @@ fn fixture() -> Fixture {
     };
     let a = node(store);
     let b = node(Arc::new(SqliteStore::open(&path).expect("second connection")));
-    let caller = Caller {
-        account_id: admin.account_id.clone(),
-        principal_arn: bootstrap::root_principal(&admin.account_id),
-        access_key_id: admin.access_key_id.clone(),
-    };
+    let caller = Caller::root(&admin.account_id, &admin.access_key_id);
     Fixture {
         a,
         b,
@@ -65,7 +61,14 @@ fn fixture() -> Fixture {
 }
 
 async fn call(kms: &Kms, caller: &Caller, op: Operation, body: Value) -> Result<Value, trent_api::KmsError> {
-    let out = kms.handle(caller, op, body.to_string().as_bytes(), "req-1").await?;
+    let out = kms
+        .handle(
+            caller,
+            op,
+            body.to_string().as_bytes(),
+            &trent_core::RequestMeta::default(),
+        )
+        .await?;
     Ok(serde_json::from_slice(&out).expect("json"))
 }
 
@@ -258,6 +261,13 @@ impl trent_store::Store for CrashingStore {
         accounts() -> Result<Vec<trent_store::AccountRecord>, trent_store::StoreError>;
         insert_access_key(k: &trent_store::AccessKeyRecord) -> Result<(), trent_store::StoreError>;
         access_keys() -> Result<Vec<trent_store::AccessKeyRecord>, trent_store::StoreError>;
+        access_key(id: &str) -> Result<Option<trent_store::AccessKeyRecord>, trent_store::StoreError>;
+        set_access_key_status(id: &str, st: &str) -> Result<(), trent_store::StoreError>;
+        delete_access_key(id: &str) -> Result<(), trent_store::StoreError>;
+        put_entity(e: &trent_store::EntityRecord, replace: bool) -> Result<(), trent_store::StoreError>;
+        entity(a: &str, k: &str, n: &str) -> Result<Option<trent_store::EntityRecord>, trent_store::StoreError>;
+        entities(a: &str, k: &str) -> Result<Vec<trent_store::EntityRecord>, trent_store::StoreError>;
+        delete_entity(a: &str, k: &str, n: &str) -> Result<(), trent_store::StoreError>;
         create_key(k: &trent_store::KeyRecord, m: Option<&trent_store::MaterialRecord>, t: &[trent_store::TagRecord]) -> Result<(), trent_store::StoreError>;
         key(id: &str) -> Result<Option<trent_store::KeyRecord>, trent_store::StoreError>;
         update_key(k: &trent_store::KeyRecord) -> Result<(), trent_store::StoreError>;
@@ -293,11 +303,7 @@ async fn restart_in_the_middle_of_a_scheduled_rotation_rotates_exactly_once() {
         crash_next_rotation: std::sync::atomic::AtomicBool::new(false),
     });
     let admin = bootstrap::initialise(crashing.as_ref(), &root(), None, clock.now_ms()).expect("init");
-    let caller = Caller {
-        account_id: admin.account_id.clone(),
-        principal_arn: bootstrap::root_principal(&admin.account_id),
-        access_key_id: admin.access_key_id.clone(),
-    };
+    let caller = Caller::root(&admin.account_id, &admin.access_key_id);
     let first = Kms::open(
         crashing.clone(),
         root(),

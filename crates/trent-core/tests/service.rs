@@ -36,11 +36,7 @@ fn fixture() -> Fixture {
         )
         .expect("kms"),
     );
-    let caller = Caller {
-        account_id: admin.account_id.clone(),
-        principal_arn: bootstrap::root_principal(&admin.account_id),
-        access_key_id: admin.access_key_id.clone(),
-    };
+    let caller = Caller::root(&admin.account_id, &admin.access_key_id);
     Fixture {
         kms,
         clock,
@@ -53,7 +49,12 @@ fn fixture() -> Fixture {
 async fn call(f: &Fixture, op: Operation, body: Value) -> Result<Value, trent_api::KmsError> {
     let out = f
         .kms
-        .handle(&f.caller, op, body.to_string().as_bytes(), "test-request")
+        .handle(
+            &f.caller,
+            op,
+            body.to_string().as_bytes(),
+            &trent_core::RequestMeta::default(),
+        )
         .await?;
     Ok(serde_json::from_slice(&out).expect("json"))
 }

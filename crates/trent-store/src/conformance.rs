@@ -2,7 +2,8 @@
 //! backend). Call [`run_all`] with a freshly migrated, empty store.
 
 use crate::{
-    AccessKeyRecord, AccountRecord, AliasRecord, KeyRecord, MaterialRecord, Store, StoreError, TagRecord, UsageRecord,
+    AccessKeyRecord, AccountRecord, AliasRecord, EntityRecord, KeyRecord, MaterialRecord, Store, StoreError, TagRecord,
+    UsageRecord,
 };
 
 fn key(id: &str, account: &str) -> KeyRecord {
@@ -42,6 +43,7 @@ fn tag(k: &str, v: &str) -> TagRecord {
 /// Runs every conformance check; panics on the first failure.
 pub fn run_all(s: &dyn Store) {
     accounts_and_access_keys(s);
+    iam_entities(s);
     keys_round_trip_and_page(s);
     aliases_are_unique_and_follow_their_key(s);
     tags_upsert_and_delete(s);
@@ -156,9 +158,76 @@ fn accounts_and_access_keys(s: &dyn Store) {
         sealed_secret: vec![9; 40],
         status: "Active".into(),
         created_ms: 5,
+        user_name: None,
+        session_token_hash: None,
+        expires_ms: None,
+        session: None,
     };
     s.insert_access_key(&ak).expect("ak");
-    assert_eq!(s.access_keys().expect("aks"), vec![ak]);
+    assert_eq!(s.access_keys().expect("aks"), vec![ak.clone()]);
+    let mut user_key = ak.clone();
+    user_key.access_key_id = "AKIA0000000000000002".into();
+    user_key.user_name = Some("alice".into());
+    user_key.session_token_hash = Some("ab".into());
+    user_key.expires_ms = Some(9);
+    user_key.session = Some("{}".into());
+    s.insert_access_key(&user_key).expect("user key");
+    assert_eq!(
+        s.access_key("AKIA0000000000000002").expect("get"),
+        Some(user_key.clone())
+    );
+    s.set_access_key_status("AKIA0000000000000002", "Inactive")
+        .expect("status");
+    assert_eq!(
+        s.access_key("AKIA0000000000000002")
+            .expect("get")
+            .expect("exists")
+            .status,
+        "Inactive"
+    );
+    s.delete_access_key("AKIA0000000000000002").expect("delete");
+    assert!(matches!(
+        s.delete_access_key("AKIA0000000000000002"),
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(s.access_key("AKIA0000000000000002").expect("get"), None);
+    assert!(matches!(
+        s.set_access_key_status("nope", "Active"),
+        Err(StoreError::NotFound)
+    ));
+}
+
+fn iam_entities(s: &dyn Store) {
+    let e = |kind: &str, name: &str, body: &str| EntityRecord {
+        account_id: "111122223333".into(),
+        kind: kind.into(),
+        name: name.into(),
+        body: body.into(),
+    };
+    s.put_entity(&e("user", "bob", "{1}"), false).expect("bob");
+    s.put_entity(&e("user", "alice", "{2}"), false).expect("alice");
+    s.put_entity(&e("role", "alice", "{3}"), false)
+        .expect("a role may share a user's name");
+    assert!(matches!(
+        s.put_entity(&e("user", "bob", "{x}"), false),
+        Err(StoreError::UniqueViolation)
+    ));
+    s.put_entity(&e("user", "bob", "{4}"), true).expect("replace");
+    assert_eq!(
+        s.entity("111122223333", "user", "bob").expect("get"),
+        Some(e("user", "bob", "{4}"))
+    );
+    let users = s.entities("111122223333", "user").expect("list");
+    assert_eq!(
+        users.iter().map(|u| u.name.as_str()).collect::<Vec<_>>(),
+        ["alice", "bob"]
+    );
+    s.delete_entity("111122223333", "user", "bob").expect("delete");
+    assert!(matches!(
+        s.delete_entity("111122223333", "user", "bob"),
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(s.entity("111122223333", "user", "bob").expect("get"), None);
 }
 
 fn keys_round_trip_and_page(s: &dyn Store) {

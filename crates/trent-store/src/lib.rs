@@ -26,6 +26,18 @@ pub trait Store: Send + Sync + 'static {
     fn accounts(&self) -> Result<Vec<AccountRecord>, StoreError>;
     fn insert_access_key(&self, key: &AccessKeyRecord) -> Result<(), StoreError>;
     fn access_keys(&self) -> Result<Vec<AccessKeyRecord>, StoreError>;
+    fn access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>, StoreError>;
+    /// Sets `Active` / `Inactive`; `NotFound` if absent.
+    fn set_access_key_status(&self, access_key_id: &str, status: &str) -> Result<(), StoreError>;
+    fn delete_access_key(&self, access_key_id: &str) -> Result<(), StoreError>;
+
+    // --- IAM entities ---
+    /// Inserts (`UniqueViolation` if the name is taken) or, with `replace`, upserts.
+    fn put_entity(&self, entity: &EntityRecord, replace: bool) -> Result<(), StoreError>;
+    fn entity(&self, account_id: &str, kind: &str, name: &str) -> Result<Option<EntityRecord>, StoreError>;
+    /// Entities of one kind in an account, ordered by name.
+    fn entities(&self, account_id: &str, kind: &str) -> Result<Vec<EntityRecord>, StoreError>;
+    fn delete_entity(&self, account_id: &str, kind: &str, name: &str) -> Result<(), StoreError>;
 
     // --- KMS keys ---
     /// Inserts a key with its first material version (none for `Origin=EXTERNAL`) and tags,

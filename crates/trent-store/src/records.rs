@@ -16,6 +16,13 @@ pub struct AccessKeyRecord {
     pub sealed_secret: Vec<u8>,
     pub status: String,
     pub created_ms: i64,
+    /// The IAM user owning the key (`None` for the account root and for STS sessions).
+    pub user_name: Option<String>,
+    /// STS session credentials: SHA-256 of the session token (hex) and expiry.
+    pub session_token_hash: Option<String>,
+    pub expires_ms: Option<i64>,
+    /// STS session details (versioned JSON owned by the service).
+    pub session: Option<String>,
 }
 
 impl std::fmt::Debug for AccessKeyRecord {
@@ -127,4 +134,14 @@ pub struct UsageRecord {
     pub operation: String,
     pub at_ms: i64,
     pub request_id: String,
+}
+
+/// An IAM entity (user, role, managed policy) as a versioned JSON document owned by the service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntityRecord {
+    pub account_id: String,
+    /// `user`, `role`, `policy`.
+    pub kind: String,
+    pub name: String,
+    pub body: String,
 }

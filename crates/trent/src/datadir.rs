@@ -57,15 +57,7 @@ pub fn open(dir: &Path, region: &str, account_id: Option<&str>, addr: SocketAddr
     let admin = bootstrap::initialise(store.as_ref(), &root, account_id, now).map_err(|e| e.to_string())?;
     let admin_env = dir.join("admin.env");
     // Always re-written: it is derived from the store and names where the server listens now.
-    {
-        let secret = String::from_utf8_lossy(admin.secret_access_key.expose()).into_owned();
-        let text = zeroize::Zeroizing::new(format!(
-            "AWS_ACCESS_KEY_ID={}\nAWS_SECRET_ACCESS_KEY={secret}\nAWS_REGION={region}\nAWS_DEFAULT_REGION={region}\nAWS_ENDPOINT_URL_KMS=http://{addr}\nAWS_ENDPOINT_URL=http://{addr}\n",
-            admin.access_key_id
-        ));
-        write_private(&admin_env, text.as_bytes())?;
-        zeroize::Zeroize::zeroize(&mut secret.into_bytes());
-    }
+    write_env(&admin_env, &admin, region, addr)?;
     let kms = Kms::open(
         store,
         root,
@@ -80,4 +72,56 @@ pub fn open(dir: &Path, region: &str, account_id: Option<&str>, addr: SocketAddr
         account_id: admin.account_id,
         admin_env,
     })
+}
+
+/// Opens an initialised data directory without serving (admin and policy tools).
+pub fn open_existing(dir: &Path, region: &str) -> Result<Kms, String> {
+    if !dir.join("trent.db").exists() {
+        return Err(format!("{} is not an initialised data directory", dir.display()));
+    }
+    let root = FileRootKey::new(dir.join("root.key"))
+        .unlock_or_create()
+        .map_err(|e| e.to_string())?;
+    let store = Arc::new(SqliteStore::open(&dir.join("trent.db")).map_err(|e| e.to_string())?);
+    Kms::open(
+        store,
+        root,
+        Arc::new(SystemClock),
+        Config {
+            region: region.to_owned(),
+        },
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// `trent admin create-account`: a new account and `admin-<account>.env` for its root principal.
+pub fn create_account(dir: &Path, account_id: Option<&str>, addr: SocketAddr, region: &str) -> Result<(), String> {
+    if !dir.join("trent.db").exists() {
+        return Err(format!(
+            "{} is not an initialised data directory (start the server once)",
+            dir.display()
+        ));
+    }
+    let root = FileRootKey::new(dir.join("root.key"))
+        .unlock_or_create()
+        .map_err(|e| e.to_string())?;
+    let store = SqliteStore::open(&dir.join("trent.db")).map_err(|e| e.to_string())?;
+    let now = trent_core::Clock::now_ms(&SystemClock);
+    let admin = bootstrap::create_account(&store, &root, account_id, now).map_err(|e| e.to_string())?;
+    let path = dir.join(format!("admin-{}.env", admin.account_id));
+    write_env(&path, &admin, region, addr)?;
+    println!("trent: account {} created", admin.account_id);
+    println!("trent: credentials in {}", path.display());
+    Ok(())
+}
+
+/// `admin.env`: shell-sourceable credentials and endpoint for an account's root principal.
+fn write_env(path: &Path, admin: &bootstrap::AdminCredentials, region: &str, addr: SocketAddr) -> Result<(), String> {
+    let secret = zeroize::Zeroizing::new(String::from_utf8_lossy(admin.secret_access_key.expose()).into_owned());
+    let text = zeroize::Zeroizing::new(format!(
+        "AWS_ACCESS_KEY_ID={}\nAWS_SECRET_ACCESS_KEY={}\nAWS_REGION={region}\nAWS_DEFAULT_REGION={region}\nAWS_ENDPOINT_URL_KMS=http://{addr}\nAWS_ENDPOINT_URL=http://{addr}\n",
+        admin.access_key_id,
+        secret.as_str()
+    ));
+    write_private(path, text.as_bytes())
 }

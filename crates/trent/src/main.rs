@@ -28,6 +28,51 @@ struct Cli {
 enum Command {
     /// Start the server (initialising the data directory on first start).
     Serve(ServeArgs),
+    /// Administrative commands that work on the data directory.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Key-policy tools.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create another account and write `admin-<account>.env` with its root credentials.
+    CreateAccount {
+        #[arg(long, env = "TRENT_DATA_DIR", default_value = "./trent-data")]
+        data_dir: PathBuf,
+        #[arg(long)]
+        account_id: Option<String>,
+        /// The endpoint written into the env file.
+        #[arg(long, env = "TRENT_LISTEN", default_value = "127.0.0.1:4599")]
+        listen: SocketAddr,
+        #[arg(long, env = "TRENT_REGION", default_value = "us-east-1")]
+        region: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Print the decision for a principal, action and key, and the statements that made it.
+    Simulate {
+        #[arg(long, env = "TRENT_DATA_DIR", default_value = "./trent-data")]
+        data_dir: PathBuf,
+        #[arg(long, env = "TRENT_REGION", default_value = "us-east-1")]
+        region: String,
+        /// Root, user, role or assumed-role ARN.
+        #[arg(long)]
+        principal: String,
+        /// e.g. kms:Decrypt
+        #[arg(long)]
+        action: String,
+        /// Key id or key ARN (aliases work too).
+        #[arg(long)]
+        key: String,
+        /// Encryption context pair `key=value` (repeatable).
+        #[arg(long = "context")]
+        context: Vec<String>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -67,6 +112,20 @@ fn main() -> std::process::ExitCode {
     };
     let result = match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::Admin(AdminCommand::CreateAccount {
+            data_dir,
+            account_id,
+            listen,
+            region,
+        }) => datadir::create_account(&data_dir, account_id.as_deref(), listen, &region),
+        Command::Policy(PolicyCommand::Simulate {
+            data_dir,
+            region,
+            principal,
+            action,
+            key,
+            context,
+        }) => runtime.block_on(simulate(data_dir, region, principal, action, key, context)),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -102,6 +161,37 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     }
     tracing::info!("stopped");
     served.map_err(|e| e.to_string())
+}
+
+async fn simulate(
+    data_dir: PathBuf,
+    region: String,
+    principal: String,
+    action: String,
+    key: String,
+    context: Vec<String>,
+) -> Result<(), String> {
+    let kms = datadir::open_existing(&data_dir, &region)?;
+    let mut ec = std::collections::BTreeMap::new();
+    for pair in context {
+        let (k, v) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("--context {pair}: expected key=value"))?;
+        ec.insert(k.to_owned(), v.to_owned());
+    }
+    let sim = kms
+        .simulate(&principal, &action, &key, &ec)
+        .await
+        .map_err(|e| e.to_string())?;
+    for line in &sim.lines {
+        println!("{line}");
+    }
+    println!(
+        "decision: {} ({})",
+        if sim.allowed { "ALLOW" } else { "DENY" },
+        sim.reason
+    );
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -57,6 +57,8 @@ pub async fn run(kms: &Kms, caller: &Caller, req: AliasRequest) -> Result<Empty,
     v.finish()?;
     let name = name.unwrap_or_default().to_owned();
     alias_name_rules(&name, true)?;
+    let alias_arn = kms.location().alias_arn(&caller.account_id, &name);
+    kms.authorize_identity(caller, "kms:CreateAlias", &alias_arn).await?;
     let _guard = kms.write.lock().await;
     let key = super::key_for(
         kms,

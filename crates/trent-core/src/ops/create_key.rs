@@ -16,6 +16,7 @@ use crate::keys::{material_record_id, LoadedKey};
 use crate::{policy, spec, validate, Kms};
 
 pub async fn run(kms: &Kms, caller: &Caller, req: CreateKeyRequest) -> Result<KeyMetadataResponse, KmsError> {
+    let policy_given = req.policy.is_some();
     let mut v = Violations::new();
     if let Some(p) = &req.policy {
         policy::validate_member(&mut v, p);
@@ -72,9 +73,6 @@ pub async fn run(kms: &Kms, caller: &Caller, req: CreateKeyRequest) -> Result<Ke
     if tags.len() > validate::MAX_TAGS {
         return Err(validate::too_many_tags());
     }
-    if let Some(p) = &req.policy {
-        policy::check_document(p)?;
-    }
     let origin = req.origin.unwrap_or_else(|| "AWS_KMS".to_owned());
     if !matches!(origin.as_str(), "AWS_KMS" | "EXTERNAL")
         || req.custom_key_store_id.is_some()
@@ -94,15 +92,59 @@ pub async fn run(kms: &Kms, caller: &Caller, req: CreateKeyRequest) -> Result<Ke
             "KeySpec {key_spec} is not supported in this Region."
         )));
     }
+    kms.authorize_identity(caller, "kms:CreateKey", "*").await?;
+    if !tags.is_empty() {
+        kms.authorize_identity(caller, "kms:TagResource", "*").await?;
+    }
+    let key_id = uuid::Uuid::new_v4().to_string();
+    let policy_text = req.policy.unwrap_or_else(|| policy::default_policy(&caller.account_id));
+    if policy_given {
+        let arn = kms.location().key_arn(&caller.account_id, &key_id);
+        let probe = KeyRecord {
+            key_id: key_id.clone(),
+            account_id: caller.account_id.clone(),
+            region: kms.location().region.clone(),
+            description: String::new(),
+            key_spec: key_spec.clone(),
+            key_usage: key_usage.clone(),
+            origin: origin.clone(),
+            key_manager: "CUSTOMER".to_owned(),
+            key_state: "Enabled".to_owned(),
+            created_ms: kms.now_ms(),
+            deletion_ms: None,
+            pending_window_days: None,
+            policy: policy_text.clone(),
+            current_material_id: None,
+            multi_region: false,
+            rotation_enabled: false,
+            rotation_period_days: None,
+            next_rotation_ms: None,
+        };
+        let tag_records: Vec<TagRecord> = tags
+            .iter()
+            .map(|(k, v)| TagRecord {
+                key: k.clone(),
+                value: v.clone(),
+            })
+            .collect();
+        let facts = crate::authz::KeyFacts {
+            record: &probe,
+            arn: &arn,
+            tags: &tag_records,
+        };
+        let bypass = req.bypass_policy_lockout_safety_check == Some(true);
+        policy::check_key_policy(kms, caller, facts, &policy_text, bypass).await?;
+    }
     let key = kms
         .insert_key(NewKey {
+            key_id: Some(key_id),
             account_id: caller.account_id.clone(),
             description: req.description.unwrap_or_default(),
             key_spec,
             key_usage,
             origin,
             key_manager: "CUSTOMER".to_owned(),
-            policy: req.policy.unwrap_or_else(|| policy::default_policy(&caller.account_id)),
+            policy: policy_text,
             tags,
             rotation_period_days: None,
         })
@@ -114,6 +156,8 @@ pub async fn run(kms: &Kms, caller: &Caller, req: CreateKeyRequest) -> Result<Ke
 
 /// Everything needed to create a key record (customer CreateKey and AWS managed keys).
 pub(crate) struct NewKey {
+    /// A pre-chosen key id (CreateKey checks the policy against the ARN first); else a new one.
+    pub key_id: Option<String>,
     pub account_id: String,
     pub description: String,
     pub key_spec: String,
@@ -129,7 +173,7 @@ pub(crate) struct NewKey {
 impl Kms {
     /// Creates a key: generated material for `AWS_KMS`, none (`PendingImport`) for `EXTERNAL`.
     pub(crate) async fn insert_key(&self, new: NewKey) -> Result<Arc<LoadedKey>, KmsError> {
-        let key_id = uuid::Uuid::new_v4().to_string();
+        let key_id = new.key_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let arn = self.location().key_arn(&new.account_id, &key_id);
         let now = self.now_ms();
         let material_record = if new.origin == "EXTERNAL" {
@@ -176,9 +220,9 @@ impl Kms {
             .into_iter()
             .map(|(key, value)| TagRecord { key, value })
             .collect();
-        let (r, m) = (record.clone(), material_record.clone());
-        self.db(move |s| s.create_key(&r, m.as_ref(), &tag_records)).await?;
-        let loaded = Arc::new(self.unseal_key(record, material_record.into_iter().collect())?);
+        let (r, m, t) = (record.clone(), material_record.clone(), tag_records.clone());
+        self.db(move |s| s.create_key(&r, m.as_ref(), &t)).await?;
+        let loaded = Arc::new(self.unseal_key(record, material_record.into_iter().collect(), tag_records)?);
         tracing::info!(key_arn = %loaded.arn, "key created");
         Ok(loaded)
     }

@@ -43,14 +43,14 @@ pub async fn run(kms: &Kms, caller: &Caller, req: DecryptRequest) -> Result<Decr
                 "KeyId is required when DryRunModifiers includes IGNORE_CIPHERTEXT.".to_owned(),
             ));
         };
-        super::authorize(caller, op, &key)?;
+        super::authorize(kms, caller, op, &key).await?;
         state::check(op, &key)?;
         super::require_usage(&key, "ENCRYPT_DECRYPT", op)?;
         return Err(KmsError::DryRun);
     }
     let blob = req.ciphertext_blob.unwrap_or_default();
     if let Some(key) = requested.as_ref().filter(|k| k.record.key_spec != "SYMMETRIC_DEFAULT") {
-        super::authorize(caller, op, key)?;
+        super::authorize(kms, caller, op, key).await?;
         state::check(op, key)?;
         super::require_usage(key, "ENCRYPT_DECRYPT", op)?;
         let (alg, alg_name) = super::asymmetric::oaep_for(key, &req.encryption_algorithm)?;

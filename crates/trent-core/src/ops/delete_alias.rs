@@ -17,6 +17,8 @@ pub async fn run(kms: &Kms, caller: &Caller, req: AliasRequest) -> Result<Empty,
     if name.starts_with("alias/aws/") {
         return Err(KmsError::NotAuthorized(String::new()));
     }
+    let alias_arn = kms.location().alias_arn(&caller.account_id, &name);
+    kms.authorize_identity(caller, "kms:DeleteAlias", &alias_arn).await?;
     let _guard = kms.write.lock().await;
     let not_found = || {
         KmsError::NotFound(format!(
@@ -27,7 +29,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: AliasRequest) -> Result<Empty,
     let (account, n) = (caller.account_id.clone(), name.clone());
     let alias = kms.db(move |s| s.alias(&account, &n)).await?.ok_or_else(not_found)?;
     if let Some(key) = kms.load_key(&alias.target_key_id).await? {
-        super::authorize(caller, Operation::DeleteAlias, &key)?;
+        super::authorize(kms, caller, Operation::DeleteAlias, &key).await?;
     }
     let (account, n) = (caller.account_id.clone(), name.clone());
     let deleted = kms

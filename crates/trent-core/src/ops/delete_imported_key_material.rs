@@ -26,7 +26,7 @@ pub async fn run(
     v.finish()?;
     let _guard = kms.write.lock().await;
     let key = kms.resolve(caller, key_id.unwrap_or_default(), Forms::IdOrArn).await?;
-    super::authorize(caller, Operation::DeleteImportedKeyMaterial, &key)?;
+    super::authorize(kms, caller, Operation::DeleteImportedKeyMaterial, &key).await?;
     super::get_parameters_for_import::require_external(&key)?;
     let target = match &req.key_material_id {
         Some(id) => id.clone(),

@@ -15,8 +15,8 @@ pub async fn run(kms: &Kms, caller: &Caller, req: KeyRotationRequest) -> Result<
     let op = Operation::DisableKeyRotation;
     let _guard = kms.write.lock().await;
     let key = kms.resolve(caller, key_id.unwrap_or_default(), Forms::IdOrArn).await?;
-    super::authorize(caller, op, &key)?;
     super::enable_key_rotation::check_configurable(&key)?;
+    super::authorize(kms, caller, op, &key).await?;
     crate::state::check(op, &key)?;
     if key.record.rotation_enabled {
         let mut record = key.record.clone();

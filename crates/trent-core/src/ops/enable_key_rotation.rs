@@ -36,8 +36,8 @@ pub async fn run(kms: &Kms, caller: &Caller, req: KeyRotationRequest) -> Result<
     let op = Operation::EnableKeyRotation;
     let _guard = kms.write.lock().await;
     let key = kms.resolve(caller, key_id.unwrap_or_default(), Forms::IdOrArn).await?;
-    super::authorize(caller, op, &key)?;
     check_configurable(&key)?;
+    super::authorize(kms, caller, op, &key).await?;
     crate::state::check(op, &key)?;
     let period = req.rotation_period_in_days.unwrap_or(365);
     let mut record = key.record.clone();

@@ -8,7 +8,7 @@ use trent_api::{KmsError, SensitiveBlob};
 use crate::credentials::Caller;
 use crate::Kms;
 
-pub async fn run(_kms: &Kms, _caller: &Caller, req: GenerateRandomRequest) -> Result<GenerateRandomResponse, KmsError> {
+pub async fn run(kms: &Kms, caller: &Caller, req: GenerateRandomRequest) -> Result<GenerateRandomResponse, KmsError> {
     let mut v = Violations::new();
     if let Some(n) = req.number_of_bytes {
         v.range("numberOfBytes", n, 1, 1024);
@@ -30,6 +30,7 @@ pub async fn run(_kms: &Kms, _caller: &Caller, req: GenerateRandomRequest) -> Re
             "Recipient (attested environments) is not supported by this server.".to_owned(),
         ));
     }
+    kms.authorize_identity(caller, "kms:GenerateRandom", "*").await?;
     let bytes = trent_crypto::random::secret(n as usize).map_err(KmsError::internal)?;
     Ok(GenerateRandomResponse {
         plaintext: SensitiveBlob::new(bytes.into_zeroizing()),

@@ -66,7 +66,7 @@ pub async fn run(
     v.finish()?;
     let op = Operation::GetParametersForImport;
     let key = kms.resolve(caller, key_id.unwrap_or_default(), Forms::IdOrArn).await?;
-    super::authorize(caller, op, &key)?;
+    super::authorize(kms, caller, op, &key).await?;
     require_external(&key)?;
     require_importable_state(&key)?;
     let alg = match req.wrapping_algorithm.as_deref().unwrap_or_default() {

@@ -115,7 +115,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: ImportKeyMaterialRequest) -> R
     let op = Operation::ImportKeyMaterial;
     let _guard = kms.write.lock().await;
     let key = kms.resolve(caller, key_id.unwrap_or_default(), Forms::IdOrArn).await?;
-    super::authorize(caller, op, &key)?;
+    super::authorize(kms, caller, op, &key).await?;
     super::get_parameters_for_import::require_external(&key)?;
     super::get_parameters_for_import::require_importable_state(&key)?;
 

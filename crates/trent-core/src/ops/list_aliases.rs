@@ -18,6 +18,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: ListRequest) -> Result<ListAli
     let limit = validate::limit(&mut v, req.limit, 100, 50);
     validate::marker(&mut v, &req.marker);
     v.finish()?;
+    kms.authorize_identity(caller, "kms:ListAliases", "*").await?;
     let after = validate::decode_marker(&req.marker)?;
     let filter = match &req.key_id {
         Some(k) => Some(

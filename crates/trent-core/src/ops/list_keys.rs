@@ -12,6 +12,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: ListRequest) -> Result<ListKey
     let limit = validate::limit(&mut v, req.limit, 1000, 100);
     validate::marker(&mut v, &req.marker);
     v.finish()?;
+    kms.authorize_identity(caller, "kms:ListKeys", "*").await?;
     let after = validate::decode_marker(&req.marker)?;
     let account = caller.account_id.clone();
     let mut rows = kms

@@ -102,25 +102,23 @@ pub(crate) async fn key_for(
     op: Operation,
 ) -> Result<Arc<LoadedKey>, KmsError> {
     let key = kms.resolve(caller, raw, forms).await?;
-    authorize(caller, op, &key)?;
+    authorize(kms, caller, op, &key).await?;
     state::check(op, &key)?;
     Ok(key)
 }
 
-/// The authorization stage. Until key policies are enforced (the identities-and-policies issue),
-/// a principal may use the keys of its own account and no other, and AWS managed keys only as
-/// their key policy lets a direct caller (metadata reads; see `managed`).
-pub(crate) fn authorize(caller: &Caller, op: Operation, key: &LoadedKey) -> Result<(), KmsError> {
-    let same_account = key.record.account_id == caller.account_id;
-    let managed_ok = key.record.key_manager != "AWS" || crate::managed::direct_call_allowed(op);
-    if same_account && managed_ok {
-        return Ok(());
+/// The IAM action that authorizes `op` on its (main) key; ReEncrypt's destination is authorized
+/// with `kms:ReEncryptTo` and its source with `kms:ReEncryptFrom`.
+pub(crate) fn action_of(op: Operation) -> &'static str {
+    match op {
+        Operation::ReEncrypt => "kms:ReEncryptTo",
+        other => other.actions().first().copied().unwrap_or("kms:*"),
     }
-    let action = op.actions().first().copied().unwrap_or("kms:*");
-    Err(KmsError::AccessDenied(format!(
-        "User: {} is not authorized to perform: {action} on resource: {} because no resource-based policy allows the {action} action",
-        caller.principal_arn, key.arn
-    )))
+}
+
+/// The authorization stage for an operation on a key (key policy + identity policies).
+pub(crate) async fn authorize(kms: &Kms, caller: &Caller, op: Operation, key: &LoadedKey) -> Result<(), KmsError> {
+    kms.authorize_key(caller, action_of(op), key).await
 }
 
 fn context_aad(ctx: &Option<EncryptionContextMap>) -> Vec<u8> {
@@ -168,7 +166,12 @@ pub(crate) async fn open_symmetric(
         Some(k) => Arc::clone(k),
         None => kms.load_key(&blob_key_id).await?.ok_or(KmsError::InvalidCiphertext)?,
     };
-    authorize(caller, op, &key)?;
+    let action = if op == Operation::ReEncrypt {
+        "kms:ReEncryptFrom"
+    } else {
+        action_of(op)
+    };
+    kms.authorize_key(caller, action, &key).await?;
     state::check(op, &key)?;
     require_usage(&key, "ENCRYPT_DECRYPT", op)?;
     let material = key.material(&header.material_id).ok_or(KmsError::InvalidCiphertext)?;

@@ -29,7 +29,8 @@ pub async fn run(kms: &Kms, caller: &Caller, req: KeyPolicyRequest) -> Result<Em
         Operation::PutKeyPolicy,
     )
     .await?;
-    policy::check_document(&text)?;
+    let bypass = req.bypass_policy_lockout_safety_check == Some(true);
+    policy::check_key_policy(kms, caller, crate::authz::KeyFacts::of(&key), &text, bypass).await?;
     let name = req.policy_name.unwrap_or_else(|| "default".to_owned());
     if name != "default" {
         return Err(policy::policy_name_not_found(&name));

@@ -57,7 +57,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: ReEncryptRequest) -> Result<Re
                 "SourceKeyId is required when DryRunModifiers includes IGNORE_CIPHERTEXT.".to_owned(),
             ));
         };
-        super::authorize(caller, op, &source)?;
+        kms.authorize_key(caller, "kms:ReEncryptFrom", &source).await?;
         state::check(op, &source)?;
         return Err(KmsError::DryRun);
     }
@@ -65,7 +65,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: ReEncryptRequest) -> Result<Re
     let (source_arn, plaintext, source_alg, source_material): (String, SecretBytes, String, Option<String>) =
         match source.as_ref().filter(|k| k.record.key_spec != "SYMMETRIC_DEFAULT") {
             Some(src) => {
-                super::authorize(caller, op, src)?;
+                kms.authorize_key(caller, "kms:ReEncryptFrom", src).await?;
                 state::check(op, src)?;
                 super::require_usage(src, "ENCRYPT_DECRYPT", op)?;
                 let (alg, alg_name) = super::asymmetric::oaep_for(src, &req.source_encryption_algorithm)?;

@@ -19,10 +19,10 @@ pub async fn run(kms: &Kms, caller: &Caller, req: KeyRotationRequest) -> Result<
     let op = Operation::RotateKeyOnDemand;
     let _guard = kms.write.lock().await;
     let key = kms.resolve(caller, key_id.unwrap_or_default(), Forms::IdOrArn).await?;
-    super::authorize(caller, op, &key)?;
     if key.record.key_spec != "SYMMETRIC_DEFAULT" || key.record.key_manager != "CUSTOMER" {
         return Err(KmsError::UnsupportedOperation(String::new()));
     }
+    super::authorize(kms, caller, op, &key).await?;
     crate::state::check(op, &key)?;
     let done = key
         .versions

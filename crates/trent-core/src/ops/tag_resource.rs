@@ -43,5 +43,6 @@ pub async fn run(kms: &Kms, caller: &Caller, req: TagResourceRequest) -> Result<
     let records: Vec<TagRecord> = tags.into_iter().map(|(key, value)| TagRecord { key, value }).collect();
     let id = key.id().to_owned();
     kms.db(move |s| s.put_tags(&id, &records)).await?;
+    kms.uncache(key.id());
     Ok(Empty {})
 }

@@ -35,5 +35,6 @@ pub async fn run(kms: &Kms, caller: &Caller, req: UntagResourceRequest) -> Resul
     .await?;
     let id = key.id().to_owned();
     kms.db(move |s| s.delete_tags(&id, &keys)).await?;
+    kms.uncache(key.id());
     Ok(Empty {})
 }

@@ -26,6 +26,11 @@ pub async fn run(kms: &Kms, caller: &Caller, req: AliasRequest) -> Result<Empty,
     v.finish()?;
     let name = name.unwrap_or_default().to_owned();
     super::create_alias::alias_name_rules(&name, false)?;
+    if name.starts_with("alias/aws/") {
+        return Err(KmsError::NotAuthorized(String::new()));
+    }
+    let alias_arn = kms.location().alias_arn(&caller.account_id, &name);
+    kms.authorize_identity(caller, "kms:UpdateAlias", &alias_arn).await?;
     let _guard = kms.write.lock().await;
     let not_found = || {
         KmsError::NotFound(format!(
@@ -50,7 +55,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: AliasRequest) -> Result<Empty,
         return Err(KmsError::NotAuthorized(String::new()));
     }
     if let Some(current) = kms.load_key(&alias.target_key_id).await? {
-        super::authorize(caller, Operation::UpdateAlias, &current)?;
+        super::authorize(kms, caller, Operation::UpdateAlias, &current).await?;
         let same = key_type(&current.record.key_spec) == key_type(&new_key.record.key_spec)
             && current.record.key_usage == new_key.record.key_usage;
         if !same {

@@ -84,6 +84,20 @@ const MIGRATIONS: &[&str] = &[
         request_id TEXT NOT NULL
     );
     "#,
+    // 3: IAM identities (users, roles, managed policies) and user/session access keys.
+    r#"
+    CREATE TABLE iam_entities (
+        account_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (account_id, kind, name)
+    );
+    ALTER TABLE access_keys ADD COLUMN user_name TEXT;
+    ALTER TABLE access_keys ADD COLUMN session_token_hash TEXT;
+    ALTER TABLE access_keys ADD COLUMN expires_ms INTEGER;
+    ALTER TABLE access_keys ADD COLUMN session TEXT;
+    "#,
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -10,7 +10,8 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
 use crate::{
-    AccessKeyRecord, AccountRecord, AliasRecord, KeyRecord, MaterialRecord, Store, StoreError, TagRecord, UsageRecord,
+    AccessKeyRecord, AccountRecord, AliasRecord, EntityRecord, KeyRecord, MaterialRecord, Store, StoreError, TagRecord,
+    UsageRecord,
 };
 
 /// SQLite-backed [`Store`].
@@ -29,6 +30,7 @@ fn classify(e: rusqlite::Error) -> StoreError {
 }
 
 const KEY_COLUMNS: &str = "key_id, account_id, region, description, key_spec, key_usage, origin, key_manager, key_state, created_ms, deletion_ms, pending_window_days, policy, current_material_id, multi_region, rotation_enabled, rotation_period_days, next_rotation_ms";
+const ACCESS_KEY_COLUMNS: &str = "access_key_id, account_id, principal_arn, sealed_secret, status, created_ms, user_name, session_token_hash, expires_ms, session";
 const MATERIAL_COLUMNS: &str = "key_id, material_id, sealed, created_ms, rotation_type, rotation_ms, pending_rotation, import_state, expiration_model, valid_to_ms, description";
 
 fn key_row(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
@@ -51,6 +53,30 @@ fn key_row(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         rotation_enabled: r.get(15)?,
         rotation_period_days: r.get(16)?,
         next_rotation_ms: r.get(17)?,
+    })
+}
+
+fn access_key_row(r: &Row<'_>) -> rusqlite::Result<AccessKeyRecord> {
+    Ok(AccessKeyRecord {
+        access_key_id: r.get(0)?,
+        account_id: r.get(1)?,
+        principal_arn: r.get(2)?,
+        sealed_secret: r.get(3)?,
+        status: r.get(4)?,
+        created_ms: r.get(5)?,
+        user_name: r.get(6)?,
+        session_token_hash: r.get(7)?,
+        expires_ms: r.get(8)?,
+        session: r.get(9)?,
+    })
+}
+
+fn entity_row(r: &Row<'_>) -> rusqlite::Result<EntityRecord> {
+    Ok(EntityRecord {
+        account_id: r.get(0)?,
+        kind: r.get(1)?,
+        name: r.get(2)?,
+        body: r.get(3)?,
     })
 }
 
@@ -178,8 +204,21 @@ impl Store for SqliteStore {
     fn insert_access_key(&self, k: &AccessKeyRecord) -> Result<(), StoreError> {
         self.conn()?
             .execute(
-                "INSERT INTO access_keys (access_key_id, account_id, principal_arn, sealed_secret, status, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![k.access_key_id, k.account_id, k.principal_arn, k.sealed_secret, k.status, k.created_ms],
+                &format!(
+                    "INSERT INTO access_keys ({ACCESS_KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                ),
+                params![
+                    k.access_key_id,
+                    k.account_id,
+                    k.principal_arn,
+                    k.sealed_secret,
+                    k.status,
+                    k.created_ms,
+                    k.user_name,
+                    k.session_token_hash,
+                    k.expires_ms,
+                    k.session
+                ],
             )
             .map_err(classify)?;
         Ok(())
@@ -188,23 +227,92 @@ impl Store for SqliteStore {
     fn access_keys(&self) -> Result<Vec<AccessKeyRecord>, StoreError> {
         let c = self.conn()?;
         let mut st = c
-            .prepare(
-                "SELECT access_key_id, account_id, principal_arn, sealed_secret, status, created_ms FROM access_keys",
+            .prepare(&format!("SELECT {ACCESS_KEY_COLUMNS} FROM access_keys"))
+            .map_err(classify)?;
+        let rows = st.query_map([], access_key_row).map_err(classify)?;
+        rows.collect::<Result<_, _>>().map_err(classify)
+    }
+
+    fn access_key(&self, id: &str) -> Result<Option<AccessKeyRecord>, StoreError> {
+        self.conn()?
+            .query_row(
+                &format!("SELECT {ACCESS_KEY_COLUMNS} FROM access_keys WHERE access_key_id = ?1"),
+                [id],
+                access_key_row,
+            )
+            .optional()
+            .map_err(classify)
+    }
+
+    fn set_access_key_status(&self, id: &str, status: &str) -> Result<(), StoreError> {
+        let n = self
+            .conn()?
+            .execute(
+                "UPDATE access_keys SET status = ?2 WHERE access_key_id = ?1",
+                [id, status],
             )
             .map_err(classify)?;
-        let rows = st
-            .query_map([], |r| {
-                Ok(AccessKeyRecord {
-                    access_key_id: r.get(0)?,
-                    account_id: r.get(1)?,
-                    principal_arn: r.get(2)?,
-                    sealed_secret: r.get(3)?,
-                    status: r.get(4)?,
-                    created_ms: r.get(5)?,
-                })
-            })
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    fn delete_access_key(&self, id: &str) -> Result<(), StoreError> {
+        let n = self
+            .conn()?
+            .execute("DELETE FROM access_keys WHERE access_key_id = ?1", [id])
             .map_err(classify)?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    fn put_entity(&self, e: &EntityRecord, replace: bool) -> Result<(), StoreError> {
+        let sql = if replace {
+            "INSERT INTO iam_entities (account_id, kind, name, body) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account_id, kind, name) DO UPDATE SET body = excluded.body"
+        } else {
+            "INSERT INTO iam_entities (account_id, kind, name, body) VALUES (?1, ?2, ?3, ?4)"
+        };
+        self.conn()?
+            .execute(sql, params![e.account_id, e.kind, e.name, e.body])
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    fn entity(&self, account_id: &str, kind: &str, name: &str) -> Result<Option<EntityRecord>, StoreError> {
+        self.conn()?
+            .query_row(
+                "SELECT account_id, kind, name, body FROM iam_entities WHERE account_id = ?1 AND kind = ?2 AND name = ?3",
+                [account_id, kind, name],
+                entity_row,
+            )
+            .optional()
+            .map_err(classify)
+    }
+
+    fn entities(&self, account_id: &str, kind: &str) -> Result<Vec<EntityRecord>, StoreError> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare("SELECT account_id, kind, name, body FROM iam_entities WHERE account_id = ?1 AND kind = ?2 ORDER BY name")
+            .map_err(classify)?;
+        let rows = st.query_map([account_id, kind], entity_row).map_err(classify)?;
         rows.collect::<Result<_, _>>().map_err(classify)
+    }
+
+    fn delete_entity(&self, account_id: &str, kind: &str, name: &str) -> Result<(), StoreError> {
+        let n = self
+            .conn()?
+            .execute(
+                "DELETE FROM iam_entities WHERE account_id = ?1 AND kind = ?2 AND name = ?3",
+                [account_id, kind, name],
+            )
+            .map_err(classify)?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
     }
 
     fn create_key(&self, k: &KeyRecord, m: Option<&MaterialRecord>, tags: &[TagRecord]) -> Result<(), StoreError> {
