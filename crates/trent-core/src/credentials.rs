@@ -313,3 +313,56 @@ pub fn unseal_access_key(root: &RootKey, r: &AccessKeyRecord) -> Result<SecretBy
     seal::unseal(root, Purpose::AccessKeySecret, &r.access_key_id, &r.sealed_secret)
         .map_err(|_| KmsError::internal("access key does not unseal"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::iam::model::Session;
+
+    #[test]
+    fn session_credentials_need_their_token_and_expire() {
+        let store = trent_store::sqlite::SqliteStore::in_memory().expect("store");
+        store
+            .insert_account(&trent_store::AccountRecord { account_id: "111122223333".into(), created_ms: 0 })
+            .expect("account");
+        let root = RootKey::generate().expect("rng");
+        let cache = CredentialCache::default();
+        let session = Session {
+            v: 1,
+            role_name: "app".into(),
+            role_id: "AROAEXAMPLE".into(),
+            role_arn: "arn:aws:iam::111122223333:role/app".into(),
+            session_name: "s".into(),
+            tags: Default::default(),
+        };
+        let owner = KeyOwner::Session {
+            session: &session,
+            token_hash: token_hash("tok"),
+            expires_ms: 1_000,
+        };
+        let issued = issue_access_key(&store, &root, Some(&cache), "111122223333", owner, 0).expect("issue");
+        assert!(issued.access_key_id.starts_with("ASIA"));
+        match cache.lookup(&issued.access_key_id, Some("tok"), 999) {
+            CredentialLookup::Found(_, caller) => {
+                assert_eq!(caller.principal_arn, "arn:aws:sts::111122223333:assumed-role/app/s");
+                assert_eq!(caller.principal.kind, PrincipalKind::AssumedRole);
+            }
+            _ => panic!("valid session"),
+        }
+        assert!(matches!(
+            cache.lookup(&issued.access_key_id, Some("tok"), 1_000),
+            CredentialLookup::Expired
+        ));
+        assert!(matches!(
+            cache.lookup(&issued.access_key_id, Some("other"), 999),
+            CredentialLookup::Unknown
+        ));
+        assert!(matches!(
+            cache.lookup(&issued.access_key_id, None, 999),
+            CredentialLookup::Unknown
+        ));
+        // The stored record has the token's hash, never the token.
+        let rec = store.access_key(&issued.access_key_id).expect("get").expect("exists");
+        assert_eq!(rec.session_token_hash.as_deref(), Some(token_hash("tok").as_str()));
+    }
+}

@@ -11,7 +11,10 @@ use crate::pattern::{like, NoVariables, Variables};
 /// A resource policy (key policy, trust policy: has `Principal`) or an identity policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PolicyKind {
+    /// A key policy: names principals; a statement without `Resource` has no effect.
     Resource,
+    /// A role trust policy: names principals; it has no `Resource` element (the role itself).
+    Trust,
     Identity,
 }
 
@@ -85,7 +88,7 @@ fn any_like(patterns: &[String], value: &str, vars: Option<&dyn Variables>, igno
 fn applies(st: &Statement, kind: PolicyKind, req: &Request<'_>, vars: Option<&dyn Variables>) -> Option<Named> {
     let named = match kind {
         PolicyKind::Identity => Named::Directly,
-        PolicyKind::Resource => match (&st.principal, &st.not_principal) {
+        PolicyKind::Resource | PolicyKind::Trust => match (&st.principal, &st.not_principal) {
             (Some(p), _) => name_principal(p, req.principal)?,
             (None, Some(np)) => {
                 if name_principal(np, req.principal).is_some() {
@@ -105,7 +108,7 @@ fn applies(st: &Statement, kind: PolicyKind, req: &Request<'_>, vars: Option<&dy
     let resource_ok = match (&st.resource, &st.not_resource) {
         (Some(r), _) => any_like(&r.0, req.resource, vars, false),
         (None, Some(nr)) => !any_like(&nr.0, req.resource, vars, false),
-        (None, None) => false,
+        (None, None) => kind == PolicyKind::Trust,
     };
     if !action_ok || !resource_ok {
         return None;
@@ -133,7 +136,7 @@ pub fn applicable(doc: &PolicyDocument, kind: PolicyKind, req: &Request<'_>) -> 
                 index,
                 sid: st.sid.clone(),
                 effect: st.effect,
-                named: (kind == PolicyKind::Resource).then_some(named),
+                named: (kind != PolicyKind::Identity).then_some(named),
             })
         })
         .collect()

@@ -57,7 +57,7 @@ struct Case {
 
 fn run(c: &Case) {
     let parsed = match c.kind {
-        PolicyKind::Resource => parse(c.policy),
+        PolicyKind::Resource | PolicyKind::Trust => parse(c.policy),
         PolicyKind::Identity => parse_identity(c.policy),
     };
     let doc = parsed.unwrap_or_else(|e| panic!("{}: {e}", c.source));
@@ -365,6 +365,15 @@ fn documented_examples() {
             action: "kms:Encrypt",
             context: vec![],
             expect: (false, false, false),
+        },
+        Case {
+            source: "IAM UG roles_terms-and-concepts (trust policy): no Resource element, the role is the resource",
+            policy: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:AssumeRole"}]}"#,
+            kind: PolicyKind::Trust,
+            principal: user("alice"),
+            action: "sts:AssumeRole",
+            context: vec![],
+            expect: (false, false, true),
         },
     ];
     for c in &cases {

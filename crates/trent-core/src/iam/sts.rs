@@ -73,7 +73,7 @@ impl Kms {
             resource: role_arn,
             context: &ctx,
         };
-        let trust_out = outcome(&trust, PolicyKind::Resource, &req);
+        let trust_out = outcome(&trust, PolicyKind::Trust, &req);
         let identities = self.identity_policies(&caller.principal).await?;
         let id_out: Vec<_> = identities
             .iter()

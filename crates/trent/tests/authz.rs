@@ -1,0 +1,107 @@
+//! Authorization end to end: IAM users, roles and sessions, key policies, a second account and
+//! the lockout check, driven by boto3 (tests/py/test_authz.py) against the real binary; and the
+//! `trent admin create-account` and `trent policy simulate` commands.
+
+mod common;
+
+use std::process::Command;
+
+use common::{env_value, Server};
+
+#[test]
+fn authorization_scenarios_with_boto3() {
+    let s = Server::start();
+    let out = Command::new(env!("CARGO_BIN_EXE_trent"))
+        .args([
+            "admin",
+            "create-account",
+            "--account-id",
+            "444455556666",
+            "--listen",
+            &s.addr,
+        ])
+        .arg("--data-dir")
+        .arg(&s.dir)
+        .output()
+        .expect("create-account");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let b_env = std::fs::read_to_string(s.dir.join("admin-444455556666.env")).expect("second admin.env");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/test_authz.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .env("TRENT_ENDPOINT", &s.endpoint)
+        .env("AWS_ACCESS_KEY_ID", &s.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &s.secret_access_key)
+        .env("AWS_REGION", &s.region)
+        .env("B_ACCESS_KEY_ID", env_value(&b_env, "AWS_ACCESS_KEY_ID"))
+        .env("B_SECRET_ACCESS_KEY", env_value(&b_env, "AWS_SECRET_ACCESS_KEY"))
+        .env("B_ACCOUNT", "444455556666")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("python3 with boto3 must be installed");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("authz: 8 passed, 0 failed"), "{stdout}");
+}
+
+#[test]
+fn policy_simulate_explains_decisions() {
+    let s = Server::start();
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    let key = rt.block_on(async {
+        s.client()
+            .create_key()
+            .send()
+            .await
+            .expect("create")
+            .key_metadata
+            .expect("m")
+    });
+    let account = key.aws_account_id().expect("account").to_owned();
+    let run = |principal: &str, action: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_trent"))
+            .args([
+                "policy",
+                "simulate",
+                "--principal",
+                principal,
+                "--action",
+                action,
+                "--key",
+                key.key_id(),
+            ])
+            .args(["--context", "Dept=IT"])
+            .arg("--data-dir")
+            .arg(&s.dir)
+            .output()
+            .expect("simulate");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let root = run(&format!("arn:aws:iam::{account}:root"), "kms:Decrypt");
+    assert!(root.contains("decision: ALLOW"), "{root}");
+    assert!(
+        root.contains("key policy statement #0 (Sid \"Enable IAM User Permissions\"): Allow"),
+        "{root}"
+    );
+    let bad = Command::new(env!("CARGO_BIN_EXE_trent"))
+        .args([
+            "policy",
+            "simulate",
+            "--principal",
+            &format!("arn:aws:iam::{account}:user/nobody"),
+            "--action",
+            "kms:Decrypt",
+        ])
+        .args(["--key", key.key_id()])
+        .arg("--data-dir")
+        .arg(&s.dir)
+        .output()
+        .expect("simulate");
+    assert!(!bad.status.success(), "unknown principals are reported");
+}

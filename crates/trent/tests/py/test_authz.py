@@ -1,0 +1,204 @@
+"""End-to-end authorization scenarios with boto3 against a running Trent (IAM, STS and KMS).
+
+Environment: TRENT_ENDPOINT, AWS credentials of account A's root (AWS_ACCESS_KEY_ID/...), and
+B_ACCESS_KEY_ID / B_SECRET_ACCESS_KEY / B_ACCOUNT for a second account's root. Prints one line
+per scenario and a final 'N passed, N failed' line; exits non-zero on any failure.
+"""
+import json
+import os
+import sys
+import time
+import traceback
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+ENDPOINT = os.environ["TRENT_ENDPOINT"]
+REGION = os.environ.get("AWS_REGION", "us-east-1")
+CFG = Config(retries={"max_attempts": 1})
+
+
+def client(service, ak, sk, token=None):
+    return boto3.client(service, endpoint_url=ENDPOINT, region_name=REGION, aws_access_key_id=ak,
+                        aws_secret_access_key=sk, aws_session_token=token, config=CFG)
+
+
+A_AK, A_SK = os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"]
+iam = client("iam", A_AK, A_SK)
+kms = client("kms", A_AK, A_SK)
+sts = client("sts", A_AK, A_SK)
+ACCOUNT = sts.get_caller_identity()["Account"]
+ROOT = f"arn:aws:iam::{ACCOUNT}:root"
+
+
+def user(name, policy=None):
+    iam.create_user(UserName=name)
+    if policy:
+        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(policy))
+    k = iam.create_access_key(UserName=name)["AccessKey"]
+    return f"arn:aws:iam::{ACCOUNT}:user/{name}", k["AccessKeyId"], k["SecretAccessKey"]
+
+
+def allow(actions, resource="*", effect="Allow"):
+    return {"Version": "2012-10-17", "Statement": [{"Effect": effect, "Action": actions, "Resource": resource}]}
+
+
+def key_policy(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def st(principal, actions, condition=None, effect="Allow"):
+    s = {"Effect": effect, "Principal": {"AWS": principal}, "Action": actions, "Resource": "*"}
+    if condition:
+        s["Condition"] = condition
+    return s
+
+
+def denied(fn, contains=None, code="AccessDeniedException"):
+    try:
+        fn()
+    except ClientError as e:
+        got = e.response["Error"]["Code"]
+        msg = e.response["Error"].get("Message", "")
+        assert got == code, f"expected {code}, got {got}: {msg}"
+        if contains:
+            assert contains in msg, f"{contains!r} not in {msg!r}"
+        return msg
+    raise AssertionError(f"expected {code}, the call succeeded")
+
+
+SCENARIOS = []
+
+
+def scenario(fn):
+    SCENARIOS.append(fn)
+    return fn
+
+
+@scenario
+def role_separation_encrypt_but_not_decrypt():
+    arn, ak, sk = user("encryptor")
+    k = kms.create_key(Policy=key_policy(st(ROOT, "kms:*"), st(arn, "kms:Encrypt")))["KeyMetadata"]
+    time.sleep(0.01)
+    c = client("kms", ak, sk)
+    ct = c.encrypt(KeyId=k["KeyId"], Plaintext=b"secret")["CiphertextBlob"]
+    msg = denied(lambda: c.decrypt(CiphertextBlob=ct))
+    assert msg == (f"User: {arn} is not authorized to perform: kms:Decrypt on resource: {k['Arn']} "
+                   "because no identity-based policy allows the kms:Decrypt action"), msg
+    # A key that does not trust the account at all: the message names the resource-based policy.
+    k2 = kms.create_key(Policy=key_policy(st(arn, "kms:Encrypt")), BypassPolicyLockoutSafetyCheck=True)["KeyMetadata"]
+    c.encrypt(KeyId=k2["KeyId"], Plaintext=b"x")
+    denied(lambda: c.describe_key(KeyId=k2["KeyId"]), "because no resource-based policy allows the kms:DescribeKey action")
+    denied(lambda: kms.describe_key(KeyId=k2["KeyId"]), "because no resource-based policy allows")
+
+
+@scenario
+def iam_policies_count_only_while_the_key_policy_trusts_the_account():
+    arn, ak, sk = user("iamuser", allow(["kms:Encrypt", "kms:Decrypt"]))
+    admin_arn, _, _ = user("keyadmin", allow("kms:*"))
+    k = kms.create_key()["KeyMetadata"]
+    c = client("kms", ak, sk)
+    c.encrypt(KeyId=k["KeyId"], Plaintext=b"x")
+    kms.put_key_policy(KeyId=k["KeyId"], PolicyName="default", Policy=key_policy(st(admin_arn, "kms:*")),
+                       BypassPolicyLockoutSafetyCheck=True)
+    denied(lambda: c.encrypt(KeyId=k["KeyId"], Plaintext=b"x"), "because no resource-based policy allows the kms:Encrypt action")
+
+
+@scenario
+def explicit_deny_in_iam_beats_allow_in_key_policy():
+    arn, ak, sk = user("denied", allow("kms:Encrypt", effect="Deny"))
+    k = kms.create_key(Policy=key_policy(st(ROOT, "kms:*"), st(arn, "kms:Encrypt")))["KeyMetadata"]
+    denied(lambda: client("kms", ak, sk).encrypt(KeyId=k["KeyId"], Plaintext=b"x"),
+           "with an explicit deny in an identity-based policy")
+
+
+@scenario
+def encryption_context_condition_admits_one_context_and_refuses_another():
+    arn, ak, sk = user("ecuser")
+    cond = {"StringEquals": {"kms:EncryptionContext:Dept": "IT"}}
+    k = kms.create_key(Policy=key_policy(st(ROOT, "kms:*"), st(arn, ["kms:Encrypt", "kms:Decrypt"], cond)))["KeyMetadata"]
+    c = client("kms", ak, sk)
+    ct = c.encrypt(KeyId=k["KeyId"], Plaintext=b"x", EncryptionContext={"Dept": "IT"})["CiphertextBlob"]
+    assert c.decrypt(CiphertextBlob=ct, EncryptionContext={"Dept": "IT"})["Plaintext"] == b"x"
+    denied(lambda: c.encrypt(KeyId=k["KeyId"], Plaintext=b"x", EncryptionContext={"Dept": "HR"}))
+    denied(lambda: c.encrypt(KeyId=k["KeyId"], Plaintext=b"x"))
+
+
+@scenario
+def assumed_role_session_is_authorized_by_its_role():
+    arn, ak, sk = user("assumer", allow("sts:AssumeRole"))
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": ROOT}, "Action": "sts:AssumeRole"}]})
+    role = iam.create_role(RoleName="app", AssumeRolePolicyDocument=trust)["Role"]
+    iam.put_role_policy(RoleName="app", PolicyName="dec", PolicyDocument=json.dumps(allow(["kms:Decrypt", "kms:Encrypt"])))
+    k = kms.create_key()["KeyMetadata"]
+    creds = client("sts", ak, sk).assume_role(RoleArn=role["Arn"], RoleSessionName="s1")["Credentials"]
+    assert creds["AccessKeyId"].startswith("ASIA")
+    ident = client("sts", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]).get_caller_identity()
+    assert ident["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/app/s1", ident
+    session = client("kms", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+    ct = session.encrypt(KeyId=k["KeyId"], Plaintext=b"role")["CiphertextBlob"]
+    assert session.decrypt(CiphertextBlob=ct)["Plaintext"] == b"role"
+    denied(lambda: session.schedule_key_deletion(KeyId=k["KeyId"]), "assumed-role/app/s1")
+    # Without the session token the temporary key is not recognised.
+    denied(lambda: client("kms", creds["AccessKeyId"], creds["SecretAccessKey"]).list_keys(),
+           code="UnrecognizedClientException")
+    # A user without sts:AssumeRole in its policies cannot assume a role that trusts only the account.
+    _, ak2, sk2 = user("noassume")
+    denied(lambda: client("sts", ak2, sk2).assume_role(RoleArn=role["Arn"], RoleSessionName="xx"), code="AccessDenied")
+
+
+@scenario
+def second_account_needs_both_sides():
+    b_ak, b_sk, b_account = os.environ["B_ACCESS_KEY_ID"], os.environ["B_SECRET_ACCESS_KEY"], os.environ["B_ACCOUNT"]
+    b_iam = client("iam", b_ak, b_sk)
+    k = kms.create_key()["KeyMetadata"]
+    b_iam.create_user(UserName="partner")
+    pk = b_iam.create_access_key(UserName="partner")["AccessKey"]
+    partner = client("kms", pk["AccessKeyId"], pk["SecretAccessKey"])
+    b_iam.put_user_policy(UserName="partner", PolicyName="use-a", PolicyDocument=json.dumps(allow("kms:Encrypt", k["Arn"])))
+    denied(lambda: partner.encrypt(KeyId=k["Arn"], Plaintext=b"x"), "because no resource-based policy allows")
+    policy = key_policy(st(ROOT, "kms:*"), st(f"arn:aws:iam::{b_account}:root", "kms:Encrypt"))
+    kms.put_key_policy(KeyId=k["KeyId"], PolicyName="default", Policy=policy)
+    partner.encrypt(KeyId=k["Arn"], Plaintext=b"x")
+    b_iam.delete_user_policy(UserName="partner", PolicyName="use-a")
+    denied(lambda: partner.encrypt(KeyId=k["Arn"], Plaintext=b"x"), "because no identity-based policy allows")
+
+
+@scenario
+def lockout_check_and_principals_that_must_exist():
+    arn, _, _ = user("someone")
+    lock = "The new key policy will not allow you to update the key policy in the future."
+    only_someone = key_policy(st(arn, "kms:Encrypt"))
+    denied(lambda: kms.create_key(Policy=only_someone), lock, code="MalformedPolicyDocumentException")
+    k = kms.create_key()["KeyMetadata"]
+    denied(lambda: kms.put_key_policy(KeyId=k["KeyId"], PolicyName="default", Policy=only_someone), lock,
+           code="MalformedPolicyDocumentException")
+    kms.put_key_policy(KeyId=k["KeyId"], PolicyName="default", Policy=only_someone, BypassPolicyLockoutSafetyCheck=True)
+    ghost = key_policy(st(ROOT, "kms:*"), st(f"arn:aws:iam::{ACCOUNT}:user/ghost", "kms:Encrypt"))
+    denied(lambda: kms.create_key(Policy=ghost), "invalid principals", code="MalformedPolicyDocumentException")
+
+
+@scenario
+def iam_requests_are_authorized_too():
+    _, ak, sk = user("plain")
+    denied(lambda: client("iam", ak, sk).create_user(UserName="x"), "iam:CreateUser", code="AccessDenied")
+    _, ak2, sk2 = user("iamadmin", allow("iam:*"))
+    client("iam", ak2, sk2).create_user(UserName="made-by-admin")
+    assert any(u["UserName"] == "made-by-admin" for u in iam.list_users()["Users"])
+    denied(lambda: client("kms", ak, sk).create_key(), "kms:CreateKey")
+
+
+passed = failed = 0
+for s in SCENARIOS:
+    try:
+        s()
+        passed += 1
+        print(f"ok   {s.__name__}")
+    except Exception:  # noqa: BLE001 - report and continue
+        failed += 1
+        print(f"FAIL {s.__name__}")
+        traceback.print_exc()
+print(f"authz: {passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
