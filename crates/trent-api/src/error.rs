@@ -21,6 +21,7 @@ pub enum ErrorCode {
     InvalidAliasName,
     InvalidArn,
     InvalidCiphertext,
+    InvalidGrantId,
     InvalidGrantToken,
     InvalidImportToken,
     InvalidKeyUsage,
@@ -60,6 +61,7 @@ impl ErrorCode {
             ErrorCode::InvalidAliasName => "InvalidAliasNameException",
             ErrorCode::InvalidArn => "InvalidArnException",
             ErrorCode::InvalidCiphertext => "InvalidCiphertextException",
+            ErrorCode::InvalidGrantId => "InvalidGrantIdException",
             ErrorCode::InvalidGrantToken => "InvalidGrantTokenException",
             ErrorCode::InvalidImportToken => "InvalidImportTokenException",
             ErrorCode::InvalidKeyUsage => "InvalidKeyUsageException",
@@ -100,6 +102,7 @@ impl ErrorCode {
             | ErrorCode::InvalidAliasName
             | ErrorCode::InvalidArn
             | ErrorCode::InvalidCiphertext
+            | ErrorCode::InvalidGrantId
             | ErrorCode::InvalidGrantToken
             | ErrorCode::InvalidImportToken
             | ErrorCode::InvalidKeyUsage
@@ -160,6 +163,8 @@ pub enum KmsError {
     #[error("")]
     InvalidCiphertext,
     #[error("{0}")]
+    InvalidGrantId(String),
+    #[error("{0}")]
     InvalidGrantToken(String),
     #[error("{0}")]
     InvalidKeyUsage(String),
@@ -219,6 +224,7 @@ impl KmsError {
             KmsError::InvalidAliasName(_) => ErrorCode::InvalidAliasName,
             KmsError::InvalidArn(_) => ErrorCode::InvalidArn,
             KmsError::InvalidCiphertext => ErrorCode::InvalidCiphertext,
+            KmsError::InvalidGrantId(_) => ErrorCode::InvalidGrantId,
             KmsError::InvalidGrantToken(_) => ErrorCode::InvalidGrantToken,
             KmsError::InvalidKeyUsage(_) => ErrorCode::InvalidKeyUsage,
             KmsError::InvalidMarker(_) => ErrorCode::InvalidMarker,

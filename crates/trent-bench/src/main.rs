@@ -43,6 +43,12 @@ struct Args {
     /// Key spec for sign/verify (a SIGN_VERIFY key is created): RSA_2048, ECC_NIST_P256, ...
     #[arg(long, default_value = "ECC_NIST_P256")]
     key_spec: String,
+    /// Grants to create on the key before the run (to measure grant lookups on the hot path).
+    #[arg(long, default_value_t = 0)]
+    grants: usize,
+    /// Run as a new IAM user with no policy that may use the key only through a grant.
+    #[arg(long)]
+    as_grantee: bool,
     /// Measure the raw trent-crypto (aws-lc-rs) rate of sign/verify on one thread instead.
     #[arg(long)]
     raw: bool,
@@ -100,22 +106,39 @@ fn target(args: &Args) -> Result<Target, String> {
 }
 
 async fn call(client: &HttpClient, t: &Target, op: &str, body: &str) -> Result<(u16, Vec<u8>), String> {
+    send(client, t, "kms", op, body).await
+}
+
+/// One signed request: JSON 1.1 with `X-Amz-Target` for `kms`, form-encoded for `iam`.
+async fn send(client: &HttpClient, t: &Target, service: &str, op: &str, body: &str) -> Result<(u16, Vec<u8>), String> {
     let identity: Identity = Credentials::new(&t.access_key_id, &t.secret, None, None, "bench").into();
+    let region = if service == "kms" {
+        t.region.as_str()
+    } else {
+        "us-east-1"
+    };
     let params = v4::SigningParams::builder()
         .identity(&identity)
-        .region(&t.region)
-        .name("kms")
+        .region(region)
+        .name(service)
         .time(SystemTime::now())
         .settings(SigningSettings::default())
         .build()
         .map_err(|e| e.to_string())?
         .into();
     let target = format!("TrentService.{op}");
-    let headers = [
-        ("host", t.host.as_str()),
-        ("content-type", "application/x-amz-json-1.1"),
-        ("x-amz-target", target.as_str()),
-    ];
+    let headers: Vec<(&str, &str)> = if service == "kms" {
+        vec![
+            ("host", t.host.as_str()),
+            ("content-type", "application/x-amz-json-1.1"),
+            ("x-amz-target", target.as_str()),
+        ]
+    } else {
+        vec![
+            ("host", t.host.as_str()),
+            ("content-type", "application/x-www-form-urlencoded"),
+        ]
+    };
     let signable = SignableRequest::new(
         "POST",
         "/",
@@ -138,6 +161,73 @@ async fn call(client: &HttpClient, t: &Target, op: &str, body: &str) -> Result<(
     let status = resp.status().as_u16();
     let bytes = resp.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
     Ok((status, bytes.to_vec()))
+}
+
+/// Creates `n` grants on the key for principals that never call (grant-index size).
+async fn create_grants(client: &HttpClient, t: &Target, key_id: &str, n: usize) -> Result<(), String> {
+    for i in 0..n {
+        let body = serde_json::json!({
+            "KeyId": key_id,
+            "GranteePrincipal": format!("arn:aws:iam::111122223333:user/bench-{i}"),
+            "Operations": ["Encrypt", "Decrypt"],
+        });
+        let (status, out) = call(client, t, "CreateGrant", &body.to_string()).await?;
+        if status != 200 {
+            return Err(format!("CreateGrant failed: {}", String::from_utf8_lossy(&out)));
+        }
+    }
+    Ok(())
+}
+
+/// A new IAM user with no policy, allowed to use the key only by a grant; its credentials.
+async fn grantee(client: &HttpClient, t: &Target, key_id: &str) -> Result<Target, String> {
+    let name = format!(
+        "bench-grantee-{}",
+        SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_err(|e| e.to_string())?
+            .as_millis()
+    );
+    let (status, xml) = send(
+        client,
+        t,
+        "iam",
+        "",
+        &format!("Action=CreateUser&Version=2010-05-08&UserName={name}"),
+    )
+    .await?;
+    let xml = String::from_utf8_lossy(&xml).into_owned();
+    if status != 200 {
+        return Err(format!("CreateUser failed: {xml}"));
+    }
+    let arn = between(&xml, "<Arn>", "</Arn>")?;
+    let (_, keys) = send(
+        client,
+        t,
+        "iam",
+        "",
+        &format!("Action=CreateAccessKey&Version=2010-05-08&UserName={name}"),
+    )
+    .await?;
+    let keys = String::from_utf8_lossy(&keys).into_owned();
+    let body = serde_json::json!({"KeyId": key_id, "GranteePrincipal": arn, "Operations": ["Encrypt", "Decrypt", "GenerateDataKey"]});
+    let (status, out) = call(client, t, "CreateGrant", &body.to_string()).await?;
+    if status != 200 {
+        return Err(format!("CreateGrant failed: {}", String::from_utf8_lossy(&out)));
+    }
+    Ok(Target {
+        endpoint: t.endpoint.clone(),
+        host: t.host.clone(),
+        access_key_id: between(&keys, "<AccessKeyId>", "</AccessKeyId>")?,
+        secret: between(&keys, "<SecretAccessKey>", "</SecretAccessKey>")?,
+        region: t.region.clone(),
+    })
+}
+
+fn between(text: &str, start: &str, end: &str) -> Result<String, String> {
+    let from = text.find(start).ok_or_else(|| format!("{start} missing"))? + start.len();
+    let to = text[from..].find(end).ok_or_else(|| format!("{end} missing"))? + from;
+    Ok(text[from..to].to_owned())
 }
 
 fn json_field(body: &[u8], field: &str) -> Result<String, String> {
@@ -230,6 +320,12 @@ async fn main() -> Result<(), String> {
             let v: serde_json::Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
             v["KeyMetadata"]["Arn"].as_str().ok_or("no Arn")?.to_owned()
         }
+    };
+    create_grants(&client, &t, &key_id, args.grants).await?;
+    let t = if args.as_grantee {
+        Arc::new(grantee(&client, &t, &key_id).await?)
+    } else {
+        t
     };
     let plaintext = base64::engine::general_purpose::STANDARD.encode(vec![0x42u8; args.plaintext_bytes]);
     let context: serde_json::Map<String, serde_json::Value> = (0..args.context_pairs)

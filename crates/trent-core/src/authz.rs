@@ -57,14 +57,14 @@ impl<'a> KeyFacts<'a> {
 }
 
 /// Why a request is denied; renders AWS's AccessDeniedException text.
-enum Denial {
+pub(crate) enum Denial {
     ResourceDeny,
     IdentityDeny,
     NoResourceAllow,
     NoIdentityAllow,
 }
 
-fn denied(caller: &Caller, action: &str, resource: &str, why: Denial) -> KmsError {
+pub(crate) fn denied(caller: &Caller, action: &str, resource: &str, why: Denial) -> KmsError {
     let reason = match why {
         Denial::ResourceDeny => "with an explicit deny in a resource-based policy".to_owned(),
         Denial::IdentityDeny => "with an explicit deny in an identity-based policy".to_owned(),
@@ -75,6 +75,17 @@ fn denied(caller: &Caller, action: &str, resource: &str, why: Denial) -> KmsErro
         "User: {} is not authorized to perform: {action} on resource: {resource} {reason}",
         caller.principal_arn
     ))
+}
+
+impl Denial {
+    pub(crate) fn from_reason(reason: &str) -> Denial {
+        match reason {
+            "ResourceDeny" => Denial::ResourceDeny,
+            "IdentityDeny" => Denial::IdentityDeny,
+            "NoIdentityAllow" => Denial::NoIdentityAllow,
+            _ => Denial::NoResourceAllow,
+        }
+    }
 }
 
 /// The evaluation of one request against the key policy and the caller's identity policies.
@@ -238,13 +249,23 @@ impl Kms {
         if e.allowed {
             return Ok(());
         }
-        let why = match e.reason.as_str() {
-            "ResourceDeny" => Denial::ResourceDeny,
-            "IdentityDeny" => Denial::IdentityDeny,
-            "NoIdentityAllow" => Denial::NoIdentityAllow,
-            _ => Denial::NoResourceAllow,
+        // Grants allow what policies do not, but never against an explicit deny.
+        let explicit_deny = matches!(e.reason.as_str(), "ResourceDeny" | "IdentityDeny");
+        if !explicit_deny && self.grant_allows(caller, action, key) {
+            return Ok(());
+        }
+        Err(denied(caller, action, &key.arn, Denial::from_reason(&e.reason)))
+    }
+
+    /// Whether one of the caller's grants on `key` allows `action` with this request's context.
+    pub(crate) fn grant_allows(&self, caller: &Caller, action: &str, key: &LoadedKey) -> bool {
+        let op = action.strip_prefix("kms:").unwrap_or(action);
+        let ec = if action == "kms:ReEncryptTo" {
+            &caller.request.destination_encryption_context
+        } else {
+            &caller.request.encryption_context
         };
-        Err(denied(caller, action, &key.arn, why))
+        key.grants.for_caller(caller).any(|g| g.allows(op, ec))
     }
 
     /// Authorizes an identity-only action (`resource` is `*` or an alias ARN).

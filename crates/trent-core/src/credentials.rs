@@ -27,6 +27,9 @@ pub struct RequestInfo {
     pub context: trent_policy::Context,
     /// `kms:EncryptionContext*` of a ReEncrypt destination (the source's are in `context`).
     pub destination_context: Option<trent_policy::Context>,
+    /// The request's encryption context (the source's, for ReEncrypt), for grant constraints.
+    pub encryption_context: std::collections::BTreeMap<String, String>,
+    pub destination_encryption_context: std::collections::BTreeMap<String, String>,
     /// Set by every authorization decision; the dispatcher refuses a success without one.
     pub authorized: AtomicBool,
 }
@@ -323,7 +326,10 @@ mod tests {
     fn session_credentials_need_their_token_and_expire() {
         let store = trent_store::sqlite::SqliteStore::in_memory().expect("store");
         store
-            .insert_account(&trent_store::AccountRecord { account_id: "111122223333".into(), created_ms: 0 })
+            .insert_account(&trent_store::AccountRecord {
+                account_id: "111122223333".into(),
+                created_ms: 0,
+            })
             .expect("account");
         let root = RootKey::generate().expect("rng");
         let cache = CredentialCache::default();

@@ -3,6 +3,8 @@
 //! (`kms:KeySpec = SYMMETRIC_DEFAULT` matches a CreateKey without KeySpec). Key and principal
 //! keys are added by the authorization stage (`authz`).
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value};
 use trent_api::Operation;
 use trent_policy::Context;
@@ -176,6 +178,18 @@ pub fn from_body(op: Operation, body: &Value) -> (Context, Option<Context>) {
             );
             param(&mut ctx, b, "ValidTo", "kms:ValidTo", None);
         }
+        O::CreateGrant => {
+            if let Some(Value::Array(ops)) = b.get("Operations") {
+                ctx.set_all("kms:GrantOperations", ops.iter().filter_map(text).collect());
+            }
+            param(&mut ctx, b, "GranteePrincipal", "kms:GranteePrincipal", None);
+            param(&mut ctx, b, "RetiringPrincipal", "kms:RetiringPrincipal", None);
+            if let Some(Value::Object(c)) = b.get("Constraints") {
+                ctx.set_all("kms:GrantConstraintType", c.keys().cloned().collect());
+            }
+            ctx.set("kms:GrantIsForAWSResource", "false");
+        }
+        O::ListGrants | O::RevokeGrant => ctx.set("kms:GrantIsForAWSResource", "false"),
         O::GetParametersForImport => {
             param(&mut ctx, b, "WrappingAlgorithm", "kms:WrappingAlgorithm", None);
             param(&mut ctx, b, "WrappingKeySpec", "kms:WrappingKeySpec", None);
@@ -185,6 +199,24 @@ pub fn from_body(op: Operation, body: &Value) -> (Context, Option<Context>) {
     tags(&mut ctx, b);
     request_alias(&mut ctx, b.get("KeyId"));
     (ctx, None)
+}
+
+/// The encryption contexts of a request as maps (source/only, destination), for grant constraints.
+pub fn encryption_contexts(op: Operation, body: &Value) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+    let map = |v: Option<&Value>| -> BTreeMap<String, String> {
+        match v {
+            Some(Value::Object(m)) => m.iter().filter_map(|(k, v)| text(v).map(|t| (k.clone(), t))).collect(),
+            _ => BTreeMap::new(),
+        }
+    };
+    if op == Operation::ReEncrypt {
+        (
+            map(body.get("SourceEncryptionContext")),
+            map(body.get("DestinationEncryptionContext")),
+        )
+    } else {
+        (map(body.get("EncryptionContext")), BTreeMap::new())
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@ use std::sync::Arc;
 use trent_api::dto::KeyMetadata;
 use trent_api::KmsError;
 use trent_crypto::asymmetric::AsymmetricKey;
+
+use crate::grants::KeyGrants;
 use trent_crypto::seal::{self, Purpose};
 use trent_crypto::SecretBytes;
 use trent_policy::PolicyDocument;
@@ -40,6 +42,8 @@ pub struct LoadedKey {
     pub policy_doc: Arc<PolicyDocument>,
     /// Tags (`aws:ResourceTag/*` conditions); Tag/UntagResource reload the key.
     pub tags: Arc<Vec<TagRecord>>,
+    /// Grants, indexed by grantee; grant operations reload the key.
+    pub grants: Arc<KeyGrants>,
 }
 
 impl std::fmt::Debug for LoadedKey {
@@ -159,6 +163,7 @@ impl Kms {
         record: KeyRecord,
         materials: Vec<MaterialRecord>,
         tags: Vec<TagRecord>,
+        grants: Vec<trent_store::GrantRecord>,
     ) -> Result<LoadedKey, KmsError> {
         let arn = self.loc.key_arn(&record.account_id, &record.key_id);
         let record_policy = record.policy.clone();
@@ -189,6 +194,7 @@ impl Kms {
             asymmetric: None,
             policy_doc: Arc::new(parse_stored_policy(&record_policy)),
             tags: Arc::new(tags),
+            grants: Arc::new(KeyGrants::new(grants)?),
         };
         if let (Some(kind), Ok(current)) = (spec::key_kind(&key.record.key_spec), key.current()) {
             let purpose = spec::purpose(&key.record.key_usage);
@@ -210,13 +216,14 @@ impl Kms {
                 let Some(rec) = s.key(&id)? else { return Ok(None) };
                 let mats = s.materials(&id)?;
                 let tags = s.tags(&id)?;
-                Ok(Some((rec, mats, tags)))
+                let grants = s.grants(&id)?;
+                Ok(Some((rec, mats, tags, grants)))
             })
             .await?;
-        let Some((rec, mats, tags)) = found else {
+        let Some((rec, mats, tags, grants)) = found else {
             return Ok(None);
         };
-        let key = Arc::new(self.unseal_key(rec, mats, tags)?);
+        let key = Arc::new(self.unseal_key(rec, mats, tags, grants)?);
         self.cache(Arc::clone(&key));
         Ok(Some(key))
     }
@@ -234,6 +241,7 @@ impl Kms {
             asymmetric: key.asymmetric.clone(),
             policy_doc,
             tags: Arc::clone(&key.tags),
+            grants: Arc::clone(&key.grants),
         });
         self.cache(Arc::clone(&updated));
         Ok(updated)

@@ -14,6 +14,7 @@ pub mod clock;
 pub mod credentials;
 mod dispatch;
 pub mod facts;
+pub mod grants;
 pub mod iam;
 pub mod ids;
 pub mod keys;

@@ -126,6 +126,31 @@ impl Kms {
                 ));
             }
         }
+        let op = action.strip_prefix("kms:").unwrap_or(action);
+        let mut by_grant = false;
+        for g in loaded.grants.for_caller(&caller) {
+            let applies = g.allows(op, &caller.request.encryption_context);
+            by_grant |= applies;
+            lines.push(format!(
+                "grant {} to {} for {:?}: {}",
+                g.record.grant_id,
+                g.record.grantee_principal,
+                g.operations,
+                if applies {
+                    "allows this request"
+                } else {
+                    "does not apply (operation or constraints)"
+                }
+            ));
+        }
+        let explicit = matches!(e.reason.as_str(), "ResourceDeny" | "IdentityDeny");
+        if !e.allowed && !explicit && by_grant {
+            return Ok(Simulation {
+                allowed: true,
+                reason: "a grant allows it".to_owned(),
+                lines,
+            });
+        }
         let reason = match e.reason.as_str() {
             "ResourceDeny" => "explicit deny in the key policy".to_owned(),
             "IdentityDeny" => "explicit deny in an identity policy".to_owned(),

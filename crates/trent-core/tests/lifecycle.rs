@@ -268,6 +268,11 @@ impl trent_store::Store for CrashingStore {
         entity(a: &str, k: &str, n: &str) -> Result<Option<trent_store::EntityRecord>, trent_store::StoreError>;
         entities(a: &str, k: &str) -> Result<Vec<trent_store::EntityRecord>, trent_store::StoreError>;
         delete_entity(a: &str, k: &str, n: &str) -> Result<(), trent_store::StoreError>;
+        create_grant(g: &trent_store::GrantRecord) -> Result<(), trent_store::StoreError>;
+        grant(id: &str) -> Result<Option<trent_store::GrantRecord>, trent_store::StoreError>;
+        grants(k: &str) -> Result<Vec<trent_store::GrantRecord>, trent_store::StoreError>;
+        grants_retirable_by(p: &str) -> Result<Vec<trent_store::GrantRecord>, trent_store::StoreError>;
+        delete_grant(id: &str) -> Result<(), trent_store::StoreError>;
         create_key(k: &trent_store::KeyRecord, m: Option<&trent_store::MaterialRecord>, t: &[trent_store::TagRecord]) -> Result<(), trent_store::StoreError>;
         key(id: &str) -> Result<Option<trent_store::KeyRecord>, trent_store::StoreError>;
         update_key(k: &trent_store::KeyRecord) -> Result<(), trent_store::StoreError>;

@@ -2,8 +2,8 @@
 //! backend). Call [`run_all`] with a freshly migrated, empty store.
 
 use crate::{
-    AccessKeyRecord, AccountRecord, AliasRecord, EntityRecord, KeyRecord, MaterialRecord, Store, StoreError, TagRecord,
-    UsageRecord,
+    AccessKeyRecord, AccountRecord, AliasRecord, EntityRecord, GrantRecord, KeyRecord, MaterialRecord, Store,
+    StoreError, TagRecord, UsageRecord,
 };
 
 fn key(id: &str, account: &str) -> KeyRecord {
@@ -50,6 +50,7 @@ pub fn run_all(s: &dyn Store) {
     rotation_is_compare_and_swap(s);
     imported_material_and_expiry(s);
     usage_keeps_the_latest(s);
+    grants_by_key_and_retiree(s);
     deletion_cascades(s);
 }
 
@@ -303,6 +304,39 @@ fn tags_upsert_and_delete(s: &dyn Store) {
     assert_eq!(s.tags("k2").expect("tags"), vec![tag("b", "3")]);
 }
 
+fn grants_by_key_and_retiree(s: &dyn Store) {
+    let g = |id: &str, key: &str, retiree: Option<&str>| GrantRecord {
+        grant_id: id.into(),
+        key_id: key.into(),
+        account_id: "A".into(),
+        name: None,
+        grantee_principal: "arn:aws:iam::A:user/u".into(),
+        retiring_principal: retiree.map(str::to_owned),
+        operations: "[\"Decrypt\"]".into(),
+        constraints: None,
+        created_ms: 1,
+    };
+    s.create_grant(&g("g2", "k1", Some("r"))).expect("g2");
+    s.create_grant(&g("g1", "k1", None)).expect("g1");
+    s.create_grant(&g("g3", "k2", Some("r"))).expect("g3");
+    assert!(matches!(
+        s.create_grant(&g("g1", "k1", None)),
+        Err(StoreError::UniqueViolation)
+    ));
+    assert_eq!(
+        s.grants("k1")
+            .expect("grants")
+            .iter()
+            .map(|g| g.grant_id.as_str())
+            .collect::<Vec<_>>(),
+        ["g1", "g2"]
+    );
+    assert_eq!(s.grants_retirable_by("r").expect("retirable").len(), 2);
+    assert_eq!(s.grant("g3").expect("get"), Some(g("g3", "k2", Some("r"))));
+    s.delete_grant("g3").expect("delete");
+    assert!(matches!(s.delete_grant("g3"), Err(StoreError::NotFound)));
+}
+
 fn deletion_cascades(s: &dyn Store) {
     let mut k = s.key("k1").expect("get").expect("exists");
     k.key_state = "PendingDeletion".into();
@@ -316,4 +350,5 @@ fn deletion_cascades(s: &dyn Store) {
     assert!(s.materials("k1").expect("materials").is_empty());
     assert!(s.tags("k1").expect("tags").is_empty());
     assert_eq!(s.alias("A", "alias/x").expect("alias"), None);
+    assert!(s.grants("k1").expect("grants").is_empty(), "grants go with their key");
 }

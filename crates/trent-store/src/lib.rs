@@ -95,6 +95,15 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<AliasRecord>, StoreError>;
     fn all_aliases(&self) -> Result<Vec<AliasRecord>, StoreError>;
 
+    // --- grants ---
+    fn create_grant(&self, grant: &GrantRecord) -> Result<(), StoreError>;
+    fn grant(&self, grant_id: &str) -> Result<Option<GrantRecord>, StoreError>;
+    /// Grants of a key ordered by grant id.
+    fn grants(&self, key_id: &str) -> Result<Vec<GrantRecord>, StoreError>;
+    /// Grants (any account) whose retiring principal is `principal`, ordered by grant id.
+    fn grants_retirable_by(&self, principal: &str) -> Result<Vec<GrantRecord>, StoreError>;
+    fn delete_grant(&self, grant_id: &str) -> Result<(), StoreError>;
+
     // --- tags ---
     fn tags(&self, key_id: &str) -> Result<Vec<TagRecord>, StoreError>;
     /// Upserts tags (same key → value replaced), atomically.

@@ -145,3 +145,21 @@ pub struct EntityRecord {
     pub name: String,
     pub body: String,
 }
+
+/// A grant on a KMS key (reference §10). Operations and constraints are JSON owned by the service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantRecord {
+    /// 64 hex digits.
+    pub grant_id: String,
+    pub key_id: String,
+    /// The key's account (`IssuingAccount` is its root).
+    pub account_id: String,
+    pub name: Option<String>,
+    pub grantee_principal: String,
+    pub retiring_principal: Option<String>,
+    /// JSON array of operation names.
+    pub operations: String,
+    /// JSON object of constraints, or `None`.
+    pub constraints: Option<String>,
+    pub created_ms: i64,
+}

@@ -222,7 +222,8 @@ impl Kms {
             .collect();
         let (r, m, t) = (record.clone(), material_record.clone(), tag_records.clone());
         self.db(move |s| s.create_key(&r, m.as_ref(), &t)).await?;
-        let loaded = Arc::new(self.unseal_key(record, material_record.into_iter().collect(), tag_records)?);
+        let loaded =
+            Arc::new(self.unseal_key(record, material_record.into_iter().collect(), tag_records, Vec::new())?);
         tracing::info!(key_arn = %loaded.arn, "key created");
         Ok(loaded)
     }

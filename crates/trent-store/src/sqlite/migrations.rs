@@ -98,6 +98,22 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE access_keys ADD COLUMN expires_ms INTEGER;
     ALTER TABLE access_keys ADD COLUMN session TEXT;
     "#,
+    // 4: grants.
+    r#"
+    CREATE TABLE grants (
+        grant_id TEXT PRIMARY KEY,
+        key_id TEXT NOT NULL REFERENCES keys(key_id),
+        account_id TEXT NOT NULL,
+        name TEXT,
+        grantee_principal TEXT NOT NULL,
+        retiring_principal TEXT,
+        operations TEXT NOT NULL,
+        constraints TEXT,
+        created_ms INTEGER NOT NULL
+    );
+    CREATE INDEX grants_by_key ON grants(key_id, grant_id);
+    CREATE INDEX grants_by_retiring ON grants(retiring_principal, grant_id);
+    "#,
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -10,8 +10,8 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
 use crate::{
-    AccessKeyRecord, AccountRecord, AliasRecord, EntityRecord, KeyRecord, MaterialRecord, Store, StoreError, TagRecord,
-    UsageRecord,
+    AccessKeyRecord, AccountRecord, AliasRecord, EntityRecord, GrantRecord, KeyRecord, MaterialRecord, Store,
+    StoreError, TagRecord, UsageRecord,
 };
 
 /// SQLite-backed [`Store`].
@@ -31,6 +31,8 @@ fn classify(e: rusqlite::Error) -> StoreError {
 
 const KEY_COLUMNS: &str = "key_id, account_id, region, description, key_spec, key_usage, origin, key_manager, key_state, created_ms, deletion_ms, pending_window_days, policy, current_material_id, multi_region, rotation_enabled, rotation_period_days, next_rotation_ms";
 const ACCESS_KEY_COLUMNS: &str = "access_key_id, account_id, principal_arn, sealed_secret, status, created_ms, user_name, session_token_hash, expires_ms, session";
+const GRANT_COLUMNS: &str =
+    "grant_id, key_id, account_id, name, grantee_principal, retiring_principal, operations, constraints, created_ms";
 const MATERIAL_COLUMNS: &str = "key_id, material_id, sealed, created_ms, rotation_type, rotation_ms, pending_rotation, import_state, expiration_model, valid_to_ms, description";
 
 fn key_row(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
@@ -77,6 +79,20 @@ fn entity_row(r: &Row<'_>) -> rusqlite::Result<EntityRecord> {
         kind: r.get(1)?,
         name: r.get(2)?,
         body: r.get(3)?,
+    })
+}
+
+fn grant_row(r: &Row<'_>) -> rusqlite::Result<GrantRecord> {
+    Ok(GrantRecord {
+        grant_id: r.get(0)?,
+        key_id: r.get(1)?,
+        account_id: r.get(2)?,
+        name: r.get(3)?,
+        grantee_principal: r.get(4)?,
+        retiring_principal: r.get(5)?,
+        operations: r.get(6)?,
+        constraints: r.get(7)?,
+        created_ms: r.get(8)?,
     })
 }
 
@@ -487,6 +503,7 @@ impl Store for SqliteStore {
             "DELETE FROM tags WHERE key_id = ?1",
             "DELETE FROM key_materials WHERE key_id = ?1",
             "DELETE FROM key_usage WHERE key_id = ?1",
+            "DELETE FROM grants WHERE key_id = ?1",
             "DELETE FROM keys WHERE key_id = ?1",
         ] {
             tx.execute(sql, [key_id]).map_err(classify)?;
@@ -583,6 +600,70 @@ impl Store for SqliteStore {
             .map_err(classify)?;
         let rows = st.query_map([], alias_row).map_err(classify)?;
         rows.collect::<Result<_, _>>().map_err(classify)
+    }
+
+    fn create_grant(&self, g: &GrantRecord) -> Result<(), StoreError> {
+        self.conn()?
+            .execute(
+                &format!("INSERT INTO grants ({GRANT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+                params![
+                    g.grant_id,
+                    g.key_id,
+                    g.account_id,
+                    g.name,
+                    g.grantee_principal,
+                    g.retiring_principal,
+                    g.operations,
+                    g.constraints,
+                    g.created_ms
+                ],
+            )
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    fn grant(&self, grant_id: &str) -> Result<Option<GrantRecord>, StoreError> {
+        self.conn()?
+            .query_row(
+                &format!("SELECT {GRANT_COLUMNS} FROM grants WHERE grant_id = ?1"),
+                [grant_id],
+                grant_row,
+            )
+            .optional()
+            .map_err(classify)
+    }
+
+    fn grants(&self, key_id: &str) -> Result<Vec<GrantRecord>, StoreError> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare(&format!(
+                "SELECT {GRANT_COLUMNS} FROM grants WHERE key_id = ?1 ORDER BY grant_id"
+            ))
+            .map_err(classify)?;
+        let rows = st.query_map([key_id], grant_row).map_err(classify)?;
+        rows.collect::<Result<_, _>>().map_err(classify)
+    }
+
+    fn grants_retirable_by(&self, principal: &str) -> Result<Vec<GrantRecord>, StoreError> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare(&format!(
+                "SELECT {GRANT_COLUMNS} FROM grants WHERE retiring_principal = ?1 ORDER BY grant_id"
+            ))
+            .map_err(classify)?;
+        let rows = st.query_map([principal], grant_row).map_err(classify)?;
+        rows.collect::<Result<_, _>>().map_err(classify)
+    }
+
+    fn delete_grant(&self, grant_id: &str) -> Result<(), StoreError> {
+        let n = self
+            .conn()?
+            .execute("DELETE FROM grants WHERE grant_id = ?1", [grant_id])
+            .map_err(classify)?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
     }
 
     fn tags(&self, key_id: &str) -> Result<Vec<TagRecord>, StoreError> {

@@ -236,3 +236,79 @@ impl Server {
 fn hex_lower(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
+
+impl Server {
+    /// A signed IAM Query request (form-encoded) as the account root; returns (status, XML).
+    pub fn iam(&self, params: &[(&str, &str)]) -> (u16, String) {
+        use aws_credential_types::Credentials;
+        use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+        use aws_sigv4::sign::v4;
+        use aws_smithy_runtime_api::client::identity::Identity;
+        let mut body = String::from("Version=2010-05-08");
+        for (k, v) in params {
+            body.push('&');
+            body.push_str(k);
+            body.push('=');
+            for b in v.bytes() {
+                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                    body.push(b as char);
+                } else {
+                    body.push_str(&format!("%{b:02X}"));
+                }
+            }
+        }
+        let identity: Identity = Credentials::new(&self.access_key_id, &self.secret_access_key, None, None, "t").into();
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region("us-east-1")
+            .name("iam")
+            .time(std::time::SystemTime::now())
+            .settings(SigningSettings::default())
+            .build()
+            .expect("params")
+            .into();
+        let headers = [
+            ("host", self.addr.as_str()),
+            ("content-type", "application/x-www-form-urlencoded"),
+        ];
+        let req = SignableRequest::new(
+            "POST",
+            "/",
+            headers.iter().copied(),
+            SignableBody::Bytes(body.as_bytes()),
+        )
+        .expect("signable");
+        let (instructions, _) = sign(req, &params).expect("sign").into_parts();
+        let mut h: Vec<(String, String)> = vec![("content-type".into(), "application/x-www-form-urlencoded".into())];
+        for (k, v) in instructions.headers() {
+            h.push((k.to_owned(), v.to_owned()));
+        }
+        let refs: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        self.raw("POST", "/", &refs, body.as_bytes())
+    }
+
+    /// Creates an IAM user with an access key; returns (user ARN, client for it).
+    pub fn user(&self, name: &str) -> (String, aws_sdk_kms::Client) {
+        let (status, xml) = self.iam(&[("Action", "CreateUser"), ("UserName", name)]);
+        assert_eq!(status, 200, "{xml}");
+        let arn = between(&xml, "<Arn>", "</Arn>");
+        let (status, xml) = self.iam(&[("Action", "CreateAccessKey"), ("UserName", name)]);
+        assert_eq!(status, 200, "{xml}");
+        let ak = between(&xml, "<AccessKeyId>", "</AccessKeyId>");
+        let sk = between(&xml, "<SecretAccessKey>", "</SecretAccessKey>");
+        (arn, self.client_with(&ak, &sk))
+    }
+}
+
+/// The text between two markers (tests parse small XML answers this way).
+pub fn between(text: &str, start: &str, end: &str) -> String {
+    let from = text
+        .find(start)
+        .map(|i| i + start.len())
+        .unwrap_or_else(|| panic!("{start} not in {text}"));
+    let to = text[from..]
+        .find(end)
+        .map(|i| from + i)
+        .unwrap_or_else(|| panic!("{end} not in {text}"));
+    text[from..to].to_owned()
+}
