@@ -147,6 +147,25 @@ async fn encrypt_limits_and_incorrect_key() {
             "The key ID in the request does not identify a CMK that can perform this operation.".into()
         )
     );
+    // AWS-recorded: naming a key that cannot decrypt at all (an HMAC key) is IncorrectKey too.
+    let hmac = c
+        .create_key()
+        .key_spec(aws_sdk_kms::types::KeySpec::Hmac256)
+        .key_usage(aws_sdk_kms::types::KeyUsageType::GenerateVerifyMac)
+        .send()
+        .await
+        .expect("hmac key")
+        .key_metadata
+        .expect("m")
+        .key_id;
+    let e = c
+        .decrypt()
+        .key_id(&hmac)
+        .ciphertext_blob(ct.clone())
+        .send()
+        .await
+        .expect_err("hmac key");
+    assert_eq!(err(&e).0, "IncorrectKeyException");
     let d = c
         .decrypt()
         .key_id(&id)

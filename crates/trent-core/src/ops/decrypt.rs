@@ -52,7 +52,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: DecryptRequest) -> Result<Decr
     if let Some(key) = requested.as_ref().filter(|k| k.record.key_spec != "SYMMETRIC_DEFAULT") {
         super::authorize(kms, caller, op, key).await?;
         state::check(op, key)?;
-        super::require_usage(key, "ENCRYPT_DECRYPT", op)?;
+        super::require_decrypting_key(key)?;
         let (alg, alg_name) = super::asymmetric::oaep_for(key, &req.encryption_algorithm)?;
         super::asymmetric::reject_context(&req.encryption_context, key)?;
         super::finish_dry_run(req.dry_run)?;

@@ -75,6 +75,17 @@ pub(crate) fn require_usage(key: &LoadedKey, usage: &str, op: Operation) -> Resu
     )))
 }
 
+/// The key named by Decrypt `KeyId` / ReEncrypt `SourceKeyId` when it cannot decrypt at all (HMAC,
+/// signing or key-agreement usage): AWS answers `IncorrectKeyException` — the ciphertext cannot
+/// have come from that key (AWS-recorded: Decrypt of a symmetric blob naming an HMAC key).
+pub(crate) fn require_decrypting_key(key: &LoadedKey) -> Result<(), KmsError> {
+    if key.record.key_usage == "ENCRYPT_DECRYPT" {
+        Ok(())
+    } else {
+        Err(KmsError::IncorrectKey)
+    }
+}
+
 /// Symmetric-only operations (GenerateDataKey*, encryption context): a non-symmetric key is an
 /// `InvalidKeyUsageException`.
 pub(crate) fn require_symmetric(key: &LoadedKey, op: Operation) -> Result<(), KmsError> {

@@ -67,7 +67,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: ReEncryptRequest) -> Result<Re
             Some(src) => {
                 kms.authorize_key(caller, "kms:ReEncryptFrom", src).await?;
                 state::check(op, src)?;
-                super::require_usage(src, "ENCRYPT_DECRYPT", op)?;
+                super::require_decrypting_key(src)?;
                 let (alg, alg_name) = super::asymmetric::oaep_for(src, &req.source_encryption_algorithm)?;
                 super::asymmetric::reject_context(&req.source_encryption_context, src)?;
                 let pt = super::asymmetric::private_op(src, move |k| {
