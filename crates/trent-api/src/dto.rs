@@ -120,6 +120,24 @@ pub struct ListKeysResponse {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+pub struct DescribeCustomKeyStoresRequest {
+    pub custom_key_store_id: Option<String>,
+    pub custom_key_store_name: Option<String>,
+    pub limit: Option<i64>,
+    pub marker: Option<String>,
+}
+
+/// Trent has no custom key stores, so the list is always empty; the element shape is therefore
+/// never serialized and is left as raw JSON.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeCustomKeyStoresResponse {
+    pub custom_key_stores: Vec<serde_json::Value>,
+    pub truncated: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct UpdateKeyDescriptionRequest {
     pub key_id: Option<String>,
     pub description: Option<String>,

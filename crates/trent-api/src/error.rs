@@ -11,6 +11,7 @@
 pub enum ErrorCode {
     AccessDenied,
     AlreadyExists,
+    CustomKeyStoreNotFound,
     Disabled,
     DryRunOperation,
     ExpiredImportToken,
@@ -51,6 +52,7 @@ impl ErrorCode {
         match self {
             ErrorCode::AccessDenied => "AccessDeniedException",
             ErrorCode::AlreadyExists => "AlreadyExistsException",
+            ErrorCode::CustomKeyStoreNotFound => "CustomKeyStoreNotFoundException",
             ErrorCode::Disabled => "DisabledException",
             ErrorCode::DryRunOperation => "DryRunOperationException",
             ErrorCode::ExpiredImportToken => "ExpiredImportTokenException",
@@ -92,6 +94,7 @@ impl ErrorCode {
             ErrorCode::KmsInternal => 500,
             ErrorCode::AccessDenied
             | ErrorCode::AlreadyExists
+            | ErrorCode::CustomKeyStoreNotFound
             | ErrorCode::Disabled
             | ErrorCode::DryRunOperation
             | ErrorCode::ExpiredImportToken
@@ -136,6 +139,8 @@ pub enum KmsError {
     AccessDenied(String),
     #[error("{0}")]
     AlreadyExists(String),
+    #[error("{0}")]
+    CustomKeyStoreNotFound(String),
     /// `<key ARN> is disabled.`
     #[error("{0}")]
     Disabled(String),
@@ -213,6 +218,7 @@ impl KmsError {
         match self {
             KmsError::AccessDenied(_) => ErrorCode::AccessDenied,
             KmsError::AlreadyExists(_) => ErrorCode::AlreadyExists,
+            KmsError::CustomKeyStoreNotFound(_) => ErrorCode::CustomKeyStoreNotFound,
             KmsError::Disabled(_) => ErrorCode::Disabled,
             KmsError::DryRun => ErrorCode::DryRunOperation,
             KmsError::ExpiredImportToken(_) => ErrorCode::ExpiredImportToken,

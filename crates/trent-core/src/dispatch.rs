@@ -193,10 +193,10 @@ async fn route(
         O::ListRetirableGrants => call!(kms, caller, body, list_retirable_grants),
         O::RetireGrant => call!(kms, caller, body, retire_grant),
         O::RevokeGrant => call!(kms, caller, body, revoke_grant),
+        O::DescribeCustomKeyStores => call!(kms, caller, body, describe_custom_key_stores),
         O::ConnectCustomKeyStore
         | O::CreateCustomKeyStore
         | O::DeleteCustomKeyStore
-        | O::DescribeCustomKeyStores
         | O::DisconnectCustomKeyStore
         | O::ReplicateKey
         | O::UpdateCustomKeyStore

@@ -407,3 +407,28 @@ async fn state_machine_follows_the_key_state_table() {
         .expect("schedule 7");
     assert_eq!(sch.pending_window_in_days(), Some(7));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn describe_custom_key_stores_is_empty_and_names_nothing() {
+    let s = Server::start();
+    let c = s.client();
+    let out = c.describe_custom_key_stores().send().await.expect("describe");
+    assert!(out.custom_key_stores().is_empty());
+    assert!(!out.truncated());
+    let e = c
+        .describe_custom_key_stores()
+        .custom_key_store_id("cks-1234567890abcdef0")
+        .send()
+        .await
+        .expect_err("unknown id");
+    assert_eq!(err(&e).0, "CustomKeyStoreNotFoundException");
+    let e = c
+        .describe_custom_key_stores()
+        .custom_key_store_name("ExampleKeyStore")
+        .send()
+        .await
+        .expect_err("unknown name");
+    assert_eq!(err(&e).0, "CustomKeyStoreNotFoundException");
+    let e = c.describe_custom_key_stores().limit(0).send().await.expect_err("limit");
+    assert_eq!(err(&e).0, "ValidationException");
+}

@@ -12,6 +12,7 @@ pub mod decrypt;
 pub mod delete_alias;
 pub mod delete_imported_key_material;
 pub mod derive_shared_secret;
+pub mod describe_custom_key_stores;
 pub mod describe_key;
 pub mod disable_key;
 pub mod disable_key_rotation;
