@@ -60,6 +60,7 @@ macro_rules! call {
     }};
 }
 
+/// Runs one KMS request and records it in the audit trail, whatever its outcome.
 pub(crate) async fn dispatch(
     kms: &Kms,
     caller: &Caller,
@@ -67,7 +68,22 @@ pub(crate) async fn dispatch(
     body: &[u8],
     meta: &crate::RequestMeta,
 ) -> Result<Vec<u8>, KmsError> {
+    let mut parameters = serde_json::Map::new();
+    let result = run(kms, caller, op, body, meta, &mut parameters).await;
+    kms.audit_kms(caller, op, meta, parameters, &result);
+    result
+}
+
+async fn run(
+    kms: &Kms,
+    caller: &Caller,
+    op: Operation,
+    body: &[u8],
+    meta: &crate::RequestMeta,
+    parameters: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<Vec<u8>, KmsError> {
     let body = parse_body(body)?;
+    *parameters = crate::audit::kms_parameters(&body);
     let (context, destination_context) = crate::facts::from_body(op, &body);
     let (encryption_context, destination_encryption_context) = crate::facts::encryption_contexts(op, &body);
     check_grant_tokens(kms, &body)?;

@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod authz;
 pub mod bootstrap;
 pub mod clock;
@@ -69,6 +70,8 @@ pub struct Kms {
     identities: authz::IdentityCache,
     /// Last uses not yet written to the store.
     usage: usage::UsageBuffer,
+    /// Audit events not yet written to the store.
+    audit: audit::AuditBuffer,
     /// Serialises read-modify-write of key records within this process.
     write: tokio::sync::Mutex<()>,
 }
@@ -96,6 +99,7 @@ impl Kms {
             credentials,
             identities: authz::IdentityCache::default(),
             usage: usage::UsageBuffer::default(),
+            audit: audit::AuditBuffer::default(),
             write: tokio::sync::Mutex::new(()),
         })
     }

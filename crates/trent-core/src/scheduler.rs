@@ -1,7 +1,7 @@
 //! Background jobs driven by the injectable clock: deleting keys whose deletion window has passed
 //! (reference §6: the key, its material, aliases and tags are gone for good), automatic rotations
 //! that are due (`rotation`), expiry of imported material (ValidTo), and flushing last-usage
-//! records. Each job is idempotent and each rotation a compare-and-swap, so several servers
+//! records and audit events. Each job is idempotent and each rotation a compare-and-swap, so several servers
 //! sharing a store, or a restart in the middle, never rotate or delete twice.
 
 use std::sync::Arc;
@@ -45,7 +45,24 @@ impl Kms {
         if let Err(e) = self.flush_usage().await {
             tracing::error!(error = %e, "last-usage flush failed");
         }
+        if let Err(e) = self.flush_audit().await {
+            tracing::error!(error = %e, "audit flush failed");
+        }
     }
+}
+
+/// Writes buffered audit events every `period` (the bound on what a crash can lose) until the
+/// returned handle is aborted.
+pub fn spawn_audit_flusher(kms: Arc<Kms>, period: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        loop {
+            tick.tick().await;
+            if let Err(e) = kms.flush_audit().await {
+                tracing::error!(error = %e, "audit flush failed; the batch is kept for the next attempt");
+            }
+        }
+    })
 }
 
 /// Runs the scheduler every `period` until the returned handle is aborted.

@@ -294,6 +294,9 @@ impl trent_store::Store for CrashingStore {
         tags(id: &str) -> Result<Vec<trent_store::TagRecord>, trent_store::StoreError>;
         put_tags(id: &str, t: &[trent_store::TagRecord]) -> Result<(), trent_store::StoreError>;
         delete_tags(id: &str, k: &[String]) -> Result<(), trent_store::StoreError>;
+        append_audit(e: &[trent_store::AuditRecord]) -> Result<(), trent_store::StoreError>;
+        audit_after(after: i64, limit: usize) -> Result<Vec<trent_store::AuditRecord>, trent_store::StoreError>;
+        last_audit() -> Result<Option<trent_store::AuditRecord>, trent_store::StoreError>;
     }
 }
 

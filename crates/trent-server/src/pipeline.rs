@@ -246,7 +246,7 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, req: Request) -> 
             let (principal, result) = match verified {
                 Err(e) => (None, Err(auth_error_query(e))),
                 Ok(caller) => {
-                    let out = kms.handle_query(&caller, api.service(), &params).await;
+                    let out = kms.handle_query(&caller, api.service(), &params, &meta).await;
                     (Some(caller.principal_arn), out)
                 }
             };

@@ -2,8 +2,8 @@
 //! backend). Call [`run_all`] with a freshly migrated, empty store.
 
 use crate::{
-    AccessKeyRecord, AccountRecord, AliasRecord, EntityRecord, GrantRecord, KeyRecord, MaterialRecord, Store,
-    StoreError, TagRecord, UsageRecord,
+    AccessKeyRecord, AccountRecord, AliasRecord, AuditRecord, EntityRecord, GrantRecord, KeyRecord, MaterialRecord,
+    Store, StoreError, TagRecord, UsageRecord,
 };
 
 fn key(id: &str, account: &str) -> KeyRecord {
@@ -50,6 +50,7 @@ pub fn run_all(s: &dyn Store) {
     rotation_is_compare_and_swap(s);
     imported_material_and_expiry(s);
     usage_keeps_the_latest(s);
+    audit_is_append_only_and_ordered(s);
     grants_by_key_and_retiree(s);
     deletion_cascades(s);
 }
@@ -137,6 +138,27 @@ fn usage_keeps_the_latest(s: &dyn Store) {
     s.record_usage(&[u("Encrypt", 10), u("Decrypt", 20)]).expect("record");
     s.record_usage(&[u("Sign", 15)]).expect("older write loses");
     assert_eq!(s.usage("k2").expect("usage"), Some(u("Decrypt", 20)));
+}
+
+fn audit_is_append_only_and_ordered(s: &dyn Store) {
+    let e = |seq: i64| AuditRecord {
+        seq,
+        time_ms: 100 + seq,
+        event: format!("{{\"n\":{seq}}}"),
+        chain_hash: vec![seq as u8; 32],
+    };
+    assert_eq!(s.last_audit().expect("last"), None);
+    s.append_audit(&[e(1), e(2), e(3)]).expect("append");
+    // A batch that reuses a sequence number is refused whole.
+    assert!(matches!(
+        s.append_audit(&[e(4), e(3)]),
+        Err(StoreError::UniqueViolation)
+    ));
+    assert_eq!(s.last_audit().expect("last"), Some(e(3)));
+    s.append_audit(&[e(4)]).expect("append after refusal");
+    assert_eq!(s.audit_after(0, 10).expect("all"), vec![e(1), e(2), e(3), e(4)]);
+    assert_eq!(s.audit_after(1, 2).expect("page"), vec![e(2), e(3)]);
+    assert!(s.audit_after(4, 10).expect("none").is_empty());
 }
 
 fn accounts_and_access_keys(s: &dyn Store) {

@@ -104,6 +104,14 @@ pub trait Store: Send + Sync + 'static {
     fn grants_retirable_by(&self, principal: &str) -> Result<Vec<GrantRecord>, StoreError>;
     fn delete_grant(&self, grant_id: &str) -> Result<(), StoreError>;
 
+    // --- audit trail ---
+    /// Appends events atomically; `UniqueViolation` if a sequence number is already taken.
+    fn append_audit(&self, events: &[AuditRecord]) -> Result<(), StoreError>;
+    /// Events with `seq > after_seq` in sequence order, at most `limit`.
+    fn audit_after(&self, after_seq: i64, limit: usize) -> Result<Vec<AuditRecord>, StoreError>;
+    /// The event with the highest sequence number.
+    fn last_audit(&self) -> Result<Option<AuditRecord>, StoreError>;
+
     // --- tags ---
     fn tags(&self, key_id: &str) -> Result<Vec<TagRecord>, StoreError>;
     /// Upserts tags (same key → value replaced), atomically.

@@ -136,6 +136,16 @@ pub struct UsageRecord {
     pub request_id: String,
 }
 
+/// One audit event: a JSON document (CloudTrail-shaped, owned by the service) at a contiguous,
+/// 1-based sequence number, with the hash that chains it to its predecessor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub seq: i64,
+    pub time_ms: i64,
+    pub event: String,
+    pub chain_hash: Vec<u8>,
+}
+
 /// An IAM entity (user, role, managed policy) as a versioned JSON document owned by the service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntityRecord {

@@ -76,15 +76,9 @@ pub fn open(dir: &Path, region: &str, account_id: Option<&str>, addr: SocketAddr
 
 /// Opens an initialised data directory without serving (admin and policy tools).
 pub fn open_existing(dir: &Path, region: &str) -> Result<Kms, String> {
-    if !dir.join("trent.db").exists() {
-        return Err(format!("{} is not an initialised data directory", dir.display()));
-    }
-    let root = FileRootKey::new(dir.join("root.key"))
-        .unlock_or_create()
-        .map_err(|e| e.to_string())?;
-    let store = Arc::new(SqliteStore::open(&dir.join("trent.db")).map_err(|e| e.to_string())?);
+    let (store, root) = open_store(dir)?;
     Kms::open(
-        store,
+        Arc::new(store),
         root,
         Arc::new(SystemClock),
         Config {
@@ -92,6 +86,18 @@ pub fn open_existing(dir: &Path, region: &str) -> Result<Kms, String> {
         },
     )
     .map_err(|e| e.to_string())
+}
+
+/// The store and root key of an initialised data directory, without starting the service.
+pub fn open_store(dir: &Path) -> Result<(SqliteStore, trent_crypto::RootKey), String> {
+    if !dir.join("trent.db").exists() {
+        return Err(format!("{} is not an initialised data directory", dir.display()));
+    }
+    let root = FileRootKey::new(dir.join("root.key"))
+        .unlock_or_create()
+        .map_err(|e| e.to_string())?;
+    let store = SqliteStore::open(&dir.join("trent.db")).map_err(|e| e.to_string())?;
+    Ok((store, root))
 }
 
 /// `trent admin create-account`: a new account and `admin-<account>.env` for its root principal.

@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+mod audit_cmd;
 mod datadir;
 
 use std::net::SocketAddr;
@@ -34,6 +35,31 @@ enum Command {
     /// Key-policy tools.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// The audit trail: every authenticated request, chained so tampering shows.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Print events (CloudTrail-shaped JSON, one per line), oldest first.
+    Show {
+        #[arg(long, env = "TRENT_DATA_DIR", default_value = "./trent-data")]
+        data_dir: PathBuf,
+        /// Only events after this sequence number.
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+        /// Only events that mention this key id, ARN or alias.
+        #[arg(long)]
+        key: Option<String>,
+    },
+    /// Recompute the hash chain over every event; exit non-zero if any was altered or removed.
+    Verify {
+        #[arg(long, env = "TRENT_DATA_DIR", default_value = "./trent-data")]
+        data_dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -126,6 +152,13 @@ fn main() -> std::process::ExitCode {
             key,
             context,
         }) => runtime.block_on(simulate(data_dir, region, principal, action, key, context)),
+        Command::Audit(AuditCommand::Show {
+            data_dir,
+            after,
+            limit,
+            key,
+        }) => audit_cmd::show(&data_dir, after, limit, key.as_deref()),
+        Command::Audit(AuditCommand::Verify { data_dir }) => audit_cmd::verify(&data_dir),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -147,17 +180,23 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         Arc::clone(&kms),
         Duration::from_secs(args.scheduler_interval_secs.max(1)),
     );
+    let audit = trent_core::scheduler::spawn_audit_flusher(Arc::clone(&kms), Duration::from_secs(1));
     let app = trent_server::router(Arc::clone(&kms));
     println!("trent: account {} in {}", opened.account_id, args.region);
     println!("trent: credentials in {}", opened.admin_env.display());
     println!("trent: listening on http://{addr}");
     tracing::info!(%addr, data_dir = %args.data_dir.display(), "serving the AWS KMS API");
-    let served = axum::serve(listener, app)
+    // Connection info gives the pipeline the peer address (aws:SourceIp, the audit trail).
+    let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await;
     scheduler.abort();
+    audit.abort();
     if let Err(e) = kms.flush_usage().await {
         tracing::error!(error = %e, "last-usage flush at shutdown failed");
+    }
+    if let Err(e) = kms.flush_audit().await {
+        tracing::error!(error = %e, "audit flush at shutdown failed");
     }
     tracing::info!("stopped");
     served.map_err(|e| e.to_string())

@@ -92,10 +92,28 @@ pub fn namespace(service: &str) -> &'static str {
 }
 
 impl Kms {
-    /// Answers one IAM or STS Query request for an authenticated caller.
-    pub async fn handle_query(&self, caller: &Caller, service: &str, params: &Params) -> protocol::IamResult {
+    /// Answers one IAM or STS Query request for an authenticated caller and records it in the
+    /// audit trail.
+    pub async fn handle_query(
+        &self,
+        caller: &Caller,
+        service: &str,
+        params: &Params,
+        meta: &crate::RequestMeta,
+    ) -> protocol::IamResult {
+        let caller = &caller.with_request(crate::credentials::RequestInfo {
+            request_id: meta.request_id.clone(),
+            source_ip: meta.source_ip.clone(),
+            ..Default::default()
+        });
+        let result = self.route_query(caller, service, params).await;
+        let error = result.as_ref().err().map(|e| (e.code, e.message.as_str()));
+        self.audit_query(caller, service, params, error);
+        result
+    }
+
+    async fn route_query(&self, caller: &Caller, service: &str, params: &Params) -> protocol::IamResult {
         let action = params.get("Action").unwrap_or_default();
-        let caller = &caller.with_request(crate::credentials::RequestInfo::default());
         match (service, action) {
             ("sts", "GetCallerIdentity") => self.get_caller_identity(caller).await,
             ("sts", "AssumeRole") => self.assume_role(caller, params).await,

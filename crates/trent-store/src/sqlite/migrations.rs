@@ -114,6 +114,15 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX grants_by_key ON grants(key_id, grant_id);
     CREATE INDEX grants_by_retiring ON grants(retiring_principal, grant_id);
     "#,
+    // 5: audit trail (append-only; `chain_hash` links each event to the one before).
+    r#"
+    CREATE TABLE audit_events (
+        seq INTEGER PRIMARY KEY,
+        time_ms INTEGER NOT NULL,
+        event TEXT NOT NULL,
+        chain_hash BLOB NOT NULL
+    );
+    "#,
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

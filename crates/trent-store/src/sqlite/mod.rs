@@ -2,6 +2,7 @@
 //! journal with `synchronous=FULL` so a commit is on disk before the response is sent, numbered
 //! migrations tracked in `PRAGMA user_version`.
 
+mod audit;
 mod migrations;
 
 use std::path::Path;
@@ -10,8 +11,8 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
 use crate::{
-    AccessKeyRecord, AccountRecord, AliasRecord, EntityRecord, GrantRecord, KeyRecord, MaterialRecord, Store,
-    StoreError, TagRecord, UsageRecord,
+    AccessKeyRecord, AccountRecord, AliasRecord, AuditRecord, EntityRecord, GrantRecord, KeyRecord, MaterialRecord,
+    Store, StoreError, TagRecord, UsageRecord,
 };
 
 /// SQLite-backed [`Store`].
@@ -664,6 +665,21 @@ impl Store for SqliteStore {
             return Err(StoreError::NotFound);
         }
         Ok(())
+    }
+
+    fn append_audit(&self, events: &[AuditRecord]) -> Result<(), StoreError> {
+        let mut c = self.conn()?;
+        audit::append(&mut c, events)
+    }
+
+    fn audit_after(&self, after_seq: i64, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
+        let c = self.conn()?;
+        audit::after(&c, after_seq, limit)
+    }
+
+    fn last_audit(&self) -> Result<Option<AuditRecord>, StoreError> {
+        let c = self.conn()?;
+        audit::last(&c)
     }
 
     fn tags(&self, key_id: &str) -> Result<Vec<TagRecord>, StoreError> {
