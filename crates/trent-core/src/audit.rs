@@ -17,9 +17,9 @@
 //! recompute a valid chain over altered events. Truncation of the newest events is only
 //! detectable against an externally kept (seq, hash) checkpoint, which `verify` prints.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use trent_api::KmsError;
 use trent_crypto::RootKey;
@@ -272,61 +272,24 @@ impl Kms {
     }
 
     /// Writes buffered events to the store, extending the chain; returns how many were written.
+    /// Encoding, hashing and the write all run on the blocking pool, never on the async runtime.
     pub async fn flush_audit(&self) -> Result<usize, KmsError> {
         let mut chain = self.audit.chain.lock().await;
         let (batch, dropped) = self.audit.take();
         if batch.is_empty() && dropped == 0 {
             return Ok(0);
         }
-        let head = match chain.clone() {
-            Some(h) => h,
-            None => match self.db(|s| s.last_audit()).await {
-                Ok(last) => last.map_or((0, vec![0u8; 32]), |r| (r.seq, r.chain_hash)),
-                Err(e) => {
-                    self.audit.restore(batch, dropped);
-                    return Err(e);
-                }
-            },
-        };
         let key = chain_key(&self.root)?;
         let region = self.loc.region.clone();
-        let events: Vec<Value> = batch.iter().map(|p| event_json(p, &region)).collect();
         let now = self.now_ms();
-        let dropped_marker = (dropped > 0).then(|| {
-            json!({
-                "eventVersion": EVENT_VERSION,
-                "eventTime": crate::iam::protocol::iso(now),
-                "eventSource": "trent",
-                "eventName": "AuditEventsDropped",
-                "awsRegion": region,
-                "additionalEventData": {"droppedEvents": dropped},
-                "eventType": "TrentServiceEvent",
-            })
-        });
-        let times: Vec<i64> = batch
-            .iter()
-            .map(|p| p.time_ms)
-            .chain(dropped_marker.as_ref().map(|_| now))
-            .collect();
-        let outcome = self
-            .db(move |s| {
-                let mut records = Vec::with_capacity(times.len());
-                let (mut seq, mut hash) = head;
-                for (event, time_ms) in events.iter().chain(dropped_marker.iter()).zip(times) {
-                    seq += 1;
-                    let text = event.to_string();
-                    hash = link(&key, &hash, seq, &text);
-                    records.push(AuditRecord {
-                        seq,
-                        time_ms,
-                        event: text,
-                        chain_hash: hash.clone(),
-                    });
-                }
-                s.append_audit(&records)?;
-                Ok((seq, hash, records.len()))
-            })
-            .await;
+        let head = chain.clone();
+        let store = Arc::clone(&self.store);
+        let (outcome, batch) = tokio::task::spawn_blocking(move || {
+            let outcome = write_batch(store.as_ref(), &key, head, &region, &batch, dropped, now);
+            (outcome, batch)
+        })
+        .await
+        .map_err(KmsError::internal)?;
         match outcome {
             Ok((seq, hash, n)) => {
                 *chain = Some((seq, hash));
@@ -336,58 +299,153 @@ impl Kms {
                 // Another writer may have moved the chain: reload it next time.
                 *chain = None;
                 self.audit.restore(batch, dropped);
-                Err(e)
+                Err(KmsError::internal(e))
             }
         }
     }
 }
 
-fn user_identity(p: &Pending) -> Value {
-    let kind = if p.principal_arn.ends_with(":root") {
-        "Root"
-    } else if p.principal_arn.contains(":assumed-role/") {
-        "AssumedRole"
-    } else {
-        "IAMUser"
+/// Encodes and chains one batch (plus a dropped-events marker) and appends it in one transaction.
+fn write_batch(
+    store: &dyn Store,
+    key: &aws_lc_rs::hmac::Key,
+    head: Option<(i64, Vec<u8>)>,
+    region: &str,
+    batch: &[Pending],
+    dropped: u64,
+    now: i64,
+) -> Result<(i64, Vec<u8>, usize), StoreError> {
+    let (mut seq, mut hash) = match head {
+        Some(h) => h,
+        None => store
+            .last_audit()?
+            .map_or((0, vec![0u8; 32]), |r| (r.seq, r.chain_hash)),
     };
-    json!({
-        "type": kind,
-        "arn": p.principal_arn,
-        "accountId": p.account_id,
-        "accessKeyId": p.access_key_id,
-    })
+    let encode = |e: serde_json::Result<String>| e.map_err(|e| StoreError::Backend(e.to_string()));
+    let mut texts = Vec::with_capacity(batch.len() + 1);
+    for p in batch {
+        texts.push((p.time_ms, encode(serde_json::to_string(&EventOut::new(p, region)))?));
+    }
+    if dropped > 0 {
+        let marker = json!({
+            "eventVersion": EVENT_VERSION,
+            "eventTime": iso_millis(now),
+            "eventSource": "trent",
+            "eventName": "AuditEventsDropped",
+            "awsRegion": region,
+            "additionalEventData": {"droppedEvents": dropped},
+            "eventType": "TrentServiceEvent",
+        });
+        texts.push((now, marker.to_string()));
+    }
+    let mut records = Vec::with_capacity(texts.len());
+    for (time_ms, event) in texts {
+        seq += 1;
+        hash = link(key, &hash, seq, &event);
+        records.push(AuditRecord {
+            seq,
+            time_ms,
+            event,
+            chain_hash: hash.clone(),
+        });
+    }
+    store.append_audit(&records)?;
+    Ok((seq, hash, records.len()))
 }
 
-fn event_json(p: &Pending, region: &str) -> Value {
-    let mut e = Map::new();
-    e.insert("eventVersion".into(), json!(EVENT_VERSION));
-    e.insert("userIdentity".into(), user_identity(p));
-    e.insert("eventTime".into(), json!(iso_millis(p.time_ms)));
-    e.insert("eventSource".into(), json!(p.source));
-    e.insert("eventName".into(), json!(p.name));
-    e.insert("awsRegion".into(), json!(region));
-    e.insert("sourceIPAddress".into(), json!(p.source_ip));
-    e.insert("requestParameters".into(), Value::Object(p.parameters.clone()));
-    if let Some((code, message)) = &p.error {
-        e.insert("errorCode".into(), json!(code));
-        e.insert("errorMessage".into(), json!(message));
+/// The stored event, in CloudTrail's member order.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EventOut<'a> {
+    event_version: &'static str,
+    user_identity: Identity<'a>,
+    event_time: String,
+    event_source: &'static str,
+    event_name: &'a str,
+    aws_region: &'a str,
+    #[serde(rename = "sourceIPAddress")]
+    source_ip_address: Option<&'a str>,
+    request_parameters: &'a Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_message: Option<&'a str>,
+    #[serde(rename = "requestID")]
+    request_id: &'a str,
+    #[serde(rename = "eventID")]
+    event_id: String,
+    read_only: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    resources: Vec<Resource<'a>>,
+    event_type: &'static str,
+    management_event: bool,
+    recipient_account_id: &'a str,
+    event_category: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Identity<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    arn: &'a str,
+    account_id: &'a str,
+    access_key_id: &'a str,
+}
+
+#[derive(Serialize)]
+struct Resource<'a> {
+    #[serde(rename = "accountId")]
+    account_id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(rename = "ARN")]
+    arn: &'a str,
+}
+
+impl<'a> EventOut<'a> {
+    fn new(p: &'a Pending, region: &'a str) -> Self {
+        let kind = if p.principal_arn.ends_with(":root") {
+            "Root"
+        } else if p.principal_arn.contains(":assumed-role/") {
+            "AssumedRole"
+        } else {
+            "IAMUser"
+        };
+        EventOut {
+            event_version: EVENT_VERSION,
+            user_identity: Identity {
+                kind,
+                arn: &p.principal_arn,
+                account_id: &p.account_id,
+                access_key_id: &p.access_key_id,
+            },
+            event_time: iso_millis(p.time_ms),
+            event_source: p.source,
+            event_name: &p.name,
+            aws_region: region,
+            source_ip_address: p.source_ip.as_deref(),
+            request_parameters: &p.parameters,
+            error_code: p.error.as_ref().map(|(c, _)| c.as_str()),
+            error_message: p.error.as_ref().map(|(_, m)| m.as_str()),
+            request_id: &p.request_id,
+            event_id: uuid::Uuid::new_v4().to_string(),
+            read_only: p.read_only,
+            resources: p
+                .resources
+                .iter()
+                .map(|arn| Resource {
+                    account_id: arn_account(arn),
+                    kind: "AWS::KMS::Key",
+                    arn,
+                })
+                .collect(),
+            event_type: "AwsApiCall",
+            management_event: true,
+            recipient_account_id: &p.account_id,
+            event_category: "Management",
+        }
     }
-    e.insert("requestID".into(), json!(p.request_id));
-    e.insert("eventID".into(), json!(uuid::Uuid::new_v4().to_string()));
-    e.insert("readOnly".into(), json!(p.read_only));
-    if !p.resources.is_empty() {
-        let resources: Vec<Value> = p
-            .resources
-            .iter()
-            .map(|arn| json!({"accountId": arn_account(arn), "type": "AWS::KMS::Key", "ARN": arn}))
-            .collect();
-        e.insert("resources".into(), Value::Array(resources));
-    }
-    e.insert("eventType".into(), json!("AwsApiCall"));
-    e.insert("managementEvent".into(), json!(true));
-    e.insert("recipientAccountId".into(), json!(p.account_id));
-    e.insert("eventCategory".into(), json!("Management"));
-    Value::Object(e)
 }
 
 fn arn_account(arn: &str) -> &str {

@@ -14,6 +14,12 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc instead of glibc malloc: requests allocate on runtime workers and are freed on other
+/// threads (audit and usage batches), the pattern glibc's arenas handle worst; measured in
+/// BENCHMARKS.md.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "trent",
