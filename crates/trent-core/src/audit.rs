@@ -16,6 +16,10 @@
 //! `K = HKDF-SHA256(root key, info "trent-audit-chain-v1")`. Without the root key nobody can
 //! recompute a valid chain over altered events. Truncation of the newest events is only
 //! detectable against an externally kept (seq, hash) checkpoint, which `verify` prints.
+//!
+//! Retention (`set_audit_retention_days`, default 90 in the server, like CloudTrail's event
+//! history): the scheduler deletes the oldest events and keeps the (seq, hash) of the last one
+//! deleted as the anchor the rest of the chain verifies from.
 
 use std::sync::{Arc, Mutex};
 
@@ -119,6 +123,8 @@ pub struct AuditBuffer {
     dropped: Mutex<u64>,
     /// (seq, hash) of the newest stored event; `None` until loaded. Held across a flush.
     chain: tokio::sync::Mutex<Option<(i64, Vec<u8>)>>,
+    /// How long events are kept, in ms; 0 keeps them forever.
+    retention_ms: std::sync::atomic::AtomicI64,
 }
 
 impl AuditBuffer {
@@ -271,6 +277,33 @@ impl Kms {
         });
     }
 
+    /// Sets how many days events are kept (0: forever). Pruning runs with the scheduler.
+    pub fn set_audit_retention_days(&self, days: u32) {
+        self.audit.retention_ms.store(
+            i64::from(days) * crate::clock::DAY_MS,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
+    /// Deletes events older than the retention period, in chunks of 10,000 rows per
+    /// transaction so the writer is never held for long; returns how many were deleted.
+    pub async fn prune_audit(&self) -> Result<usize, KmsError> {
+        const CHUNK: usize = 10_000;
+        let retention = self.audit.retention_ms.load(std::sync::atomic::Ordering::Relaxed);
+        if retention <= 0 {
+            return Ok(0);
+        }
+        let before = self.now_ms() - retention;
+        let mut total = 0;
+        loop {
+            let n = self.db(move |s| s.prune_audit(before, CHUNK)).await?;
+            total += n;
+            if n < CHUNK {
+                return Ok(total);
+            }
+        }
+    }
+
     /// Writes buffered events to the store, extending the chain; returns how many were written.
     /// Encoding, hashing and the write all run on the blocking pool, never on the async runtime.
     pub async fn flush_audit(&self) -> Result<usize, KmsError> {
@@ -317,9 +350,11 @@ fn write_batch(
 ) -> Result<(i64, Vec<u8>, usize), StoreError> {
     let (mut seq, mut hash) = match head {
         Some(h) => h,
-        None => store
-            .last_audit()?
-            .map_or((0, vec![0u8; 32]), |r| (r.seq, r.chain_hash)),
+        None => match store.last_audit()? {
+            Some(r) => (r.seq, r.chain_hash),
+            // Everything may have been pruned: the chain continues from the anchor.
+            None => store.audit_anchor()?.unwrap_or((0, vec![0u8; 32])),
+        },
     };
     let encode = |e: serde_json::Result<String>| e.map_err(|e| StoreError::Backend(e.to_string()));
     let mut texts = Vec::with_capacity(batch.len() + 1);
@@ -487,7 +522,9 @@ pub enum Verification {
 /// Recomputes the chain over every stored event, in pages.
 pub fn verify(store: &dyn Store, root: &RootKey) -> Result<Verification, StoreError> {
     let key = chain_key(root).map_err(|e| StoreError::Backend(e.to_string()))?;
-    let (mut seq, mut hash) = (0i64, vec![0u8; 32]);
+    // After retention pruning the chain starts at the anchor left by the last prune.
+    let (mut seq, mut hash) = store.audit_anchor()?.unwrap_or((0, vec![0u8; 32]));
+    let first = seq;
     loop {
         let page = store.audit_after(seq, 1000)?;
         if page.is_empty() {
@@ -515,7 +552,7 @@ pub fn verify(store: &dyn Store, root: &RootKey) -> Result<Verification, StoreEr
         }
     }
     Ok(Verification::Intact {
-        events: seq,
+        events: seq - first,
         head: (seq > 0).then(|| (seq, hex::encode(&hash))),
     })
 }

@@ -48,6 +48,11 @@ impl Kms {
         if let Err(e) = self.flush_audit().await {
             tracing::error!(error = %e, "audit flush failed");
         }
+        match self.prune_audit().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(events = n, "audit events past retention deleted"),
+            Err(e) => tracing::error!(error = %e, "audit retention failed"),
+        }
     }
 }
 

@@ -74,6 +74,8 @@ impl trent_store::Store for CountingStore {
         append_audit(e: &[trent_store::AuditRecord]) -> Result<(), trent_store::StoreError>;
         audit_after(after: i64, limit: usize) -> Result<Vec<trent_store::AuditRecord>, trent_store::StoreError>;
         last_audit() -> Result<Option<trent_store::AuditRecord>, trent_store::StoreError>;
+        prune_audit(before: i64, max: usize) -> Result<usize, trent_store::StoreError>;
+        audit_anchor() -> Result<Option<(i64, Vec<u8>)>, trent_store::StoreError>;
     }
 }
 

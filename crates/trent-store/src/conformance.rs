@@ -159,6 +159,15 @@ fn audit_is_append_only_and_ordered(s: &dyn Store) {
     assert_eq!(s.audit_after(0, 10).expect("all"), vec![e(1), e(2), e(3), e(4)]);
     assert_eq!(s.audit_after(1, 2).expect("page"), vec![e(2), e(3)]);
     assert!(s.audit_after(4, 10).expect("none").is_empty());
+    // Retention: only a prefix older than the cut-off goes, in chunks, leaving an anchor.
+    assert_eq!(s.audit_anchor().expect("anchor"), None);
+    assert_eq!(s.prune_audit(100, 10).expect("nothing old"), 0);
+    assert_eq!(s.prune_audit(103, 1).expect("one chunk"), 1);
+    assert_eq!(s.audit_anchor().expect("anchor"), Some((1, e(1).chain_hash)));
+    assert_eq!(s.prune_audit(103, 10).expect("rest"), 1);
+    assert_eq!(s.audit_anchor().expect("anchor"), Some((2, e(2).chain_hash)));
+    assert_eq!(s.audit_after(0, 10).expect("kept"), vec![e(3), e(4)]);
+    assert_eq!(s.last_audit().expect("last"), Some(e(4)));
 }
 
 fn accounts_and_access_keys(s: &dyn Store) {

@@ -111,6 +111,12 @@ pub trait Store: Send + Sync + 'static {
     fn audit_after(&self, after_seq: i64, limit: usize) -> Result<Vec<AuditRecord>, StoreError>;
     /// The event with the highest sequence number.
     fn last_audit(&self) -> Result<Option<AuditRecord>, StoreError>;
+    /// Retention: deletes the oldest events, in sequence order, while their time is before
+    /// `before_ms`, at most `max_rows` in one transaction, and records the (seq, hash) of the last
+    /// one deleted as the anchor the remaining chain verifies from. Returns how many it deleted.
+    fn prune_audit(&self, before_ms: i64, max_rows: usize) -> Result<usize, StoreError>;
+    /// The (seq, chain hash) of the newest pruned event, if any were pruned.
+    fn audit_anchor(&self) -> Result<Option<(i64, Vec<u8>)>, StoreError>;
 
     // --- tags ---
     fn tags(&self, key_id: &str) -> Result<Vec<TagRecord>, StoreError>;

@@ -124,6 +124,9 @@ struct ServeArgs {
     /// How often the scheduler looks for due work (key deletions), in seconds.
     #[arg(long, env = "TRENT_SCHEDULER_INTERVAL_SECS", default_value_t = 60)]
     scheduler_interval_secs: u64,
+    /// Days audit events are kept before the scheduler deletes them (0 keeps them forever).
+    #[arg(long, env = "TRENT_AUDIT_RETENTION_DAYS", default_value_t = 90)]
+    audit_retention_days: u32,
 }
 
 fn main() -> std::process::ExitCode {
@@ -182,6 +185,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let opened = datadir::open(&args.data_dir, &args.region, args.account_id.as_deref(), addr)?;
     let kms = Arc::new(opened.kms);
+    kms.set_audit_retention_days(args.audit_retention_days);
     let scheduler = trent_core::scheduler::spawn(
         Arc::clone(&kms),
         Duration::from_secs(args.scheduler_interval_secs.max(1)),

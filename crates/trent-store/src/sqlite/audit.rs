@@ -48,3 +48,46 @@ pub(super) fn last(c: &Connection) -> Result<Option<AuditRecord>, StoreError> {
     .optional()
     .map_err(classify)
 }
+
+pub(super) fn prune(c: &mut Connection, before_ms: i64, max_rows: usize) -> Result<usize, StoreError> {
+    let tx = c
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(classify)?;
+    let mut last: Option<(i64, Vec<u8>)> = None;
+    let mut n = 0usize;
+    {
+        let mut st = tx
+            .prepare("SELECT seq, time_ms, chain_hash FROM audit_events ORDER BY seq LIMIT ?1")
+            .map_err(classify)?;
+        let mut rows = st.query(params![max_rows as i64]).map_err(classify)?;
+        while let Some(r) = rows.next().map_err(classify)? {
+            let time_ms: i64 = r.get(1).map_err(classify)?;
+            if time_ms >= before_ms {
+                break;
+            }
+            last = Some((r.get(0).map_err(classify)?, r.get(2).map_err(classify)?));
+            n += 1;
+        }
+    }
+    let Some((seq, hash)) = last else {
+        return Ok(0);
+    };
+    tx.execute("DELETE FROM audit_events WHERE seq <= ?1", [seq])
+        .map_err(classify)?;
+    tx.execute(
+        "INSERT INTO audit_anchor (id, seq, chain_hash) VALUES (1, ?1, ?2) \
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, chain_hash = excluded.chain_hash",
+        params![seq, hash],
+    )
+    .map_err(classify)?;
+    tx.commit().map_err(classify)?;
+    Ok(n)
+}
+
+pub(super) fn anchor(c: &Connection) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
+    c.query_row("SELECT seq, chain_hash FROM audit_anchor WHERE id = 1", [], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })
+    .optional()
+    .map_err(classify)
+}

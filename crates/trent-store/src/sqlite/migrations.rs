@@ -122,6 +122,11 @@ const MIGRATIONS: &[&str] = &[
         event TEXT NOT NULL,
         chain_hash BLOB NOT NULL
     );
+    CREATE TABLE audit_anchor (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seq INTEGER NOT NULL,
+        chain_hash BLOB NOT NULL
+    );
     "#,
 ];
 

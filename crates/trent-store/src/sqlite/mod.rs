@@ -682,6 +682,16 @@ impl Store for SqliteStore {
         audit::last(&c)
     }
 
+    fn prune_audit(&self, before_ms: i64, max_rows: usize) -> Result<usize, StoreError> {
+        let mut c = self.conn()?;
+        audit::prune(&mut c, before_ms, max_rows)
+    }
+
+    fn audit_anchor(&self) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
+        let c = self.conn()?;
+        audit::anchor(&c)
+    }
+
     fn tags(&self, key_id: &str) -> Result<Vec<TagRecord>, StoreError> {
         let c = self.conn()?;
         let mut st = c
