@@ -2,9 +2,12 @@
 //! chain verifies from it, and a restarted service (fresh in-memory chain state) continues the
 //! chain even after every stored event was pruned.
 
+mod common;
+
 use std::sync::Arc;
 
-use serde_json::{json, Value};
+use common::call;
+use serde_json::json;
 use trent_api::Operation;
 use trent_core::audit::{self, Verification};
 use trent_core::clock::DAY_MS;
@@ -29,19 +32,6 @@ fn open(store: &Arc<SqliteStore>, clock: &Arc<ManualClock>) -> Kms {
     .expect("kms");
     kms.set_audit_retention_days(90);
     kms
-}
-
-async fn call(kms: &Kms, caller: &Caller, op: Operation, body: Value) -> Value {
-    let out = kms
-        .handle(
-            caller,
-            op,
-            body.to_string().as_bytes(),
-            &trent_core::RequestMeta::default(),
-        )
-        .await
-        .expect("call");
-    serde_json::from_slice(&out).expect("json")
 }
 
 fn intact(store: &SqliteStore) -> i64 {

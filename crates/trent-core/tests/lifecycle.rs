@@ -1,9 +1,12 @@
 //! Scheduler-driven lifecycle with an injected clock: automatic rotation (once, even with two
 //! servers on one store), catch-up after re-enabling, and expiry of imported material.
 
+mod common;
+
 use std::sync::Arc;
 
-use serde_json::{json, Value};
+use common::try_call as call;
+use serde_json::json;
 use trent_api::Operation;
 use trent_core::clock::DAY_MS;
 use trent_core::{bootstrap, Caller, Clock, Config, Kms, ManualClock};
@@ -58,18 +61,6 @@ fn fixture() -> Fixture {
         caller,
         _dir: dir,
     }
-}
-
-async fn call(kms: &Kms, caller: &Caller, op: Operation, body: Value) -> Result<Value, trent_api::KmsError> {
-    let out = kms
-        .handle(
-            caller,
-            op,
-            body.to_string().as_bytes(),
-            &trent_core::RequestMeta::default(),
-        )
-        .await?;
-    Ok(serde_json::from_slice(&out).expect("json"))
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -225,93 +216,13 @@ async fn imported_material_expires_back_to_pending_import() {
     );
 }
 
-/// A store that "crashes" (fails before commit) on the next rotation, as a server killed in the
-/// middle of a scheduled rotation would.
-struct CrashingStore {
-    inner: SqliteStore,
-    crash_next_rotation: std::sync::atomic::AtomicBool,
-}
-
-macro_rules! delegate {
-    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
-        $(fn $name(&self, $($arg: $ty),*) -> $ret { self.inner.$name($($arg),*) })*
-    };
-}
-
-impl trent_store::Store for CrashingStore {
-    fn backend(&self) -> &'static str {
-        "crashing-sqlite"
-    }
-    fn rotate_key(
-        &self,
-        key: &trent_store::KeyRecord,
-        expected: Option<&str>,
-        m: &trent_store::MaterialRecord,
-    ) -> Result<(), trent_store::StoreError> {
-        if self
-            .crash_next_rotation
-            .swap(false, std::sync::atomic::Ordering::SeqCst)
-        {
-            return Err(trent_store::StoreError::Backend("process killed before commit".into()));
-        }
-        self.inner.rotate_key(key, expected, m)
-    }
-    delegate! {
-        insert_account(a: &trent_store::AccountRecord) -> Result<(), trent_store::StoreError>;
-        accounts() -> Result<Vec<trent_store::AccountRecord>, trent_store::StoreError>;
-        insert_access_key(k: &trent_store::AccessKeyRecord) -> Result<(), trent_store::StoreError>;
-        access_keys() -> Result<Vec<trent_store::AccessKeyRecord>, trent_store::StoreError>;
-        access_key(id: &str) -> Result<Option<trent_store::AccessKeyRecord>, trent_store::StoreError>;
-        set_access_key_status(id: &str, st: &str) -> Result<(), trent_store::StoreError>;
-        delete_access_key(id: &str) -> Result<(), trent_store::StoreError>;
-        put_entity(e: &trent_store::EntityRecord, replace: bool) -> Result<(), trent_store::StoreError>;
-        entity(a: &str, k: &str, n: &str) -> Result<Option<trent_store::EntityRecord>, trent_store::StoreError>;
-        entities(a: &str, k: &str) -> Result<Vec<trent_store::EntityRecord>, trent_store::StoreError>;
-        delete_entity(a: &str, k: &str, n: &str) -> Result<(), trent_store::StoreError>;
-        create_grant(g: &trent_store::GrantRecord) -> Result<(), trent_store::StoreError>;
-        grant(id: &str) -> Result<Option<trent_store::GrantRecord>, trent_store::StoreError>;
-        grants(k: &str) -> Result<Vec<trent_store::GrantRecord>, trent_store::StoreError>;
-        grants_retirable_by(p: &str) -> Result<Vec<trent_store::GrantRecord>, trent_store::StoreError>;
-        delete_grant(id: &str) -> Result<(), trent_store::StoreError>;
-        create_key(k: &trent_store::KeyRecord, m: Option<&trent_store::MaterialRecord>, t: &[trent_store::TagRecord]) -> Result<(), trent_store::StoreError>;
-        key(id: &str) -> Result<Option<trent_store::KeyRecord>, trent_store::StoreError>;
-        update_key(k: &trent_store::KeyRecord) -> Result<(), trent_store::StoreError>;
-        materials(id: &str) -> Result<Vec<trent_store::MaterialRecord>, trent_store::StoreError>;
-        put_material(k: &trent_store::KeyRecord, m: &trent_store::MaterialRecord) -> Result<(), trent_store::StoreError>;
-        keys_due_for_rotation(now: i64) -> Result<Vec<trent_store::KeyRecord>, trent_store::StoreError>;
-        expired_materials(now: i64) -> Result<Vec<trent_store::MaterialRecord>, trent_store::StoreError>;
-        record_usage(u: &[trent_store::UsageRecord]) -> Result<(), trent_store::StoreError>;
-        usage(id: &str) -> Result<Option<trent_store::UsageRecord>, trent_store::StoreError>;
-        list_keys(a: &str, after: Option<&str>, limit: usize) -> Result<Vec<trent_store::KeyRecord>, trent_store::StoreError>;
-        delete_key(id: &str) -> Result<(), trent_store::StoreError>;
-        keys_due_for_deletion(now: i64) -> Result<Vec<trent_store::KeyRecord>, trent_store::StoreError>;
-        create_alias(a: &trent_store::AliasRecord) -> Result<(), trent_store::StoreError>;
-        alias(a: &str, n: &str) -> Result<Option<trent_store::AliasRecord>, trent_store::StoreError>;
-        update_alias(a: &trent_store::AliasRecord) -> Result<(), trent_store::StoreError>;
-        delete_alias(a: &str, n: &str) -> Result<(), trent_store::StoreError>;
-        list_aliases(a: &str, k: Option<&str>, after: Option<&str>, limit: usize) -> Result<Vec<trent_store::AliasRecord>, trent_store::StoreError>;
-        all_aliases() -> Result<Vec<trent_store::AliasRecord>, trent_store::StoreError>;
-        tags(id: &str) -> Result<Vec<trent_store::TagRecord>, trent_store::StoreError>;
-        put_tags(id: &str, t: &[trent_store::TagRecord]) -> Result<(), trent_store::StoreError>;
-        delete_tags(id: &str, k: &[String]) -> Result<(), trent_store::StoreError>;
-        append_audit(e: &[trent_store::AuditRecord]) -> Result<(), trent_store::StoreError>;
-        audit_after(after: i64, limit: usize) -> Result<Vec<trent_store::AuditRecord>, trent_store::StoreError>;
-        last_audit() -> Result<Option<trent_store::AuditRecord>, trent_store::StoreError>;
-        prune_audit(before: i64, max: usize) -> Result<usize, trent_store::StoreError>;
-        audit_anchor() -> Result<Option<(i64, Vec<u8>)>, trent_store::StoreError>;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn restart_in_the_middle_of_a_scheduled_rotation_rotates_exactly_once() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("trent.db");
     let clock = Arc::new(ManualClock::now());
     let root = || RootKey::from_bytes([4; 32]);
-    let crashing = Arc::new(CrashingStore {
-        inner: SqliteStore::open(&path).expect("open"),
-        crash_next_rotation: std::sync::atomic::AtomicBool::new(false),
-    });
+    let crashing = Arc::new(common::InstrumentedStore::new(SqliteStore::open(&path).expect("open")));
     let admin = bootstrap::initialise(crashing.as_ref(), &root(), None, clock.now_ms()).expect("init");
     let caller = Caller::root(&admin.account_id, &admin.access_key_id);
     let first = Kms::open(
