@@ -105,3 +105,45 @@ fn policy_simulate_explains_decisions() {
         .expect("simulate");
     assert!(!bad.status.success(), "unknown principals are reported");
 }
+
+/// The peer address reaches policy evaluation: a key policy that denies Encrypt from
+/// 127.0.0.0/8 (`aws:SourceIp`) stops Encrypt from this test and leaves GenerateDataKey alone.
+#[test]
+fn source_ip_conditions_see_the_peer_address() {
+    let s = Server::start();
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    rt.block_on(async {
+        let c = s.client();
+        let m = c.create_key().send().await.expect("create").key_metadata.expect("m");
+        let account = m.aws_account_id().expect("account");
+        let policy = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
+                 "Action": "kms:*", "Resource": "*"},
+                {"Sid": "NoLoopbackEncrypt", "Effect": "Deny", "Principal": "*", "Action": "kms:Encrypt",
+                 "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}}
+            ]
+        });
+        c.put_key_policy()
+            .key_id(m.key_id())
+            .policy(policy.to_string())
+            .send()
+            .await
+            .expect("put policy");
+        let e = c
+            .encrypt()
+            .key_id(m.key_id())
+            .plaintext(common::blob(b"x"))
+            .send()
+            .await
+            .expect_err("denied from loopback");
+        assert_eq!(common::err(&e).0, "AccessDeniedException");
+        c.generate_data_key()
+            .key_id(m.key_id())
+            .number_of_bytes(16)
+            .send()
+            .await
+            .expect("other actions unaffected");
+    });
+}
