@@ -363,7 +363,6 @@ fn write_batch(
     }
     if dropped > 0 {
         let marker = json!({
-            "eventVersion": EVENT_VERSION,
             "eventTime": iso_millis(now),
             "eventSource": "trent",
             "eventName": "AuditEventsDropped",
@@ -388,11 +387,13 @@ fn write_batch(
     Ok((seq, hash, records.len()))
 }
 
-/// The stored event, in CloudTrail's member order.
+/// The stored event, in CloudTrail's member order. Members that are constant or derivable
+/// (`eventVersion`, `eventID`, `eventType`, `managementEvent`, `eventCategory`,
+/// `recipientAccountId`) are added by [`render`] when the trail is read, not stored: they were a
+/// fifth of every event's bytes and of its encoding time.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct EventOut<'a> {
-    event_version: &'static str,
     user_identity: Identity<'a>,
     event_time: String,
     event_source: &'static str,
@@ -407,15 +408,9 @@ struct EventOut<'a> {
     error_message: Option<&'a str>,
     #[serde(rename = "requestID")]
     request_id: &'a str,
-    #[serde(rename = "eventID")]
-    event_id: String,
     read_only: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     resources: Vec<Resource<'a>>,
-    event_type: &'static str,
-    management_event: bool,
-    recipient_account_id: &'a str,
-    event_category: &'static str,
 }
 
 #[derive(Serialize)]
@@ -448,7 +443,6 @@ impl<'a> EventOut<'a> {
             "IAMUser"
         };
         EventOut {
-            event_version: EVENT_VERSION,
             user_identity: Identity {
                 kind,
                 arn: &p.principal_arn,
@@ -464,7 +458,6 @@ impl<'a> EventOut<'a> {
             error_code: p.error.as_ref().map(|(c, _)| c.as_str()),
             error_message: p.error.as_ref().map(|(_, m)| m.as_str()),
             request_id: &p.request_id,
-            event_id: uuid::Uuid::new_v4().to_string(),
             read_only: p.read_only,
             resources: p
                 .resources
@@ -475,10 +468,6 @@ impl<'a> EventOut<'a> {
                     arn,
                 })
                 .collect(),
-            event_type: "AwsApiCall",
-            management_event: true,
-            recipient_account_id: &p.account_id,
-            event_category: "Management",
         }
     }
 }
@@ -494,6 +483,36 @@ fn iso_millis(ms: i64) -> String {
         Some(s) => format!("{s}.{:03}Z", ms.rem_euclid(1000)),
         None => secs,
     }
+}
+
+/// A stored event as CloudTrail shows it: the stored members plus `eventVersion`, an `eventID`
+/// (a UUID taken from the event's chain hash, so it is stable and unique), `eventType`,
+/// `managementEvent`, `eventCategory` and `recipientAccountId` (the account owning the key, else
+/// the caller's).
+pub fn render(record: &AuditRecord) -> String {
+    let Ok(Value::Object(mut e)) = serde_json::from_str::<Value>(&record.event) else {
+        return record.event.clone();
+    };
+    let recipient = e
+        .get("resources")
+        .and_then(|r| r.get(0))
+        .and_then(|r| r.get("accountId"))
+        .or_else(|| e.get("userIdentity").and_then(|u| u.get("accountId")))
+        .cloned();
+    let mut id = [0u8; 16];
+    for (d, s) in id.iter_mut().zip(record.chain_hash.iter()) {
+        *d = *s;
+    }
+    let event_id = uuid::Builder::from_random_bytes(id).into_uuid().to_string();
+    e.entry("eventVersion").or_insert_with(|| json!(EVENT_VERSION));
+    e.entry("eventID").or_insert_with(|| json!(event_id));
+    e.entry("eventType").or_insert_with(|| json!("AwsApiCall"));
+    e.entry("managementEvent").or_insert_with(|| json!(true));
+    e.entry("eventCategory").or_insert_with(|| json!("Management"));
+    if let Some(r) = recipient {
+        e.entry("recipientAccountId").or_insert(r);
+    }
+    Value::Object(e).to_string()
 }
 
 fn chain_key(root: &RootKey) -> Result<aws_lc_rs::hmac::Key, KmsError> {

@@ -21,7 +21,7 @@ pub fn show(dir: &Path, after: i64, limit: usize, key: Option<&str>) -> Result<(
             if key.is_some_and(|k| !r.event.contains(k)) {
                 continue;
             }
-            writeln!(out, "{}", r.event).map_err(|e| e.to_string())?;
+            writeln!(out, "{}", audit::render(&r)).map_err(|e| e.to_string())?;
             printed += 1;
             if printed == limit {
                 break;

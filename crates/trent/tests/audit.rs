@@ -98,7 +98,13 @@ fn every_request_is_recorded_without_secrets_and_tampering_shows() {
         assert_eq!(e["awsRegion"], s.region.as_str());
         assert!(e["eventTime"].as_str().is_some_and(|t| t.ends_with('Z')));
         assert!(e["requestID"].as_str().is_some_and(|r| !r.is_empty()));
+        assert_eq!(e["eventVersion"], "1.08");
+        assert_eq!(e["eventType"], "AwsApiCall");
+        assert_eq!(e["recipientAccountId"], e["userIdentity"]["accountId"]);
+        assert_eq!(e["eventID"].as_str().map(str::len), Some(36));
     }
+    let ids: std::collections::HashSet<&str> = list.iter().filter_map(|e| e["eventID"].as_str()).collect();
+    assert_eq!(ids.len(), list.len(), "eventIDs are unique");
     let encrypt = &list[1];
     assert_eq!(encrypt["resources"][0]["ARN"], arn.as_str());
     assert_eq!(encrypt["resources"][0]["type"], "AWS::KMS::Key");
