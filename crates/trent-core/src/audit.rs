@@ -174,7 +174,8 @@ pub(crate) fn kms_parameters(body: &Value) -> Map<String, Value> {
     out
 }
 
-fn lower_camel(name: &str) -> String {
+/// `KeyId` → `keyId`: AWS's member names in messages and CloudTrail records.
+pub(crate) fn lower_camel(name: &str) -> String {
     let mut c = name.chars();
     match c.next() {
         Some(f) => f.to_lowercase().chain(c).collect(),

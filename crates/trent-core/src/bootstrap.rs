@@ -73,24 +73,7 @@ pub fn initialise(
             created: false,
         });
     }
-    let account_id = match account_id {
-        Some(a) if is_account_id(a) => a.to_owned(),
-        Some(a) => return Err(KmsError::internal(format!("account id '{a}' is not 12 digits"))),
-        None => random_account_id()?,
-    };
-    store
-        .insert_account(&AccountRecord {
-            account_id: account_id.clone(),
-            created_ms: now_ms,
-        })
-        .map_err(KmsError::internal)?;
-    let issued = issue_access_key(store, root, None, &account_id, KeyOwner::Root, now_ms)?;
-    Ok(AdminCredentials {
-        account_id,
-        access_key_id: issued.access_key_id,
-        secret_access_key: issued.secret_access_key,
-        created: true,
-    })
+    create_account(store, root, account_id, now_ms)
 }
 
 /// Creates another account with its root access key (`trent admin create-account`).

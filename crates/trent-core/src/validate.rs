@@ -85,6 +85,17 @@ pub fn encode_marker(last: &str) -> String {
     URL_SAFE_NO_PAD.encode(last.as_bytes())
 }
 
+/// Cuts `rows` (sorted, fetched with one extra row) to one page of `limit`: returns
+/// (`NextMarker`, `Truncated`), the marker naming the last row kept by `sort_key`.
+pub fn cut_page<T>(rows: &mut Vec<T>, limit: usize, sort_key: impl Fn(&T) -> &str) -> (Option<String>, bool) {
+    let truncated = rows.len() > limit;
+    rows.truncate(limit);
+    let next_marker = truncated
+        .then(|| rows.last().map(|r| encode_marker(sort_key(r))))
+        .flatten();
+    (next_marker, truncated)
+}
+
 pub fn decode_marker(m: &Option<String>) -> Result<Option<String>, KmsError> {
     let Some(m) = m else { return Ok(None) };
     let bytes = URL_SAFE_NO_PAD.decode(m.as_bytes()).map_err(|_| invalid_marker())?;

@@ -18,8 +18,7 @@ impl Params {
     /// A required member: AWS answers `ValidationError` naming it in lower camel case.
     pub fn req(&self, k: &str) -> Result<&str, IamError> {
         self.get(k).ok_or_else(|| {
-            let mut chars = k.chars();
-            let field: String = chars.next().map(|c| c.to_ascii_lowercase()).into_iter().chain(chars).collect();
+            let field = crate::audit::lower_camel(k);
             IamError::validation(format!(
                 "1 validation error detected: Value null at '{field}' failed to satisfy constraint: Member must not be null"
             ))

@@ -33,11 +33,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: ListRequest) -> Result<ListAli
     let mut rows = kms
         .db(move |s| s.list_aliases(&account, filter.as_deref(), after.as_deref(), limit + 1))
         .await?;
-    let truncated = rows.len() > limit;
-    rows.truncate(limit);
-    let next_marker = truncated
-        .then(|| rows.last().map(|a| validate::encode_marker(&a.name)))
-        .flatten();
+    let (next_marker, truncated) = validate::cut_page(&mut rows, limit, |a| &a.name);
     let aliases = rows
         .into_iter()
         .map(|a| AliasListEntry {

@@ -34,12 +34,8 @@ fn entry(kms: &Kms, g: &Grant) -> GrantListEntry {
     }
 }
 
-fn page(kms: &Kms, grants: Vec<&Grant>, limit: usize) -> ListGrantsResponse {
-    let truncated = grants.len() > limit;
-    let shown: Vec<&Grant> = grants.into_iter().take(limit).collect();
-    let next_marker = truncated
-        .then(|| shown.last().map(|g| validate::encode_marker(&g.record.grant_id)))
-        .flatten();
+fn page(kms: &Kms, mut shown: Vec<&Grant>, limit: usize) -> ListGrantsResponse {
+    let (next_marker, truncated) = validate::cut_page(&mut shown, limit, |g| &g.record.grant_id);
     ListGrantsResponse {
         grants: shown.into_iter().map(|g| entry(kms, g)).collect(),
         next_marker,

@@ -68,11 +68,7 @@ pub async fn run(
         .filter(|(sort, _)| after.as_deref().is_none_or(|a| sort.as_str() > a))
         .collect();
     entries.sort_by(|a, b| a.0.cmp(&b.0));
-    let truncated = entries.len() > limit;
-    entries.truncate(limit);
-    let next_marker = truncated
-        .then(|| entries.last().map(|(s, _)| validate::encode_marker(s)))
-        .flatten();
+    let (next_marker, truncated) = validate::cut_page(&mut entries, limit, |(s, _)| s);
     Ok(ListKeyRotationsResponse {
         rotations: entries.into_iter().map(|(_, e)| e).collect(),
         next_marker,

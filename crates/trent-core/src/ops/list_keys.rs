@@ -18,11 +18,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: ListRequest) -> Result<ListKey
     let mut rows = kms
         .db(move |s| s.list_keys(&account, after.as_deref(), limit + 1))
         .await?;
-    let truncated = rows.len() > limit;
-    rows.truncate(limit);
-    let next_marker = truncated
-        .then(|| rows.last().map(|k| validate::encode_marker(&k.key_id)))
-        .flatten();
+    let (next_marker, truncated) = validate::cut_page(&mut rows, limit, |k| &k.key_id);
     let keys = rows
         .into_iter()
         .map(|k| KeyListEntry {

@@ -29,11 +29,7 @@ pub async fn run(kms: &Kms, caller: &Caller, req: ListRequest) -> Result<ListRes
         .into_iter()
         .filter(|t| after.as_deref().is_none_or(|a| t.key.as_str() > a))
         .collect();
-    let truncated = rows.len() > limit;
-    rows.truncate(limit);
-    let next_marker = truncated
-        .then(|| rows.last().map(|t| validate::encode_marker(&t.key)))
-        .flatten();
+    let (next_marker, truncated) = validate::cut_page(&mut rows, limit, |t| &t.key);
     let tags = rows
         .into_iter()
         .map(|t| Tag {
