@@ -6,11 +6,23 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use trent_types::{
+    EncryptionAlgorithm, KeyAgreementAlgorithm, KeyManager, KeySpec, KeyState, KeyUsage, MacAlgorithm, Origin,
+    SigningAlgorithm,
+};
 
 use crate::{Blob, SensitiveBlob};
 
 /// Encryption context as sent on the wire.
 pub type EncryptionContextMap = BTreeMap<String, String>;
+
+/// `RecipientInfo` (attested environments: Nitro Enclaves, NitroTPM; reference §4.9).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RecipientInfo {
+    pub key_encryption_algorithm: Option<String>,
+    pub attestation_document: Option<Blob>,
+}
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "PascalCase")]
@@ -38,7 +50,7 @@ pub struct CreateKeyRequest {
 }
 
 /// `KeyMetadata` (reference §1).
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct KeyMetadata {
     #[serde(rename = "AWSAccountId")]
@@ -48,24 +60,24 @@ pub struct KeyMetadata {
     pub creation_date: f64,
     pub enabled: bool,
     pub description: String,
-    pub key_usage: String,
-    pub key_state: String,
+    pub key_usage: KeyUsage,
+    pub key_state: KeyState,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deletion_date: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub valid_to: Option<f64>,
-    pub origin: String,
-    pub key_manager: String,
-    pub customer_master_key_spec: String,
-    pub key_spec: String,
+    pub origin: Origin,
+    pub key_manager: KeyManager,
+    pub customer_master_key_spec: KeySpec,
+    pub key_spec: KeySpec,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub encryption_algorithms: Option<Vec<String>>,
+    pub encryption_algorithms: Option<Vec<EncryptionAlgorithm>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub signing_algorithms: Option<Vec<String>>,
+    pub signing_algorithms: Option<Vec<SigningAlgorithm>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub mac_algorithms: Option<Vec<String>>,
+    pub mac_algorithms: Option<Vec<MacAlgorithm>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub key_agreement_algorithms: Option<Vec<String>>,
+    pub key_agreement_algorithms: Option<Vec<KeyAgreementAlgorithm>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expiration_model: Option<String>,
     pub multi_region: bool,
@@ -127,12 +139,20 @@ pub struct DescribeCustomKeyStoresRequest {
     pub marker: Option<String>,
 }
 
-/// Trent has no custom key stores, so the list is always empty; the element shape is therefore
-/// never serialized and is left as raw JSON.
+/// One custom key store (`CustomKeyStoresListEntry`; the members Trent can fill).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CustomKeyStoresListEntry {
+    pub custom_key_store_id: String,
+    pub custom_key_store_name: String,
+    pub connection_state: String,
+    pub creation_date: f64,
+}
+
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct DescribeCustomKeyStoresResponse {
-    pub custom_key_stores: Vec<serde_json::Value>,
+    pub custom_key_stores: Vec<CustomKeyStoresListEntry>,
     pub truncated: bool,
 }
 
@@ -186,7 +206,7 @@ pub struct DecryptRequest {
     pub grant_tokens: Option<Vec<String>>,
     pub key_id: Option<String>,
     pub encryption_algorithm: Option<String>,
-    pub recipient: Option<serde_json::Value>,
+    pub recipient: Option<RecipientInfo>,
     pub dry_run: Option<bool>,
     pub dry_run_modifiers: Option<Vec<String>>,
 }
@@ -239,7 +259,7 @@ pub struct GenerateDataKeyRequest {
     pub number_of_bytes: Option<i64>,
     pub key_spec: Option<String>,
     pub grant_tokens: Option<Vec<String>>,
-    pub recipient: Option<serde_json::Value>,
+    pub recipient: Option<RecipientInfo>,
     pub dry_run: Option<bool>,
 }
 
@@ -258,7 +278,7 @@ pub struct GenerateDataKeyResponse {
 pub struct GenerateRandomRequest {
     pub number_of_bytes: Option<i64>,
     pub custom_key_store_id: Option<String>,
-    pub recipient: Option<serde_json::Value>,
+    pub recipient: Option<RecipientInfo>,
 }
 
 #[derive(Debug, Serialize)]
@@ -380,15 +400,15 @@ pub struct VerifyResponse {
 pub struct GetPublicKeyResponse {
     pub key_id: String,
     pub public_key: Blob,
-    pub customer_master_key_spec: String,
-    pub key_spec: String,
-    pub key_usage: String,
+    pub customer_master_key_spec: KeySpec,
+    pub key_spec: KeySpec,
+    pub key_usage: KeyUsage,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub encryption_algorithms: Option<Vec<String>>,
+    pub encryption_algorithms: Option<Vec<EncryptionAlgorithm>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub signing_algorithms: Option<Vec<String>>,
+    pub signing_algorithms: Option<Vec<SigningAlgorithm>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub key_agreement_algorithms: Option<Vec<String>>,
+    pub key_agreement_algorithms: Option<Vec<KeyAgreementAlgorithm>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -427,7 +447,7 @@ pub struct DeriveSharedSecretRequest {
     pub public_key: Option<Blob>,
     pub grant_tokens: Option<Vec<String>>,
     pub dry_run: Option<bool>,
-    pub recipient: Option<serde_json::Value>,
+    pub recipient: Option<RecipientInfo>,
 }
 
 #[derive(Debug, Serialize)]
@@ -435,8 +455,8 @@ pub struct DeriveSharedSecretRequest {
 pub struct DeriveSharedSecretResponse {
     pub key_id: String,
     pub shared_secret: SensitiveBlob,
-    pub key_agreement_algorithm: String,
-    pub key_origin: String,
+    pub key_agreement_algorithm: KeyAgreementAlgorithm,
+    pub key_origin: Origin,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -446,7 +466,7 @@ pub struct GenerateDataKeyPairRequest {
     pub encryption_context: Option<EncryptionContextMap>,
     pub key_pair_spec: Option<String>,
     pub grant_tokens: Option<Vec<String>>,
-    pub recipient: Option<serde_json::Value>,
+    pub recipient: Option<RecipientInfo>,
     pub dry_run: Option<bool>,
 }
 

@@ -265,9 +265,14 @@ impl KmsError {
         KmsError::Internal(detail.to_string())
     }
 
-    /// The JSON body `{"__type": ..., "message": ...}`.
+    /// The JSON body `{"__type": ..., "message": ...}`. An error without a message has no
+    /// `message` member at all, as AWS sends it (`{"__type":"InvalidCiphertextException"}`).
     pub fn to_body(&self) -> String {
-        serde_json::json!({"__type": self.code().as_str(), "message": self.client_message()}).to_string()
+        let message = self.client_message();
+        if message.is_empty() {
+            return serde_json::json!({"__type": self.code().as_str()}).to_string();
+        }
+        serde_json::json!({"__type": self.code().as_str(), "message": message}).to_string()
     }
 }
 
@@ -282,10 +287,19 @@ mod tests {
         assert!(!e.to_body().contains("/secret/path"));
     }
 
+    /// AWS omits `message` rather than sending `""` (AWS-recorded for InvalidCiphertext,
+    /// KMSInvalidSignature, KMSInvalidMac).
     #[test]
-    fn invalid_ciphertext_has_empty_message() {
-        let body: serde_json::Value = serde_json::from_str(&KmsError::InvalidCiphertext.to_body()).expect("json");
-        assert_eq!(body["__type"], "InvalidCiphertextException");
-        assert_eq!(body["message"], "");
+    fn an_empty_message_is_no_message() {
+        for e in [
+            KmsError::InvalidCiphertext,
+            KmsError::InvalidMac,
+            KmsError::InvalidSignatureValue,
+            KmsError::UnsupportedOperation(String::new()),
+            KmsError::Validation(String::new()),
+        ] {
+            let body: serde_json::Value = serde_json::from_str(&e.to_body()).expect("json");
+            assert_eq!(body, serde_json::json!({"__type": e.code().as_str()}));
+        }
     }
 }

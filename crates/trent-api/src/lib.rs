@@ -1,6 +1,6 @@
 //! Wire types of the AWS KMS API (JSON 1.1, target prefix `TrentService`).
 //!
-//! Owns: the closed [`Operation`] catalogue, the request/response DTOs, base64 blob types, the
+//! Owns: the closed [`Operation`] catalogue and its [`Action`]s, the request/response DTOs, base64 blob types, the
 //! [`ErrorCode`] catalogue and the typed [`KmsError`] every layer returns, and the helpers that build
 //! AWS's `ValidationException` texts. Must not touch I/O, async runtimes, HTTP or SQL.
 
@@ -15,4 +15,4 @@ pub mod xml;
 
 pub use blob::{Blob, SensitiveBlob};
 pub use error::{ErrorCode, KmsError};
-pub use operation::Operation;
+pub use operation::{Action, Operation};

@@ -1,5 +1,5 @@
 //! The closed catalogue of TrentService operations (all 54 of the 2026 KMS model), parsed from
-//! `X-Amz-Target: TrentService.<Name>`. Each operation knows the IAM action that authorizes it
+//! `X-Amz-Target: TrentService.<Name>`, and the closed set of `kms:` actions that authorize them
 //! (reference §1.1 / §9.3; ReEncrypt is authorized by `kms:ReEncryptFrom` + `kms:ReEncryptTo`).
 
 /// Every operation of the AWS KMS API, named exactly as AWS names it.
@@ -185,65 +185,171 @@ impl Operation {
         }
     }
 
-    /// The IAM action names that authorize this operation (`kms:<Name>`, except ReEncrypt).
-    pub fn actions(self) -> &'static [&'static str] {
+    /// The IAM action that authorizes this operation on its (main) resource; ReEncrypt is
+    /// authorized by [`Action::ReEncryptFrom`] on its source and [`Action::ReEncryptTo`] on its
+    /// destination and returns the latter here.
+    pub fn action(self) -> Action {
+        use Operation as O;
         match self {
-            Operation::CancelKeyDeletion => &["kms:CancelKeyDeletion"],
-            Operation::ConnectCustomKeyStore => &["kms:ConnectCustomKeyStore"],
-            Operation::CreateAlias => &["kms:CreateAlias"],
-            Operation::CreateCustomKeyStore => &["kms:CreateCustomKeyStore"],
-            Operation::CreateGrant => &["kms:CreateGrant"],
-            Operation::CreateKey => &["kms:CreateKey"],
-            Operation::Decrypt => &["kms:Decrypt"],
-            Operation::DeleteAlias => &["kms:DeleteAlias"],
-            Operation::DeleteCustomKeyStore => &["kms:DeleteCustomKeyStore"],
-            Operation::DeleteImportedKeyMaterial => &["kms:DeleteImportedKeyMaterial"],
-            Operation::DeriveSharedSecret => &["kms:DeriveSharedSecret"],
-            Operation::DescribeCustomKeyStores => &["kms:DescribeCustomKeyStores"],
-            Operation::DescribeKey => &["kms:DescribeKey"],
-            Operation::DisableKey => &["kms:DisableKey"],
-            Operation::DisableKeyRotation => &["kms:DisableKeyRotation"],
-            Operation::DisconnectCustomKeyStore => &["kms:DisconnectCustomKeyStore"],
-            Operation::EnableKey => &["kms:EnableKey"],
-            Operation::EnableKeyRotation => &["kms:EnableKeyRotation"],
-            Operation::Encrypt => &["kms:Encrypt"],
-            Operation::GenerateDataKey => &["kms:GenerateDataKey"],
-            Operation::GenerateDataKeyPair => &["kms:GenerateDataKeyPair"],
-            Operation::GenerateDataKeyPairWithoutPlaintext => &["kms:GenerateDataKeyPairWithoutPlaintext"],
-            Operation::GenerateDataKeyWithoutPlaintext => &["kms:GenerateDataKeyWithoutPlaintext"],
-            Operation::GenerateMac => &["kms:GenerateMac"],
-            Operation::GenerateRandom => &["kms:GenerateRandom"],
-            Operation::GetKeyLastUsage => &["kms:GetKeyLastUsage"],
-            Operation::GetKeyPolicy => &["kms:GetKeyPolicy"],
-            Operation::GetKeyRotationStatus => &["kms:GetKeyRotationStatus"],
-            Operation::GetParametersForImport => &["kms:GetParametersForImport"],
-            Operation::GetPublicKey => &["kms:GetPublicKey"],
-            Operation::ImportKeyMaterial => &["kms:ImportKeyMaterial"],
-            Operation::ListAliases => &["kms:ListAliases"],
-            Operation::ListGrants => &["kms:ListGrants"],
-            Operation::ListKeyPolicies => &["kms:ListKeyPolicies"],
-            Operation::ListKeyRotations => &["kms:ListKeyRotations"],
-            Operation::ListKeys => &["kms:ListKeys"],
-            Operation::ListResourceTags => &["kms:ListResourceTags"],
-            Operation::ListRetirableGrants => &["kms:ListRetirableGrants"],
-            Operation::PutKeyPolicy => &["kms:PutKeyPolicy"],
-            Operation::ReEncrypt => &["kms:ReEncryptFrom", "kms:ReEncryptTo"],
-            Operation::ReplicateKey => &["kms:ReplicateKey"],
-            Operation::RetireGrant => &["kms:RetireGrant"],
-            Operation::RevokeGrant => &["kms:RevokeGrant"],
-            Operation::RotateKeyOnDemand => &["kms:RotateKeyOnDemand"],
-            Operation::ScheduleKeyDeletion => &["kms:ScheduleKeyDeletion"],
-            Operation::Sign => &["kms:Sign"],
-            Operation::TagResource => &["kms:TagResource"],
-            Operation::UntagResource => &["kms:UntagResource"],
-            Operation::UpdateAlias => &["kms:UpdateAlias"],
-            Operation::UpdateCustomKeyStore => &["kms:UpdateCustomKeyStore"],
-            Operation::UpdateKeyDescription => &["kms:UpdateKeyDescription"],
-            Operation::UpdatePrimaryRegion => &["kms:UpdatePrimaryRegion"],
-            Operation::Verify => &["kms:Verify"],
-            Operation::VerifyMac => &["kms:VerifyMac"],
+            O::CancelKeyDeletion => Action::CancelKeyDeletion,
+            O::ConnectCustomKeyStore => Action::ConnectCustomKeyStore,
+            O::CreateAlias => Action::CreateAlias,
+            O::CreateCustomKeyStore => Action::CreateCustomKeyStore,
+            O::CreateGrant => Action::CreateGrant,
+            O::CreateKey => Action::CreateKey,
+            O::Decrypt => Action::Decrypt,
+            O::DeleteAlias => Action::DeleteAlias,
+            O::DeleteCustomKeyStore => Action::DeleteCustomKeyStore,
+            O::DeleteImportedKeyMaterial => Action::DeleteImportedKeyMaterial,
+            O::DeriveSharedSecret => Action::DeriveSharedSecret,
+            O::DescribeCustomKeyStores => Action::DescribeCustomKeyStores,
+            O::DescribeKey => Action::DescribeKey,
+            O::DisableKey => Action::DisableKey,
+            O::DisableKeyRotation => Action::DisableKeyRotation,
+            O::DisconnectCustomKeyStore => Action::DisconnectCustomKeyStore,
+            O::EnableKey => Action::EnableKey,
+            O::EnableKeyRotation => Action::EnableKeyRotation,
+            O::Encrypt => Action::Encrypt,
+            O::GenerateDataKey => Action::GenerateDataKey,
+            O::GenerateDataKeyPair => Action::GenerateDataKeyPair,
+            O::GenerateDataKeyPairWithoutPlaintext => Action::GenerateDataKeyPairWithoutPlaintext,
+            O::GenerateDataKeyWithoutPlaintext => Action::GenerateDataKeyWithoutPlaintext,
+            O::GenerateMac => Action::GenerateMac,
+            O::GenerateRandom => Action::GenerateRandom,
+            O::GetKeyLastUsage => Action::GetKeyLastUsage,
+            O::GetKeyPolicy => Action::GetKeyPolicy,
+            O::GetKeyRotationStatus => Action::GetKeyRotationStatus,
+            O::GetParametersForImport => Action::GetParametersForImport,
+            O::GetPublicKey => Action::GetPublicKey,
+            O::ImportKeyMaterial => Action::ImportKeyMaterial,
+            O::ListAliases => Action::ListAliases,
+            O::ListGrants => Action::ListGrants,
+            O::ListKeyPolicies => Action::ListKeyPolicies,
+            O::ListKeyRotations => Action::ListKeyRotations,
+            O::ListKeys => Action::ListKeys,
+            O::ListResourceTags => Action::ListResourceTags,
+            O::ListRetirableGrants => Action::ListRetirableGrants,
+            O::PutKeyPolicy => Action::PutKeyPolicy,
+            O::ReEncrypt => Action::ReEncryptTo,
+            O::ReplicateKey => Action::ReplicateKey,
+            O::RetireGrant => Action::RetireGrant,
+            O::RevokeGrant => Action::RevokeGrant,
+            O::RotateKeyOnDemand => Action::RotateKeyOnDemand,
+            O::ScheduleKeyDeletion => Action::ScheduleKeyDeletion,
+            O::Sign => Action::Sign,
+            O::TagResource => Action::TagResource,
+            O::UntagResource => Action::UntagResource,
+            O::UpdateAlias => Action::UpdateAlias,
+            O::UpdateCustomKeyStore => Action::UpdateCustomKeyStore,
+            O::UpdateKeyDescription => Action::UpdateKeyDescription,
+            O::UpdatePrimaryRegion => Action::UpdatePrimaryRegion,
+            O::Verify => Action::Verify,
+            O::VerifyMac => Action::VerifyMac,
         }
     }
+
+    /// `Describe*`, `List*`, `Get*` operations change nothing (CloudTrail `readOnly`).
+    pub fn is_read_only(self) -> bool {
+        let n = self.name();
+        ["Describe", "List", "Get"].iter().any(|p| n.starts_with(p))
+    }
+}
+
+/// Declares the KMS actions: variant and `kms:` name.
+macro_rules! actions {
+    ($($variant:ident = $name:literal),+ $(,)?) => {
+        /// Every IAM action of the KMS service (`kms:<Name>`; reference §1.1). ReEncrypt has two,
+        /// `kms:ReEncryptFrom` and `kms:ReEncryptTo`, and no `kms:ReEncrypt`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Action {
+            $($variant),+
+        }
+
+        impl Action {
+            /// The action as policies name it (`kms:Encrypt`).
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Action::$variant => concat!("kms:", $name)),+
+                }
+            }
+
+            /// The name without the service prefix (`Encrypt`): what a grant lists.
+            pub const fn short_name(self) -> &'static str {
+                match self {
+                    $(Action::$variant => $name),+
+                }
+            }
+
+            /// An action by name, with or without `kms:`, ignoring ASCII case as IAM does.
+            pub fn parse(name: &str) -> Option<Action> {
+                let short = match name.get(..4) {
+                    Some(p) if p.eq_ignore_ascii_case("kms:") => name.get(4..).unwrap_or_default(),
+                    _ => name,
+                };
+                [$(Action::$variant),+]
+                    .into_iter()
+                    .find(|a| a.short_name().eq_ignore_ascii_case(short))
+            }
+        }
+    };
+}
+
+actions! {
+    CancelKeyDeletion = "CancelKeyDeletion",
+    ConnectCustomKeyStore = "ConnectCustomKeyStore",
+    CreateAlias = "CreateAlias",
+    CreateCustomKeyStore = "CreateCustomKeyStore",
+    CreateGrant = "CreateGrant",
+    CreateKey = "CreateKey",
+    Decrypt = "Decrypt",
+    DeleteAlias = "DeleteAlias",
+    DeleteCustomKeyStore = "DeleteCustomKeyStore",
+    DeleteImportedKeyMaterial = "DeleteImportedKeyMaterial",
+    DeriveSharedSecret = "DeriveSharedSecret",
+    DescribeCustomKeyStores = "DescribeCustomKeyStores",
+    DescribeKey = "DescribeKey",
+    DisableKey = "DisableKey",
+    DisableKeyRotation = "DisableKeyRotation",
+    DisconnectCustomKeyStore = "DisconnectCustomKeyStore",
+    EnableKey = "EnableKey",
+    EnableKeyRotation = "EnableKeyRotation",
+    Encrypt = "Encrypt",
+    GenerateDataKey = "GenerateDataKey",
+    GenerateDataKeyPair = "GenerateDataKeyPair",
+    GenerateDataKeyPairWithoutPlaintext = "GenerateDataKeyPairWithoutPlaintext",
+    GenerateDataKeyWithoutPlaintext = "GenerateDataKeyWithoutPlaintext",
+    GenerateMac = "GenerateMac",
+    GenerateRandom = "GenerateRandom",
+    GetKeyLastUsage = "GetKeyLastUsage",
+    GetKeyPolicy = "GetKeyPolicy",
+    GetKeyRotationStatus = "GetKeyRotationStatus",
+    GetParametersForImport = "GetParametersForImport",
+    GetPublicKey = "GetPublicKey",
+    ImportKeyMaterial = "ImportKeyMaterial",
+    ListAliases = "ListAliases",
+    ListGrants = "ListGrants",
+    ListKeyPolicies = "ListKeyPolicies",
+    ListKeyRotations = "ListKeyRotations",
+    ListKeys = "ListKeys",
+    ListResourceTags = "ListResourceTags",
+    ListRetirableGrants = "ListRetirableGrants",
+    PutKeyPolicy = "PutKeyPolicy",
+    ReEncryptFrom = "ReEncryptFrom",
+    ReEncryptTo = "ReEncryptTo",
+    ReplicateKey = "ReplicateKey",
+    RetireGrant = "RetireGrant",
+    RevokeGrant = "RevokeGrant",
+    RotateKeyOnDemand = "RotateKeyOnDemand",
+    ScheduleKeyDeletion = "ScheduleKeyDeletion",
+    Sign = "Sign",
+    TagResource = "TagResource",
+    UntagResource = "UntagResource",
+    UpdateAlias = "UpdateAlias",
+    UpdateCustomKeyStore = "UpdateCustomKeyStore",
+    UpdateKeyDescription = "UpdateKeyDescription",
+    UpdatePrimaryRegion = "UpdatePrimaryRegion",
+    Verify = "Verify",
+    VerifyMac = "VerifyMac",
 }
 
 #[cfg(test)]
@@ -258,5 +364,8 @@ mod tests {
         assert_eq!(Operation::from_name("encrypt"), None);
         assert_eq!(Operation::from_name("Frobnicate"), None);
         assert_eq!(Operation::ALL.len(), 54);
+        assert_eq!(Operation::Encrypt.action().as_str(), "kms:Encrypt");
+        assert_eq!(Operation::ReEncrypt.action(), Action::ReEncryptTo);
+        assert_eq!(Action::ReEncryptFrom.short_name(), "ReEncryptFrom");
     }
 }

@@ -1,17 +1,18 @@
 //! First-start initialisation of a store: the first account and the bootstrap access key of its
 //! root principal (`arn:aws:iam::<account>:root`). Idempotent: later starts find the account and
-//! return the same credentials.
+//! return the same credentials. Runs before the service exists, with the store the binary
+//! opened (the binary is the service's composition root).
 
 use trent_api::KmsError;
 use trent_crypto::{RootKey, SecretBytes};
 use trent_store::{AccountRecord, Store};
+use trent_types::{AccountId, Arn};
 
 use crate::credentials::{issue_access_key, unseal_access_key, KeyOwner};
-use crate::ids::is_account_id;
 
 /// The account and its root credentials.
 pub struct AdminCredentials {
-    pub account_id: String,
+    pub account_id: AccountId,
     pub access_key_id: String,
     pub secret_access_key: SecretBytes,
     /// Whether this call created the account.
@@ -27,17 +28,21 @@ impl std::fmt::Debug for AdminCredentials {
     }
 }
 
-pub fn root_principal(account_id: &str) -> String {
-    format!("arn:aws:iam::{account_id}:root")
-}
-
 /// A random 12-digit account id that does not start with 0.
-pub fn random_account_id() -> Result<String, KmsError> {
+pub fn random_account_id() -> Result<AccountId, KmsError> {
     let r = trent_crypto::random::array::<12>().map_err(KmsError::internal)?;
-    Ok(r.iter()
+    let digits: String = r
+        .iter()
         .enumerate()
         .map(|(i, b)| char::from(b'0' + if i == 0 { 1 + b % 9 } else { b % 10 }))
-        .collect())
+        .collect();
+    AccountId::parse(&digits).ok_or_else(|| KmsError::internal("random account id"))
+}
+
+fn account_of(given: Option<&str>) -> Result<Option<AccountId>, KmsError> {
+    given
+        .map(|a| AccountId::parse(a).ok_or_else(|| KmsError::Validation(format!("account id '{a}' is not 12 digits"))))
+        .transpose()
 }
 
 /// Creates the first account (with `account_id` or a random one) and its root access key if the
@@ -48,17 +53,16 @@ pub fn initialise(
     account_id: Option<&str>,
     now_ms: i64,
 ) -> Result<AdminCredentials, KmsError> {
+    let wanted = account_of(account_id)?;
     let accounts = store.accounts().map_err(KmsError::internal)?;
     if let Some(first) = accounts.first() {
-        if let Some(wanted) = account_id {
-            if wanted != first.account_id {
-                return Err(KmsError::internal(format!(
-                    "data directory belongs to account {}, not {wanted}",
-                    first.account_id
-                )));
-            }
+        if let Some(wanted) = wanted.filter(|w| *w != first.account_id) {
+            return Err(KmsError::internal(format!(
+                "data directory belongs to account {}, not {wanted}",
+                first.account_id
+            )));
         }
-        let principal = root_principal(&first.account_id);
+        let principal = Arn::root(first.account_id);
         let keys = store.access_keys().map_err(KmsError::internal)?;
         let Some(rec) = keys
             .iter()
@@ -67,7 +71,7 @@ pub fn initialise(
             return Err(KmsError::internal("the account has no root access key"));
         };
         return Ok(AdminCredentials {
-            account_id: first.account_id.clone(),
+            account_id: first.account_id,
             access_key_id: rec.access_key_id.clone(),
             secret_access_key: unseal_access_key(root, rec)?,
             created: false,
@@ -83,21 +87,20 @@ pub fn create_account(
     account_id: Option<&str>,
     now_ms: i64,
 ) -> Result<AdminCredentials, KmsError> {
-    let account_id = match account_id {
-        Some(a) if is_account_id(a) => a.to_owned(),
-        Some(a) => return Err(KmsError::Validation(format!("account id '{a}' is not 12 digits"))),
+    let account_id = match account_of(account_id)? {
+        Some(a) => a,
         None => random_account_id()?,
     };
     store
         .insert_account(&AccountRecord {
-            account_id: account_id.clone(),
+            account_id,
             created_ms: now_ms,
         })
         .map_err(|e| match e {
             trent_store::StoreError::UniqueViolation => KmsError::AlreadyExists(format!("account {account_id} exists")),
             other => KmsError::internal(other),
         })?;
-    let issued = issue_access_key(store, root, None, &account_id, KeyOwner::Root, now_ms)?;
+    let issued = issue_access_key(store, root, account_id, KeyOwner::Root, now_ms)?;
     Ok(AdminCredentials {
         account_id,
         access_key_id: issued.access_key_id,

@@ -1,99 +1,168 @@
 //! Callers and their credentials. Access-key secrets are stored sealed under the root key; the
-//! cache holds them unsealed in zeroizing memory so SigV4 verification never reads the database
-//! for a known key. Keys created elsewhere (another server, `trent admin create-account`) are
-//! loaded on first sight. STS session keys also carry the SHA-256 of their session token and an
-//! expiry.
+//! cache holds them unsealed in zeroizing memory and hands out only the SigV4 signing key derived
+//! for a scope (kept per key for the day, so a request costs no key derivation), never the
+//! secret. Keys created elsewhere (another server, `trent admin create-account`) are loaded on
+//! first sight. STS session keys also carry the SHA-256 of their session token and an expiry.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, RwLock};
 
 use subtle::ConstantTimeEq;
 use trent_api::KmsError;
+use trent_audit::{Identity, IdentityType};
 use trent_crypto::seal::{self, Purpose};
 use trent_crypto::{RootKey, SecretBytes};
 use trent_policy::{Principal, PrincipalKind};
-use trent_store::{AccessKeyRecord, Store};
-use zeroize::Zeroizing;
+use trent_sigv4::{derive_signing_key, Scope, SigningKey};
+use trent_store::{AccessKeyRecord, EntityKind, Store, StoreRead};
+use trent_types::{AccessKeyStatus, AccountId, Arn};
 
 use crate::iam::model::{self, Session, User};
 
-/// Per-request facts the authorization stage needs, filled by the dispatcher.
-#[derive(Debug, Default)]
-pub struct RequestInfo {
-    pub request_id: String,
-    pub source_ip: Option<String>,
-    /// Condition keys derived from the request parameters.
-    pub context: trent_policy::Context,
-    /// `kms:EncryptionContext*` of a ReEncrypt destination (the source's are in `context`).
-    pub destination_context: Option<trent_policy::Context>,
-    /// The request's encryption context (the source's, for ReEncrypt), for grant constraints.
-    pub encryption_context: std::collections::BTreeMap<String, String>,
-    pub destination_encryption_context: std::collections::BTreeMap<String, String>,
-    /// Set by every authorization decision; the dispatcher refuses a success without one.
-    pub authorized: AtomicBool,
+struct CallerInner {
+    account: AccountId,
+    access_key_id: String,
+    principal: Principal,
+    audit: Arc<Identity>,
 }
 
-/// The authenticated principal of a request.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub account_id: String,
-    /// Root, user or assumed-role session ARN.
-    pub principal_arn: String,
-    pub access_key_id: String,
-    pub principal: Arc<Principal>,
-    pub request: Arc<RequestInfo>,
+/// The authenticated principal of a request. Cheap to clone (one reference count).
+#[derive(Clone)]
+pub struct Caller(Arc<CallerInner>);
+
+impl std::fmt::Debug for Caller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Caller")
+            .field("arn", &self.arn())
+            .field("access_key_id", &self.access_key_id())
+            .finish()
+    }
 }
 
 impl PartialEq for Caller {
     fn eq(&self, other: &Self) -> bool {
-        self.principal_arn == other.principal_arn && self.access_key_id == other.access_key_id
+        self.arn() == other.arn() && self.access_key_id() == other.access_key_id()
     }
 }
 
 impl Caller {
-    /// The account root, as the bootstrap credentials and tests use it.
-    pub fn root(account_id: &str, access_key_id: &str) -> Caller {
-        let arn = crate::bootstrap::root_principal(account_id);
-        Caller {
-            account_id: account_id.to_owned(),
-            principal_arn: arn.clone(),
+    fn new(account: AccountId, access_key_id: &str, principal: Principal) -> Caller {
+        let kind = match principal.kind {
+            PrincipalKind::Account => IdentityType::Root,
+            PrincipalKind::User => IdentityType::IamUser,
+            PrincipalKind::AssumedRole => IdentityType::AssumedRole,
+        };
+        let audit = Arc::new(Identity {
+            kind,
+            arn: principal.arn.clone(),
+            account_id: account.to_string(),
             access_key_id: access_key_id.to_owned(),
-            principal: Arc::new(Principal {
-                arn,
-                account: account_id.to_owned(),
-                kind: PrincipalKind::Account,
-                role_arn: None,
-                user_id: account_id.to_owned(),
-                user_name: None,
-                tags: BTreeMap::new(),
-            }),
-            request: Arc::new(RequestInfo::default()),
-        }
+        });
+        Caller(Arc::new(CallerInner {
+            account,
+            access_key_id: access_key_id.to_owned(),
+            principal,
+            audit,
+        }))
     }
 
-    pub fn with_request(&self, request: RequestInfo) -> Caller {
-        Caller {
-            request: Arc::new(request),
-            ..self.clone()
-        }
+    /// The account root, as the bootstrap credentials and tests use it.
+    pub fn root(account: &AccountId, access_key_id: &str) -> Caller {
+        Caller::new(*account, access_key_id, root_principal(*account))
+    }
+
+    /// A caller acting as `principal` (`trent policy simulate`).
+    pub(crate) fn simulated(principal: Principal, account: AccountId) -> Caller {
+        Caller::new(account, "simulated", principal)
+    }
+
+    pub fn account(&self) -> AccountId {
+        self.0.account
+    }
+
+    /// Root, user or assumed-role session ARN.
+    pub fn arn(&self) -> &str {
+        &self.0.principal.arn
+    }
+
+    pub fn access_key_id(&self) -> &str {
+        &self.0.access_key_id
+    }
+
+    pub fn principal(&self) -> &Principal {
+        &self.0.principal
     }
 
     pub fn is_root(&self) -> bool {
-        self.principal.kind == PrincipalKind::Account
+        self.0.principal.kind == PrincipalKind::Account
+    }
+
+    /// The IAM user name, for users.
+    pub fn user_name(&self) -> Option<&str> {
+        self.0.principal.user_name.as_deref()
+    }
+
+    pub(crate) fn audit_identity(&self) -> &Arc<Identity> {
+        &self.0.audit
     }
 }
 
-struct Entry {
+/// The principal of an account's root user.
+pub(crate) fn root_principal(account: AccountId) -> Principal {
+    Principal {
+        arn: Arn::root(account),
+        account: account.to_string(),
+        kind: PrincipalKind::Account,
+        role_arn: None,
+        user_id: account.to_string(),
+        user_name: None,
+        tags: BTreeMap::new(),
+    }
+}
+
+/// A cached credential: the unsealed secret and the signing key of the last scope it signed.
+pub(crate) struct Entry {
+    access_key_id: String,
     secret: SecretBytes,
     caller: Caller,
     session_token_hash: Option<String>,
     expires_ms: Option<i64>,
+    signing: RwLock<Option<CachedSigning>>,
+}
+
+/// The signing key of one scope (date, Region, service).
+struct CachedSigning {
+    date: String,
+    region: String,
+    service: String,
+    key: Arc<SigningKey>,
+}
+
+impl Entry {
+    fn signing_key(&self, scope: &Scope<'_>) -> Arc<SigningKey> {
+        if let Ok(g) = self.signing.read() {
+            if let Some(c) = g.as_ref() {
+                if c.date == scope.date && c.region == scope.region && c.service == scope.service {
+                    return Arc::clone(&c.key);
+                }
+            }
+        }
+        let key = Arc::new(derive_signing_key(self.secret.expose(), scope));
+        if let Ok(mut g) = self.signing.write() {
+            *g = Some(CachedSigning {
+                date: scope.date.to_owned(),
+                region: scope.region.to_owned(),
+                service: scope.service.to_owned(),
+                key: Arc::clone(&key),
+            });
+        }
+        key
+    }
 }
 
 /// What a credential lookup finds.
 pub enum CredentialLookup {
-    Found(Zeroizing<String>, Caller),
+    Found(Arc<SigningKey>, Caller),
     Unknown,
     Expired,
 }
@@ -104,59 +173,26 @@ pub struct CredentialCache {
     map: RwLock<HashMap<String, Arc<Entry>>>,
 }
 
-fn poisoned() -> KmsError {
-    KmsError::internal("credential cache poisoned")
-}
-
 /// SHA-256 (hex) of a session token: only the hash is stored.
-pub fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes()).as_ref())
 }
 
 impl CredentialCache {
     /// Loads and unseals every active access key.
-    pub fn load(&self, store: &dyn Store, root: &RootKey) -> Result<(), KmsError> {
+    pub fn load(&self, store: &dyn StoreRead, root: &RootKey) -> Result<(), KmsError> {
         for r in store.access_keys().map_err(KmsError::internal)? {
-            if r.status == "Active" {
-                self.insert_record(store, root, &r)?;
+            if let Some(e) = prepare(store, root, &r)? {
+                self.insert(e);
             }
         }
         Ok(())
     }
 
-    /// Unseals one record and caches it (status `Active` only).
-    pub(crate) fn insert_record(&self, store: &dyn Store, root: &RootKey, r: &AccessKeyRecord) -> Result<(), KmsError> {
-        let principal = principal_of(store, r)?;
-        self.insert_with_principal(root, r, principal)
-    }
-
-    /// Caches a record whose principal was already resolved.
-    pub(crate) fn insert_with_principal(
-        &self,
-        root: &RootKey,
-        r: &AccessKeyRecord,
-        principal: Principal,
-    ) -> Result<(), KmsError> {
-        let secret = seal::unseal(root, Purpose::AccessKeySecret, &r.access_key_id, &r.sealed_secret)
-            .map_err(|_| KmsError::internal(format!("access key {} does not unseal", r.access_key_id)))?;
-        let caller = Caller {
-            account_id: r.account_id.clone(),
-            principal_arn: principal.arn.clone(),
-            access_key_id: r.access_key_id.clone(),
-            principal: Arc::new(principal),
-            request: Arc::new(RequestInfo::default()),
-        };
-        let entry = Entry {
-            secret,
-            caller,
-            session_token_hash: r.session_token_hash.clone(),
-            expires_ms: r.expires_ms,
-        };
-        self.map
-            .write()
-            .map_err(|_| poisoned())?
-            .insert(r.access_key_id.clone(), Arc::new(entry));
-        Ok(())
+    pub(crate) fn insert(&self, e: Entry) {
+        if let Ok(mut m) = self.map.write() {
+            m.insert(e.access_key_id.clone(), Arc::new(e));
+        }
     }
 
     pub(crate) fn remove(&self, access_key_id: &str) {
@@ -169,8 +205,19 @@ impl CredentialCache {
         self.map.read().is_ok_and(|m| m.contains_key(access_key_id))
     }
 
-    /// The secret and caller for an access key id, checking the session token and its expiry.
-    pub fn lookup(&self, access_key_id: &str, session_token: Option<&str>, now_ms: i64) -> CredentialLookup {
+    /// The caller an access key authenticates as.
+    pub fn caller(&self, access_key_id: &str) -> Option<Caller> {
+        self.map.read().ok()?.get(access_key_id).map(|e| e.caller.clone())
+    }
+
+    /// The signing key and caller for an access key id, checking the session token and expiry.
+    pub fn lookup(
+        &self,
+        access_key_id: &str,
+        session_token: Option<&str>,
+        scope: &Scope<'_>,
+        now_ms: i64,
+    ) -> CredentialLookup {
         let Some(e) = self.map.read().ok().and_then(|m| m.get(access_key_id).cloned()) else {
             return CredentialLookup::Unknown;
         };
@@ -185,48 +232,68 @@ impl CredentialCache {
                 return CredentialLookup::Expired;
             }
         }
-        let Ok(secret) = String::from_utf8(e.secret.expose().to_vec()) else {
-            return CredentialLookup::Unknown;
-        };
-        CredentialLookup::Found(Zeroizing::new(secret), e.caller.clone())
+        CredentialLookup::Found(e.signing_key(scope), e.caller.clone())
     }
 }
 
-pub(crate) fn principal_of(store: &dyn Store, r: &AccessKeyRecord) -> Result<Principal, KmsError> {
+/// Unseals an active access key and resolves its principal; `None` for inactive keys and for
+/// keys whose user no longer exists (a key must never outlive its user).
+pub(crate) fn prepare(store: &dyn StoreRead, root: &RootKey, r: &AccessKeyRecord) -> Result<Option<Entry>, KmsError> {
+    if r.status != AccessKeyStatus::Active {
+        return Ok(None);
+    }
+    let Some(principal) = principal_of(store, r)? else {
+        return Ok(None);
+    };
+    let secret = seal::unseal(root, Purpose::AccessKeySecret, &r.access_key_id, &r.sealed_secret)
+        .map_err(|_| KmsError::internal(format!("access key {} does not unseal", r.access_key_id)))?;
+    Ok(Some(Entry {
+        access_key_id: r.access_key_id.clone(),
+        secret,
+        caller: Caller::new(r.account_id, &r.access_key_id, principal),
+        session_token_hash: r.session_token_hash.clone(),
+        expires_ms: r.expires_ms,
+        signing: RwLock::new(None),
+    }))
+}
+
+/// The principal an access key belongs to; `None` when its user is gone.
+fn principal_of(store: &dyn StoreRead, r: &AccessKeyRecord) -> Result<Option<Principal>, KmsError> {
     if let Some(session) = &r.session {
         let s: Session = serde_json::from_str(session).map_err(KmsError::internal)?;
-        return Ok(Principal {
-            arn: model::assumed_role_arn(&r.account_id, &s.role_name, &s.session_name),
-            account: r.account_id.clone(),
+        return Ok(Some(Principal {
+            arn: model::assumed_role_arn(r.account_id, &s.role_name, &s.session_name),
+            account: r.account_id.to_string(),
             kind: PrincipalKind::AssumedRole,
             role_arn: Some(s.role_arn),
             user_id: format!("{}:{}", s.role_id, s.session_name),
             user_name: None,
             tags: s.tags,
-        });
+        }));
     }
     if let Some(name) = &r.user_name {
-        let rec = store
-            .entity(&r.account_id, model::USER, name)
+        let Some(rec) = store
+            .entity(&r.account_id, EntityKind::User, name)
             .map_err(KmsError::internal)?
-            .ok_or_else(|| KmsError::internal(format!("access key {} names a missing user", r.access_key_id)))?;
-        // (A key whose user is gone is never loaded: DeleteUser refuses users with keys.)
+        else {
+            return Ok(None);
+        };
         let u: User = model::from_record(&rec)?;
-        return Ok(Principal {
-            arn: model::user_arn(&r.account_id, &u.path, &u.name),
-            account: r.account_id.clone(),
+        return Ok(Some(Principal {
+            arn: model::user_arn(r.account_id, &u.path, &u.name),
+            account: r.account_id.to_string(),
             kind: PrincipalKind::User,
             role_arn: None,
             user_id: u.id,
             user_name: Some(u.name),
             tags: u.tags,
-        });
+        }));
     }
-    Ok((*Caller::root(&r.account_id, &r.access_key_id).principal).clone())
+    Ok(Some(root_principal(r.account_id)))
 }
 
 /// A newly issued access key. The secret is shown once, to whoever asked for it.
-pub struct IssuedAccessKey {
+pub(crate) struct IssuedAccessKey {
     pub access_key_id: String,
     pub secret_access_key: SecretBytes,
     pub record: AccessKeyRecord,
@@ -240,11 +307,16 @@ impl std::fmt::Debug for IssuedAccessKey {
     }
 }
 
-const BASE32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-const SECRET_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+const SECRET_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// `ALPHABET[b mod N]` without indexing.
+fn pick<const N: usize>(alphabet: &[u8; N], b: u8) -> u8 {
+    alphabet.get(usize::from(b) % N).copied().unwrap_or(b'A')
+}
 
 /// Who an access key is for.
-pub enum KeyOwner<'a> {
+pub(crate) enum KeyOwner<'a> {
     Root,
     User(&'a str),
     Session {
@@ -256,30 +328,29 @@ pub enum KeyOwner<'a> {
 
 /// Issues an access key: `AKIA` (long-term) or `ASIA` (STS) + 16 base32 characters and a
 /// 40-character secret (AWS's shapes), sealed under the root key before it is stored.
-pub fn issue_access_key(
+pub(crate) fn issue_access_key(
     store: &dyn Store,
     root: &RootKey,
-    cache: Option<&CredentialCache>,
-    account_id: &str,
+    account: AccountId,
     owner: KeyOwner<'_>,
     now_ms: i64,
 ) -> Result<IssuedAccessKey, KmsError> {
     let rnd = trent_crypto::random::secret(16 + 40).map_err(KmsError::internal)?;
-    let r = rnd.expose();
+    let (id_bytes, secret_bytes) = rnd.expose().split_at(16);
     let mut id = String::from(if matches!(owner, KeyOwner::Session { .. }) {
         "ASIA"
     } else {
         "AKIA"
     });
-    id.extend(r[..16].iter().map(|b| BASE32[(*b as usize) % 32] as char));
-    let secret = SecretBytes::new(r[16..].iter().map(|b| SECRET_ALPHABET[(*b as usize) % 64]).collect());
+    id.extend(id_bytes.iter().map(|b| char::from(pick(BASE32, *b))));
+    let secret = SecretBytes::new(secret_bytes.iter().map(|b| pick(SECRET_ALPHABET, *b)).collect());
     let sealed = seal::seal(root, Purpose::AccessKeySecret, &id, &secret).map_err(KmsError::internal)?;
     let mut record = AccessKeyRecord {
         access_key_id: id.clone(),
-        account_id: account_id.to_owned(),
-        principal_arn: crate::bootstrap::root_principal(account_id),
+        account_id: account,
+        principal_arn: Arn::root(account),
         sealed_secret: sealed,
-        status: "Active".to_owned(),
+        status: AccessKeyStatus::Active,
         created_ms: now_ms,
         user_name: None,
         session_token_hash: None,
@@ -294,16 +365,13 @@ pub fn issue_access_key(
             token_hash,
             expires_ms,
         } => {
-            record.principal_arn = model::assumed_role_arn(account_id, &session.role_name, &session.session_name);
+            record.principal_arn = model::assumed_role_arn(account, &session.role_name, &session.session_name);
             record.session = Some(serde_json::to_string(session).map_err(KmsError::internal)?);
             record.session_token_hash = Some(token_hash);
             record.expires_ms = Some(expires_ms);
         }
     }
     store.insert_access_key(&record).map_err(KmsError::internal)?;
-    if let Some(c) = cache {
-        c.insert_record(store, root, &record)?;
-    }
     Ok(IssuedAccessKey {
         access_key_id: id,
         secret_access_key: secret,
@@ -312,7 +380,7 @@ pub fn issue_access_key(
 }
 
 /// Unseals the stored secret of an access key (used to re-write a lost `admin.env`).
-pub fn unseal_access_key(root: &RootKey, r: &AccessKeyRecord) -> Result<SecretBytes, KmsError> {
+pub(crate) fn unseal_access_key(root: &RootKey, r: &AccessKeyRecord) -> Result<SecretBytes, KmsError> {
     seal::unseal(root, Purpose::AccessKeySecret, &r.access_key_id, &r.sealed_secret)
         .map_err(|_| KmsError::internal("access key does not unseal"))
 }
@@ -325,9 +393,10 @@ mod tests {
     #[test]
     fn session_credentials_need_their_token_and_expire() {
         let store = trent_store::sqlite::SqliteStore::in_memory().expect("store");
+        let account = AccountId::parse("111122223333").expect("account");
         store
             .insert_account(&trent_store::AccountRecord {
-                account_id: "111122223333".into(),
+                account_id: account,
                 created_ms: 0,
             })
             .expect("account");
@@ -346,25 +415,35 @@ mod tests {
             token_hash: token_hash("tok"),
             expires_ms: 1_000,
         };
-        let issued = issue_access_key(&store, &root, Some(&cache), "111122223333", owner, 0).expect("issue");
+        let issued = issue_access_key(&store, &root, account, owner, 0).expect("issue");
+        cache.insert(
+            prepare(&store, &root, &issued.record)
+                .expect("prepare")
+                .expect("active"),
+        );
         assert!(issued.access_key_id.starts_with("ASIA"));
-        match cache.lookup(&issued.access_key_id, Some("tok"), 999) {
+        let scope = Scope {
+            date: "20261203",
+            region: "us-east-1",
+            service: "kms",
+        };
+        match cache.lookup(&issued.access_key_id, Some("tok"), &scope, 999) {
             CredentialLookup::Found(_, caller) => {
-                assert_eq!(caller.principal_arn, "arn:aws:sts::111122223333:assumed-role/app/s");
-                assert_eq!(caller.principal.kind, PrincipalKind::AssumedRole);
+                assert_eq!(caller.arn(), "arn:aws:sts::111122223333:assumed-role/app/s");
+                assert_eq!(caller.principal().kind, PrincipalKind::AssumedRole);
             }
             _ => panic!("valid session"),
         }
         assert!(matches!(
-            cache.lookup(&issued.access_key_id, Some("tok"), 1_000),
+            cache.lookup(&issued.access_key_id, Some("tok"), &scope, 1_000),
             CredentialLookup::Expired
         ));
         assert!(matches!(
-            cache.lookup(&issued.access_key_id, Some("other"), 999),
+            cache.lookup(&issued.access_key_id, Some("other"), &scope, 999),
             CredentialLookup::Unknown
         ));
         assert!(matches!(
-            cache.lookup(&issued.access_key_id, None, 999),
+            cache.lookup(&issued.access_key_id, None, &scope, 999),
             CredentialLookup::Unknown
         ));
         // The stored record has the token's hash, never the token.

@@ -9,7 +9,7 @@
 //! Grant tokens are `base64url(version ‖ grant id ‖ nonce ‖ HMAC-SHA-256)` under a key derived from
 //! the root key: opaque, tamper-evident, different on every CreateGrant, all valid for their grant.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -17,142 +17,65 @@ use base64::Engine as _;
 use trent_api::dto::GrantConstraints;
 use trent_api::KmsError;
 use trent_crypto::RootKey;
+use trent_policy::Principal;
 use trent_store::GrantRecord;
-
-use crate::credentials::Caller;
-
-/// `GrantOperation` values (reference §1.1), in model order.
-pub const GRANT_OPERATIONS: &[&str] = &[
-    "Decrypt",
-    "Encrypt",
-    "GenerateDataKey",
-    "GenerateDataKeyWithoutPlaintext",
-    "ReEncryptFrom",
-    "ReEncryptTo",
-    "Sign",
-    "Verify",
-    "GetPublicKey",
-    "CreateGrant",
-    "RetireGrant",
-    "DescribeKey",
-    "GenerateDataKeyPair",
-    "GenerateDataKeyPairWithoutPlaintext",
-    "GenerateMac",
-    "VerifyMac",
-    "DeriveSharedSecret",
-];
-
-/// The grant operations a key of this spec and usage supports (no Sign on a symmetric key, no
-/// GenerateDataKey on an asymmetric one).
-pub fn operations_for(key_spec: &str, key_usage: &str) -> &'static [&'static str] {
-    match (key_spec, key_usage) {
-        ("SYMMETRIC_DEFAULT", _) => &[
-            "Decrypt",
-            "Encrypt",
-            "GenerateDataKey",
-            "GenerateDataKeyWithoutPlaintext",
-            "ReEncryptFrom",
-            "ReEncryptTo",
-            "GenerateDataKeyPair",
-            "GenerateDataKeyPairWithoutPlaintext",
-            "CreateGrant",
-            "RetireGrant",
-            "DescribeKey",
-        ],
-        (_, "ENCRYPT_DECRYPT") => &[
-            "Decrypt",
-            "Encrypt",
-            "ReEncryptFrom",
-            "ReEncryptTo",
-            "GetPublicKey",
-            "CreateGrant",
-            "RetireGrant",
-            "DescribeKey",
-        ],
-        (_, "SIGN_VERIFY") => &[
-            "Sign",
-            "Verify",
-            "GetPublicKey",
-            "CreateGrant",
-            "RetireGrant",
-            "DescribeKey",
-        ],
-        (_, "GENERATE_VERIFY_MAC") => &["GenerateMac", "VerifyMac", "CreateGrant", "RetireGrant", "DescribeKey"],
-        (_, "KEY_AGREEMENT") => &[
-            "DeriveSharedSecret",
-            "GetPublicKey",
-            "CreateGrant",
-            "RetireGrant",
-            "DescribeKey",
-        ],
-        _ => &[],
-    }
-}
-
-/// Operations whose requests carry no encryption context: constraints do not apply to them.
-fn context_free(op: &str) -> bool {
-    matches!(
-        op,
-        "DescribeKey"
-            | "RetireGrant"
-            | "CreateGrant"
-            | "GetPublicKey"
-            | "Sign"
-            | "Verify"
-            | "GenerateMac"
-            | "VerifyMac"
-            | "DeriveSharedSecret"
-    )
-}
-
-fn lower_keys(m: &BTreeMap<String, String>) -> BTreeMap<String, &str> {
-    m.iter().map(|(k, v)| (k.to_lowercase(), v.as_str())).collect()
-}
+use trent_types::{EncryptionContext, GrantOperation};
 
 /// A loaded grant.
 #[derive(Debug, Clone)]
-pub struct Grant {
+pub(crate) struct Grant {
     pub record: GrantRecord,
-    pub operations: Vec<String>,
+    /// Constraints with lower-cased context keys (constraints compare keys case-insensitively).
     pub constraints: Option<GrantConstraints>,
 }
 
+/// `GrantConstraints` as stored: JSON of the wire shape (absent when there are none).
+pub(crate) fn parse_constraints(record: &GrantRecord) -> Option<GrantConstraints> {
+    record.constraints.as_deref().and_then(|c| serde_json::from_str(c).ok())
+}
+
+fn lower(m: &std::collections::BTreeMap<String, String>) -> std::collections::BTreeMap<String, &str> {
+    m.iter().map(|(k, v)| (k.to_lowercase(), v.as_str())).collect()
+}
+
 impl Grant {
-    pub fn from_record(record: GrantRecord) -> Result<Grant, KmsError> {
-        let operations: Vec<String> = serde_json::from_str(&record.operations).map_err(KmsError::internal)?;
-        let constraints = match &record.constraints {
-            Some(c) => Some(serde_json::from_str(c).map_err(KmsError::internal)?),
-            None => None,
-        };
-        Ok(Grant {
-            record,
-            operations,
-            constraints,
-        })
+    pub fn from_record(record: GrantRecord) -> Grant {
+        let constraints = parse_constraints(&record);
+        Grant { record, constraints }
+    }
+
+    pub fn operations(&self) -> &[GrantOperation] {
+        &self.record.operations
+    }
+
+    pub fn includes(&self, op: GrantOperation) -> bool {
+        self.record.operations.contains(&op)
     }
 
     /// Whether the request's encryption context satisfies the constraints (reference §10).
-    pub fn context_matches(&self, op: &str, ec: &BTreeMap<String, String>) -> bool {
+    pub fn context_matches(&self, op: GrantOperation, ec: Option<&EncryptionContext>) -> bool {
         let Some(c) = &self.constraints else { return true };
-        if context_free(op) {
+        if op.is_context_free() {
             return true;
         }
-        let req = lower_keys(ec);
+        let empty = EncryptionContext::new();
+        let req = ec.unwrap_or(&empty).lowercase_keys();
         if let Some(eq) = &c.encryption_context_equals {
-            if lower_keys(eq) != req {
+            if lower(eq) != req {
                 return false;
             }
         }
         if let Some(sub) = &c.encryption_context_subset {
-            if !lower_keys(sub).iter().all(|(k, v)| req.get(k) == Some(v)) {
+            if !lower(sub).iter().all(|(k, v)| req.get(k) == Some(v)) {
                 return false;
             }
         }
         true
     }
 
-    pub fn allows(&self, op: &str, ec: &BTreeMap<String, String>) -> bool {
-        self.operations.iter().any(|o| o == op) && self.context_matches(op, ec)
+    /// Whether the grant allows `op` with this encryption context.
+    pub fn allows(&self, op: GrantOperation, ec: Option<&EncryptionContext>) -> bool {
+        self.includes(op) && self.context_matches(op, ec)
     }
 
     /// Whether `child` constraints are at least as strict as this grant's (child grants).
@@ -163,12 +86,12 @@ impl Grant {
             return child
                 .encryption_context_equals
                 .as_ref()
-                .is_some_and(|ce| lower_keys(ce) == lower_keys(pe));
+                .is_some_and(|ce| lower(ce) == lower(pe));
         }
         if let Some(ps) = &parent.encryption_context_subset {
-            let needed = lower_keys(ps);
-            let has = |m: &BTreeMap<String, String>| {
-                let m = lower_keys(m);
+            let needed = lower(ps);
+            let has = |m: &std::collections::BTreeMap<String, String>| {
+                let m = lower(m);
                 needed.iter().all(|(k, v)| m.get(k) == Some(v))
             };
             return child.encryption_context_equals.as_ref().is_some_and(has)
@@ -176,34 +99,41 @@ impl Grant {
         }
         true
     }
+
+    /// Whether this grant, held by the caller, lets it create `child` (a subset of its
+    /// operations, constraints at least as strict).
+    pub fn covers_child(&self, operations: &[GrantOperation], constraints: &Option<GrantConstraints>) -> bool {
+        self.includes(GrantOperation::CreateGrant)
+            && operations.iter().all(|o| self.includes(*o))
+            && self.constraints_cover(constraints)
+    }
 }
 
 /// A key's grants, indexed by grantee principal.
 #[derive(Debug, Default)]
-pub struct KeyGrants {
+pub(crate) struct KeyGrants {
     pub all: Vec<Arc<Grant>>,
     by_grantee: HashMap<String, Vec<Arc<Grant>>>,
 }
 
 impl KeyGrants {
-    pub fn new(records: Vec<GrantRecord>) -> Result<KeyGrants, KmsError> {
+    pub fn new(records: Vec<GrantRecord>) -> KeyGrants {
         let mut g = KeyGrants::default();
         for r in records {
-            let grant = Arc::new(Grant::from_record(r)?);
+            let grant = Arc::new(Grant::from_record(r));
             g.by_grantee
                 .entry(grant.record.grantee_principal.clone())
                 .or_default()
                 .push(Arc::clone(&grant));
             g.all.push(grant);
         }
-        Ok(g)
+        g
     }
 
-    /// Grants whose grantee is the caller (its ARN, or the role of its session).
-    pub fn for_caller<'a>(&'a self, caller: &'a Caller) -> impl Iterator<Item = &'a Arc<Grant>> + 'a {
-        let direct = self.by_grantee.get(&caller.principal_arn).into_iter().flatten();
-        let role = caller
-            .principal
+    /// Grants whose grantee is the principal (its ARN, or the role of its session).
+    pub fn for_principal<'a>(&'a self, p: &'a Principal) -> impl Iterator<Item = &'a Arc<Grant>> + 'a {
+        let direct = self.by_grantee.get(&p.arn).into_iter().flatten();
+        let role = p
             .role_arn
             .as_ref()
             .and_then(|r| self.by_grantee.get(r))
@@ -215,146 +145,94 @@ impl KeyGrants {
     pub fn len(&self) -> usize {
         self.all.len()
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.all.is_empty()
-    }
 }
 
 const TOKEN_VERSION: u8 = 1;
+const TOKEN_LEN: usize = 1 + 32 + 16 + 32;
 
-fn token_key(root: &RootKey) -> Result<aws_lc_rs::hmac::Key, KmsError> {
-    let k = trent_crypto::symmetric::hkdf_sha256(root.expose(), b"trent", b"trent-grant-token-v1")
-        .map_err(KmsError::internal)?;
-    Ok(aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, k.expose()))
-}
+/// The HMAC key of grant tokens, derived from the root key once.
+pub(crate) struct TokenKey(aws_lc_rs::hmac::Key);
 
-/// A new token for `grant_id` (64 hex digits).
-pub fn issue_token(root: &RootKey, grant_id: &str) -> Result<String, KmsError> {
-    let id = hex::decode(grant_id).map_err(KmsError::internal)?;
-    let nonce = trent_crypto::random::array::<16>().map_err(KmsError::internal)?;
-    let mut body = Vec::with_capacity(1 + id.len() + 16 + 32);
-    body.push(TOKEN_VERSION);
-    body.extend_from_slice(&id);
-    body.extend_from_slice(&nonce);
-    let tag = aws_lc_rs::hmac::sign(&token_key(root)?, &body);
-    body.extend_from_slice(tag.as_ref());
-    Ok(URL_SAFE_NO_PAD.encode(body))
-}
-
-/// The grant id a token names, if the token is genuine.
-pub fn verify_token(root: &RootKey, token: &str) -> Result<String, KmsError> {
-    let invalid = || KmsError::InvalidGrantToken("Invalid grant token.".to_owned());
-    let raw = URL_SAFE_NO_PAD.decode(token.as_bytes()).map_err(|_| invalid())?;
-    if raw.len() != 1 + 32 + 16 + 32 || raw[0] != TOKEN_VERSION {
-        return Err(invalid());
+impl TokenKey {
+    pub fn derive(root: &RootKey) -> Result<TokenKey, KmsError> {
+        let k = trent_crypto::symmetric::hkdf_sha256(root.expose(), b"trent", b"trent-grant-token-v1")
+            .map_err(KmsError::internal)?;
+        Ok(TokenKey(aws_lc_rs::hmac::Key::new(
+            aws_lc_rs::hmac::HMAC_SHA256,
+            k.expose(),
+        )))
     }
-    let (body, tag) = raw.split_at(1 + 32 + 16);
-    aws_lc_rs::hmac::verify(&token_key(root)?, body, tag).map_err(|_| invalid())?;
-    Ok(hex::encode(&body[1..33]))
+
+    /// A new token for `grant_id` (64 hex digits).
+    pub fn issue(&self, grant_id: &str) -> Result<String, KmsError> {
+        let id = hex::decode(grant_id).map_err(KmsError::internal)?;
+        let nonce = trent_crypto::random::array::<16>().map_err(KmsError::internal)?;
+        let mut body = Vec::with_capacity(TOKEN_LEN);
+        body.push(TOKEN_VERSION);
+        body.extend_from_slice(&id);
+        body.extend_from_slice(&nonce);
+        let tag = aws_lc_rs::hmac::sign(&self.0, &body);
+        body.extend_from_slice(tag.as_ref());
+        Ok(URL_SAFE_NO_PAD.encode(body))
+    }
+
+    /// The grant id a token names, if the token is genuine.
+    pub fn verify(&self, token: &str) -> Result<String, KmsError> {
+        let invalid = || KmsError::InvalidGrantToken("Invalid grant token.".to_owned());
+        let raw = URL_SAFE_NO_PAD.decode(token.as_bytes()).map_err(|_| invalid())?;
+        if raw.len() != TOKEN_LEN || raw.first() != Some(&TOKEN_VERSION) {
+            return Err(invalid());
+        }
+        let (body, tag) = raw.split_at(TOKEN_LEN - 32);
+        aws_lc_rs::hmac::verify(&self.0, body, tag).map_err(|_| invalid())?;
+        let id = body.get(1..33).ok_or_else(invalid)?;
+        Ok(hex::encode(id))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn grant(ops: &[&str], c: Option<GrantConstraints>) -> Grant {
-        Grant {
-            record: GrantRecord {
-                grant_id: "0".repeat(64),
-                key_id: "k".into(),
-                account_id: "a".into(),
-                name: None,
-                grantee_principal: "p".into(),
-                retiring_principal: None,
-                operations: "[]".into(),
-                constraints: None,
-                created_ms: 0,
-            },
-            operations: ops.iter().map(|s| (*s).to_owned()).collect(),
-            constraints: c,
-        }
-    }
-
-    fn ec(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
-    }
-
     #[test]
-    fn constraints_match_keys_case_insensitively_and_values_exactly() {
-        let subset = grant(
-            &["Decrypt"],
-            Some(GrantConstraints {
-                encryption_context_subset: Some(ec(&[("Dept", "IT")])),
-                ..Default::default()
-            }),
-        );
-        assert!(subset.allows("Decrypt", &ec(&[("dept", "IT"), ("extra", "1")])));
-        assert!(!subset.allows("Decrypt", &ec(&[("Dept", "it")])));
-        assert!(!subset.allows("Encrypt", &ec(&[("Dept", "IT")])));
-        let equals = grant(
-            &["Decrypt", "DescribeKey"],
-            Some(GrantConstraints {
-                encryption_context_equals: Some(ec(&[("Dept", "IT")])),
-                ..Default::default()
-            }),
-        );
-        assert!(equals.allows("Decrypt", &ec(&[("DEPT", "IT")])));
-        assert!(!equals.allows("Decrypt", &ec(&[("Dept", "IT"), ("x", "y")])));
-        assert!(
-            equals.allows("DescribeKey", &ec(&[])),
-            "constraints do not apply to DescribeKey"
-        );
-    }
-
-    #[test]
-    fn child_constraints_must_be_at_least_as_strict() {
-        let parent = grant(
-            &["Decrypt", "CreateGrant"],
-            Some(GrantConstraints {
-                encryption_context_subset: Some(ec(&[("a", "1")])),
-                ..Default::default()
-            }),
-        );
-        assert!(parent.constraints_cover(&Some(GrantConstraints {
-            encryption_context_subset: Some(ec(&[("a", "1"), ("b", "2")])),
-            ..Default::default()
-        })));
-        assert!(parent.constraints_cover(&Some(GrantConstraints {
-            encryption_context_equals: Some(ec(&[("A", "1")])),
-            ..Default::default()
-        })));
-        assert!(!parent.constraints_cover(&None));
-        assert!(!parent.constraints_cover(&Some(GrantConstraints {
-            encryption_context_subset: Some(ec(&[("b", "2")])),
-            ..Default::default()
-        })));
-        let eq = grant(
-            &["Decrypt"],
-            Some(GrantConstraints {
-                encryption_context_equals: Some(ec(&[("a", "1")])),
-                ..Default::default()
-            }),
-        );
-        assert!(!eq.constraints_cover(&Some(GrantConstraints {
-            encryption_context_subset: Some(ec(&[("a", "1")])),
-            ..Default::default()
-        })));
-    }
-
-    #[test]
-    fn tokens_are_unique_and_tamper_evident() {
-        let root = RootKey::generate().expect("rng");
+    fn tokens_verify_and_tampering_is_detected() {
+        let key = TokenKey::derive(&RootKey::from_bytes([3; 32])).expect("key");
         let id = "ab".repeat(32);
-        let t1 = issue_token(&root, &id).expect("token");
-        let t2 = issue_token(&root, &id).expect("token");
-        assert_ne!(t1, t2);
-        assert_eq!(verify_token(&root, &t1).expect("valid"), id);
-        assert_eq!(verify_token(&root, &t2).expect("valid"), id);
-        let mut bad = t1.clone().into_bytes();
-        bad[10] = if bad[10] == b'A' { b'B' } else { b'A' };
-        assert!(verify_token(&root, &String::from_utf8(bad).expect("utf8")).is_err());
-        assert!(verify_token(&RootKey::generate().expect("rng"), &t1).is_err());
-        assert!(verify_token(&root, "garbage").is_err());
+        let t = key.issue(&id).expect("issue");
+        assert_eq!(key.verify(&t).expect("valid"), id);
+        assert_ne!(key.issue(&id).expect("again"), t, "every token is new");
+        let mut bad = t.into_bytes();
+        if let Some(b) = bad.get_mut(10) {
+            *b = if *b == b'A' { b'B' } else { b'A' };
+        }
+        let bad = String::from_utf8(bad).expect("ascii");
+        assert!(key.verify(&bad).is_err());
+        assert!(key.verify("").is_err());
+        assert!(key.verify("日本語キー").is_err());
+        let other = TokenKey::derive(&RootKey::from_bytes([4; 32])).expect("key");
+        assert!(other.verify(&key.issue(&id).expect("issue")).is_err());
+    }
+
+    #[test]
+    fn constraints_compare_keys_ignoring_case() {
+        let mut record = GrantRecord {
+            grant_id: "g".into(),
+            key_id: trent_types::KeyId::parse("1234abcd-12ab-34cd-56ef-1234567890ab").expect("id"),
+            account_id: trent_types::AccountId::parse("111122223333").expect("acct"),
+            name: None,
+            grantee_principal: "p".into(),
+            retiring_principal: None,
+            operations: vec![GrantOperation::Decrypt],
+            constraints: Some(r#"{"EncryptionContextSubset":{"Dept":"IT"}}"#.into()),
+            created_ms: 0,
+        };
+        let g = Grant::from_record(record.clone());
+        let ec: EncryptionContext = [("dept".to_owned(), "IT".to_owned())].into_iter().collect();
+        assert!(g.allows(GrantOperation::Decrypt, Some(&ec)));
+        let wrong: EncryptionContext = [("dept".to_owned(), "it".to_owned())].into_iter().collect();
+        assert!(!g.allows(GrantOperation::Decrypt, Some(&wrong)));
+        assert!(!g.allows(GrantOperation::Encrypt, Some(&ec)));
+        record.constraints = None;
+        assert!(Grant::from_record(record).allows(GrantOperation::Decrypt, None));
     }
 }

@@ -1,141 +1,105 @@
-//! Key identifiers, ARNs and the four forms a `KeyId` member can take (reference §4.2): key id,
-//! key ARN, alias name, alias ARN. Parse, don't validate: a [`KeyRef`] is well-formed by
-//! construction; resolving it to a key is the service's job.
+//! The four forms a `KeyId` member can take (reference §4.2): key id, key ARN, alias name, alias
+//! ARN. Parse, don't validate: a [`KeyRef`] is well-formed by construction; resolving it to a key
+//! is the authorizer's job. The error texts are AWS's recorded ones, in AWS's order of checks.
 
 use trent_api::KmsError;
-use trent_crypto::envelope::KeyIdBytes;
-
-pub const PARTITION: &str = "aws";
-
-/// Where this server is: its Region.
-#[derive(Debug, Clone)]
-pub struct Location {
-    pub region: String,
-}
-
-impl Location {
-    pub fn key_arn(&self, account: &str, key_id: &str) -> String {
-        format!("arn:{PARTITION}:kms:{}:{account}:key/{key_id}", self.region)
-    }
-    pub fn alias_arn(&self, account: &str, alias_name: &str) -> String {
-        format!("arn:{PARTITION}:kms:{}:{account}:{alias_name}", self.region)
-    }
-}
+use trent_types::{AccountId, AliasName, Arn, KeyId, Region, PARTITION};
 
 /// A syntactically valid reference to a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeyRef {
+pub(crate) enum KeyRef {
     /// A bare key id, in the caller's account.
-    Id(String),
+    Id(KeyId),
     /// A key ARN naming its account.
-    Arn { account: String, key_id: String },
+    Arn { account: AccountId, key_id: KeyId },
     /// `alias/<name>`, in the caller's account.
-    Alias(String),
-    /// An alias ARN naming its account; the name includes `alias/`.
-    AliasArn { account: String, name: String },
+    Alias(AliasName),
+    /// An alias ARN naming its account.
+    AliasArn { account: AccountId, name: AliasName },
+    /// An alias that cannot exist (characters no alias may have): resolution answers
+    /// `Alias <arn> is not found.` as for any unknown alias.
+    NoSuchAlias { account: Option<AccountId>, name: String },
 }
 
 /// Which forms an operation accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Forms {
+pub(crate) enum Forms {
     /// Key id or key ARN (management operations).
     IdOrArn,
     /// Also alias name and alias ARN (cryptographic operations, DescribeKey, GetPublicKey).
     Any,
 }
 
-/// `1234abcd-12ab-34cd-56ef-1234567890ab` (8-4-4-4-12 hex).
-pub fn is_uuid(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => *c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        })
-}
-
-/// `mrk-` followed by 32 hex digits.
-pub fn is_mrk_id(s: &str) -> bool {
-    s.strip_prefix("mrk-")
-        .is_some_and(|h| h.len() == 32 && h.bytes().all(|c| c.is_ascii_hexdigit()))
-}
-
 fn invalid_key_id(raw: &str) -> KmsError {
     KmsError::NotFound(format!("Invalid keyId '{raw}'"))
 }
 
-/// Parses a `KeyId` member. `region` is the server's: an ARN of another Region is
-/// `NotFoundException: Invalid arn <region>` (AWS-recorded).
-pub fn parse_key_ref(raw: &str, forms: Forms, region: &str) -> Result<KeyRef, KmsError> {
+/// `NotFoundException: Key '<arn>' does not exist` (the ARN in the request Region).
+pub(crate) fn key_not_found(region: &Region, account: AccountId, key_id: KeyId) -> KmsError {
+    KmsError::NotFound(format!("Key '{}' does not exist", Arn::key(region, account, key_id)))
+}
+
+/// `NotFoundException: Alias <alias ARN> is not found.`
+pub(crate) fn alias_not_found(region: &Region, account: AccountId, name: &str) -> KmsError {
+    KmsError::NotFound(format!(
+        "Alias arn:{PARTITION}:kms:{region}:{account}:{name} is not found."
+    ))
+}
+
+/// Parses a `KeyId` member. An ARN of another Region is `NotFoundException: Invalid arn
+/// <region>` (AWS-recorded), checked before the resource part.
+pub(crate) fn parse_key_ref(raw: &str, forms: Forms, region: &Region) -> Result<KeyRef, KmsError> {
     if let Some(rest) = raw.strip_prefix("arn:") {
-        let parts: Vec<&str> = rest.splitn(5, ':').collect();
-        let [partition, service, arn_region, account, resource] = parts.as_slice() else {
+        let mut parts = rest.splitn(5, ':');
+        let (Some(partition), Some(service), Some(arn_region), Some(account), Some(resource)) =
+            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(invalid_key_id(raw));
         };
-        if *service != "kms" || *partition != PARTITION || !is_account_id(account) {
+        let account = AccountId::parse(account).filter(|_| service == "kms" && partition == PARTITION);
+        let Some(account) = account else {
             return Err(invalid_key_id(raw));
-        }
-        if *arn_region != region {
+        };
+        if arn_region != region.as_str() {
             return Err(KmsError::NotFound(format!("Invalid arn {arn_region}")));
         }
         if let Some(id) = resource.strip_prefix("key/") {
-            if is_uuid(id) || is_mrk_id(id) {
-                return Ok(KeyRef::Arn {
-                    account: (*account).to_owned(),
-                    key_id: id.to_owned(),
-                });
-            }
-            return Err(invalid_key_id(raw));
+            return KeyId::parse(id)
+                .map(|key_id| KeyRef::Arn { account, key_id })
+                .ok_or_else(|| invalid_key_id(raw));
         }
-        if resource.starts_with("alias/") && forms == Forms::Any {
-            return Ok(KeyRef::AliasArn {
-                account: (*account).to_owned(),
-                name: (*resource).to_owned(),
+        if resource.starts_with(AliasName::PREFIX) && forms == Forms::Any {
+            return Ok(match AliasName::parse(resource) {
+                Some(name) => KeyRef::AliasArn { account, name },
+                None => KeyRef::NoSuchAlias {
+                    account: Some(account),
+                    name: resource.to_owned(),
+                },
             });
         }
         return Err(invalid_key_id(raw));
     }
-    if raw.starts_with("alias/") && forms == Forms::Any {
-        return Ok(KeyRef::Alias(raw.to_owned()));
+    if raw.starts_with(AliasName::PREFIX) && forms == Forms::Any {
+        return Ok(match AliasName::parse(raw) {
+            Some(name) => KeyRef::Alias(name),
+            None => KeyRef::NoSuchAlias {
+                account: None,
+                name: raw.to_owned(),
+            },
+        });
     }
-    if is_uuid(raw) || is_mrk_id(raw) {
-        return Ok(KeyRef::Id(raw.to_owned()));
-    }
-    Err(invalid_key_id(raw))
+    KeyId::parse(raw).map(KeyRef::Id).ok_or_else(|| invalid_key_id(raw))
 }
 
-pub fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|c| c.is_ascii_digit())
-}
-
-/// A key id as the 16+1 bytes the ciphertext blob carries.
-pub fn key_id_bytes(key_id: &str) -> Option<KeyIdBytes> {
-    let (multi_region, hex_digits) = match key_id.strip_prefix("mrk-") {
-        Some(h) => (true, h.to_owned()),
-        None => (false, key_id.replace('-', "")),
-    };
-    let v = hex::decode(hex_digits).ok()?;
-    Some(KeyIdBytes {
-        multi_region,
-        id: v.try_into().ok()?,
-    })
-}
-
-/// The inverse of [`key_id_bytes`].
-pub fn key_id_string(b: &KeyIdBytes) -> String {
-    let h = hex::encode(b.id);
-    if b.multi_region {
-        format!("mrk-{h}")
-    } else {
-        format!(
-            "{}-{}-{}-{}-{}",
-            &h[0..8],
-            &h[8..12],
-            &h[12..16],
-            &h[16..20],
-            &h[20..32]
-        )
+/// `kms:RequestAlias`: the alias a `KeyId` member names, if any.
+pub(crate) fn request_alias(raw: &str) -> Option<&str> {
+    if raw.starts_with(AliasName::PREFIX) {
+        return Some(raw);
     }
+    if !raw.starts_with("arn:") {
+        return None;
+    }
+    raw.find(":alias/").and_then(|i| raw.get(i + 1..))
 }
 
 #[cfg(test)]
@@ -144,53 +108,69 @@ mod tests {
 
     const ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
 
+    fn region() -> Region {
+        Region::parse("us-east-1").expect("region")
+    }
+
     #[test]
     fn parses_every_form() {
+        let acct = AccountId::parse("111122223333").expect("acct");
+        let id = KeyId::parse(ID).expect("id");
         let arn = format!("arn:aws:kms:us-east-1:111122223333:key/{ID}");
         assert_eq!(
-            parse_key_ref(ID, Forms::IdOrArn, "us-east-1").expect("id"),
-            KeyRef::Id(ID.into())
+            parse_key_ref(ID, Forms::IdOrArn, &region()).expect("id"),
+            KeyRef::Id(id)
         );
         assert_eq!(
-            parse_key_ref(&arn, Forms::IdOrArn, "us-east-1").expect("arn"),
+            parse_key_ref(&arn, Forms::IdOrArn, &region()).expect("arn"),
             KeyRef::Arn {
-                account: "111122223333".into(),
-                key_id: ID.into()
+                account: acct,
+                key_id: id
             }
         );
         assert_eq!(
-            parse_key_ref("alias/x", Forms::Any, "us-east-1").expect("alias"),
-            KeyRef::Alias("alias/x".into())
+            parse_key_ref("alias/x", Forms::Any, &region()).expect("alias"),
+            KeyRef::Alias(AliasName::parse("alias/x").expect("name"))
         );
         assert_eq!(
-            parse_key_ref("arn:aws:kms:us-east-1:111122223333:alias/x", Forms::Any, "us-east-1").expect("alias arn"),
+            parse_key_ref("arn:aws:kms:us-east-1:111122223333:alias/x", Forms::Any, &region()).expect("alias arn"),
             KeyRef::AliasArn {
-                account: "111122223333".into(),
-                name: "alias/x".into()
+                account: acct,
+                name: AliasName::parse("alias/x").expect("name")
             }
         );
+        assert!(matches!(
+            parse_key_ref("alias/日本語キー", Forms::Any, &region()),
+            Ok(KeyRef::NoSuchAlias { .. })
+        ));
     }
 
     #[test]
     fn errors_match_aws_texts() {
-        let e = parse_key_ref("fake-key-id", Forms::Any, "us-east-1").expect_err("bad");
+        let e = parse_key_ref("fake-key-id", Forms::Any, &region()).expect_err("bad");
         assert_eq!(e.to_string(), "Invalid keyId 'fake-key-id'");
-        let e = parse_key_ref("134f2428cec14b25a1ae9048164dba47", Forms::Any, "us-east-1").expect_err("bad");
+        let e = parse_key_ref("134f2428cec14b25a1ae9048164dba47", Forms::Any, &region()).expect_err("bad");
         assert_eq!(e.to_string(), "Invalid keyId '134f2428cec14b25a1ae9048164dba47'");
         let e = parse_key_ref(
             &format!("arn:aws:kms:us-west-2:111122223333:key/{ID}"),
             Forms::Any,
-            "us-east-1",
+            &region(),
         )
         .expect_err("region");
         assert_eq!(e.to_string(), "Invalid arn us-west-2");
-        assert!(parse_key_ref("alias/x", Forms::IdOrArn, "us-east-1").is_err());
+        assert!(parse_key_ref("alias/x", Forms::IdOrArn, &region()).is_err());
+        for hostile in ["aéé", "日本語キー", "a💡b", "arn:aws:kms:日本:1:key/x", "arn:💡"] {
+            assert!(parse_key_ref(hostile, Forms::Any, &region()).is_err(), "{hostile}");
+        }
     }
 
     #[test]
-    fn key_id_bytes_round_trip() {
-        for id in [ID, "mrk-1234abcd12ab34cd56ef1234567890ab"] {
-            assert_eq!(key_id_string(&key_id_bytes(id).expect("bytes")), id);
-        }
+    fn request_alias_forms() {
+        assert_eq!(request_alias("alias/a"), Some("alias/a"));
+        assert_eq!(
+            request_alias("arn:aws:kms:us-east-1:111122223333:alias/a"),
+            Some("alias/a")
+        );
+        assert_eq!(request_alias(ID), None);
     }
 }

@@ -8,14 +8,15 @@ use std::sync::Arc;
 
 use trent_api::KmsError;
 use trent_store::{AliasRecord, StoreError};
+use trent_types::{AccountId, AliasName, KeyManager, KeySpec, KeyUsage, Origin, Region};
 
-use crate::credentials::Caller;
+use crate::authz::Lookup;
 use crate::keys::LoadedKey;
-use crate::ops::create_key::NewKey;
-use crate::Kms;
+use crate::lifecycle::{new_key_id, NewKey};
+use crate::service::Kms;
 
 /// Services with AWS managed keys (`alias/aws/<service>`).
-pub const SERVICES: &[&str] = &[
+pub(crate) const SERVICES: &[&str] = &[
     "acm",
     "backup",
     "cloud9",
@@ -48,7 +49,7 @@ pub const SERVICES: &[&str] = &[
 ];
 
 /// The key policy AWS attaches to AWS managed keys (`auto-<service>` documents).
-pub fn policy(account: &str, region: &str, service: &str) -> String {
+pub(crate) fn policy(account: AccountId, region: &Region, service: &str) -> String {
     format!(
         r#"{{
   "Version" : "2012-10-17",
@@ -81,46 +82,59 @@ pub fn policy(account: &str, region: &str, service: &str) -> String {
 }
 
 impl Kms {
-    /// Returns the AWS managed key of `alias/aws/<service>` in the caller's account, creating it
-    /// on first use. `None` if the name is not a known service alias.
-    pub(crate) async fn managed_key(&self, caller: &Caller, alias: &str) -> Result<Option<Arc<LoadedKey>>, KmsError> {
-        let Some(service) = alias.strip_prefix("alias/aws/").filter(|s| SERVICES.contains(s)) else {
+    /// Returns the AWS managed key of `alias/aws/<service>` in `account`, creating it on first
+    /// use. `None` if the name is not a known service alias.
+    pub(crate) async fn managed_key(
+        &self,
+        authority: &Lookup,
+        account: AccountId,
+        alias: &AliasName,
+    ) -> Result<Option<Arc<LoadedKey>>, KmsError> {
+        let Some(service) = alias
+            .as_str()
+            .strip_prefix(AliasName::AWS_PREFIX)
+            .filter(|s| SERVICES.contains(s))
+        else {
             return Ok(None);
         };
-        let _guard = self.write.lock().await;
-        if let Some(id) = self.alias_target(&caller.account_id, alias) {
+        let _guard = self.managed_lock.lock().await;
+        if let Some(id) = self.alias_target(account, alias) {
             return self.load_key(&id).await;
         }
         let key = self
-            .insert_key(NewKey {
-                key_id: None,
-                account_id: caller.account_id.clone(),
-                description: format!("Default key that protects my {service} resources when no other key is defined"),
-                key_spec: "SYMMETRIC_DEFAULT".to_owned(),
-                key_usage: "ENCRYPT_DECRYPT".to_owned(),
-                origin: "AWS_KMS".to_owned(),
-                key_manager: "AWS".to_owned(),
-                policy: policy(&caller.account_id, &self.loc.region, service),
-                tags: Vec::new(),
-                rotation_period_days: Some(365),
-            })
+            .insert_key(
+                authority,
+                NewKey {
+                    key_id: new_key_id()?,
+                    account_id: account,
+                    description: format!(
+                        "Default key that protects my {service} resources when no other key is defined"
+                    ),
+                    key_spec: KeySpec::SymmetricDefault,
+                    key_usage: KeyUsage::EncryptDecrypt,
+                    origin: Origin::AwsKms,
+                    key_manager: KeyManager::Aws,
+                    policy: policy(account, self.region(), service),
+                    tags: Vec::new(),
+                    rotation_period_days: Some(365),
+                },
+            )
             .await?;
         let now = self.now_ms();
         let record = AliasRecord {
-            account_id: caller.account_id.clone(),
-            name: alias.to_owned(),
-            target_key_id: key.id().to_owned(),
+            account_id: account,
+            name: alias.clone(),
+            target_key_id: *key.id(),
             created_ms: now,
             updated_ms: now,
         };
-        let r = record.clone();
-        self.db(move |s| match s.create_alias(&r) {
+        self.write(authority, move |s| match s.create_alias(&record) {
             Err(StoreError::UniqueViolation) => Ok(()),
             other => other,
         })
         .await?;
-        self.set_alias_target(&caller.account_id, alias, Some(key.id()));
-        tracing::info!(key_arn = %key.arn, alias, "AWS managed key created on first use");
+        self.set_alias_target(account, alias, Some(*key.id()));
+        tracing::info!(key_arn = %key.arn, alias = %alias, "AWS managed key created on first use");
         Ok(Some(key))
     }
 }

@@ -1,17 +1,22 @@
 //! `trent policy simulate`: the decision for (principal, action, key, encryption context) and the
-//! statements that made it — what an operator reaches for when a client sees AccessDenied.
+//! statements and grants that made it — what an operator reaches for when a client sees
+//! AccessDenied. It asks the same question the server asks ([`Authorizer::decide_request`]: the
+//! same pure decision, the same grant rule, the same condition facts), so the two cannot disagree.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use trent_api::KmsError;
-use trent_policy::{Principal, PrincipalKind};
+use trent_api::{Action, KmsError};
+use trent_policy::{Principal, PrincipalKind, Values};
+use trent_store::EntityKind;
+use trent_types::{Arn, EncryptionContext};
 
-use crate::authz::KeyFacts;
-use crate::credentials::{Caller, RequestInfo};
-use crate::iam::model::{self, Role, User, ROLE, USER};
-use crate::ids::Forms;
-use crate::Kms;
+use crate::authz::decision::{Basis, Denial};
+use crate::authz::facts::{encryption_context, request_alias, RequestFacts};
+use crate::authz::Authorizer;
+use crate::credentials::{root_principal, Caller};
+use crate::iam::model::{self, Role, User};
+use crate::ids::{parse_key_ref, Forms};
+use crate::service::{Kms, RequestMeta};
 
 /// The outcome of a simulation, printable.
 #[derive(Debug)]
@@ -21,22 +26,57 @@ pub struct Simulation {
     pub lines: Vec<String>,
 }
 
+/// The request facts a simulated cryptographic request carries: its encryption context and the
+/// alias its `KeyId` names.
+struct Simulated<'a> {
+    key: &'a str,
+    ec: Option<EncryptionContext>,
+}
+
+impl RequestFacts for Simulated<'_> {
+    fn fact(&self, key: &str) -> Option<Values<'_>> {
+        encryption_context(self.ec.as_ref(), key).or_else(|| request_alias(self.key, key))
+    }
+
+    fn encryption_context(&self) -> Option<&EncryptionContext> {
+        self.ec.as_ref()
+    }
+}
+
+fn basis_text(b: &Basis) -> String {
+    match b {
+        Basis::ResourcePolicy => "a key policy statement names the principal".to_owned(),
+        Basis::AccountDelegation => "the key policy trusts the account and an identity policy allows".to_owned(),
+        Basis::IdentityPolicy => "an identity policy allows".to_owned(),
+        Basis::AccountRoot => "the principal is the account root".to_owned(),
+        Basis::Grant(id) => format!("grant {id} allows it"),
+    }
+}
+
+fn denial_text(d: Denial) -> &'static str {
+    match d {
+        Denial::ResourceDeny => "explicit deny in the key policy",
+        Denial::IdentityDeny => "explicit deny in an identity policy",
+        Denial::NoIdentityAllow => "the key policy trusts the account, but no identity policy allows",
+        Denial::NoResourceAllow => "no key policy statement allows the principal or its account",
+    }
+}
+
 impl Kms {
     /// A principal from its ARN: the account root, an IAM user, or a role (as a session of it).
     async fn principal_from_arn(&self, arn: &str) -> Result<Principal, KmsError> {
-        let parts: Vec<&str> = arn.splitn(6, ':').collect();
-        let [_, _, service, _, account, resource] = parts.as_slice() else {
-            return Err(KmsError::Validation(format!("{arn} is not a principal ARN")));
-        };
-        let name = resource.rsplit('/').next().unwrap_or_default();
         let unknown = || KmsError::NotFound(format!("principal {arn} does not exist"));
-        match (*service, resource.split('/').next().unwrap_or_default()) {
-            ("iam", "root") => Ok((*Caller::root(account, "simulated").principal).clone()),
-            ("iam", "user") => {
-                let u: User = self.iam_load(account, USER, name).await.map_err(|_| unknown())?;
+        let parsed = Arn::parse(arn).map_err(|_| KmsError::Validation(format!("{arn} is not a principal ARN")))?;
+        match parsed {
+            Arn::Root { account } => Ok(root_principal(account)),
+            Arn::User { account, name, .. } => {
+                let u: User = self
+                    .iam_load(account, EntityKind::User, &name)
+                    .await
+                    .map_err(|_| unknown())?;
                 Ok(Principal {
                     arn: model::user_arn(account, &u.path, &u.name),
-                    account: (*account).to_owned(),
+                    account: account.to_string(),
                     kind: PrincipalKind::User,
                     role_arn: None,
                     user_id: u.id,
@@ -44,16 +84,17 @@ impl Kms {
                     tags: u.tags,
                 })
             }
-            ("iam", "role") | ("sts", "assumed-role") => {
-                let role_name = if *service == "sts" {
-                    resource.split('/').nth(1).unwrap_or_default()
-                } else {
-                    name
-                };
-                let r: Role = self.iam_load(account, ROLE, role_name).await.map_err(|_| unknown())?;
+            Arn::Role { account, name, .. }
+            | Arn::AssumedRole {
+                account, role: name, ..
+            } => {
+                let r: Role = self
+                    .iam_load(account, EntityKind::Role, &name)
+                    .await
+                    .map_err(|_| unknown())?;
                 Ok(Principal {
                     arn: model::assumed_role_arn(account, &r.name, "simulated"),
-                    account: (*account).to_owned(),
+                    account: account.to_string(),
                     kind: PrincipalKind::AssumedRole,
                     role_arn: Some(model::role_arn(account, &r.path, &r.name)),
                     user_id: format!("{}:simulated", r.id),
@@ -61,107 +102,79 @@ impl Kms {
                     tags: r.tags,
                 })
             }
-            _ => Err(unknown()),
+            Arn::Key { .. } | Arn::Alias { .. } | Arn::Policy { .. } => Err(unknown()),
         }
     }
 
-    /// Simulates `action` by `principal_arn` on `key` (id or ARN) with an encryption context.
+    /// Simulates `action` (`kms:Encrypt` or `Encrypt`) by `principal_arn` on `key` (id, ARN or
+    /// alias) with an encryption context.
     pub async fn simulate(
         &self,
         principal_arn: &str,
         action: &str,
         key: &str,
-        encryption_context: &BTreeMap<String, String>,
+        context: &BTreeMap<String, String>,
     ) -> Result<Simulation, KmsError> {
+        let action =
+            Action::parse(action).ok_or_else(|| KmsError::Validation(format!("{action} is not a KMS action")))?;
         let principal = self.principal_from_arn(principal_arn).await?;
-        let mut context = trent_policy::Context::new();
-        if !encryption_context.is_empty() {
-            for (k, v) in encryption_context {
-                context.set(&format!("kms:EncryptionContext:{k}"), v.clone());
-            }
-            context.set_all(
-                "kms:EncryptionContextKeys",
-                encryption_context.keys().cloned().collect(),
-            );
-        }
-        let caller = Caller {
-            account_id: principal.account.clone(),
-            principal_arn: principal.arn.clone(),
-            access_key_id: "simulated".to_owned(),
-            principal: Arc::new(principal),
-            request: Arc::new(RequestInfo {
-                context,
-                ..RequestInfo::default()
-            }),
+        let account = trent_types::AccountId::parse(&principal.account)
+            .ok_or_else(|| KmsError::internal("principal without account"))?;
+        let caller = Caller::simulated(principal, account);
+        let meta = RequestMeta::default();
+        let az = Authorizer::for_iam(self, &caller, &meta);
+        let key_ref = parse_key_ref(key, Forms::Any, self.region())?;
+        let loaded = az.resolve(&key_ref).await?;
+        let facts = Simulated {
+            key,
+            ec: (!context.is_empty()).then(|| EncryptionContext::from(context.clone())),
         };
-        let loaded = self.resolve(&caller, key, Forms::Any).await?;
-        let policy = loaded.policy()?;
-        let e = self
-            .evaluate_key(&caller, action, KeyFacts::of(&loaded), &policy)
-            .await?;
+        let decision = az.decide_request(&loaded, action, &facts, true).await?;
         let mut lines = vec![
-            format!("principal: {}", caller.principal_arn),
-            format!("action: {action}"),
+            format!("principal: {}", caller.arn()),
+            format!("action: {}", action.as_str()),
             format!("resource: {}", loaded.arn),
         ];
-        for s in &e.key_policy.statements {
-            lines.push(format!(
-                "key policy statement #{} (Sid {:?}): {:?}{}",
-                s.index,
-                s.sid.clone().unwrap_or_default(),
-                s.effect,
-                match s.named {
-                    Some(trent_policy::Named::ViaAccount) => " — names the account: identity policies must also allow",
-                    _ => "",
-                }
-            ));
-        }
-        for (i, o) in e.identity.iter().enumerate() {
-            for s in &o.statements {
+        if let Some(e) = &decision.explanation {
+            for s in &e.resource {
                 lines.push(format!(
-                    "identity policy {i} statement #{} (Sid {:?}): {:?}",
-                    s.index,
+                    "key policy statement #{} (Sid {:?}): {:?}{}",
+                    s.applied.index,
                     s.sid.clone().unwrap_or_default(),
-                    s.effect
+                    s.applied.effect,
+                    match s.applied.named {
+                        Some(trent_policy::Named::ViaAccount) => {
+                            " — names the account: identity policies must also allow"
+                        }
+                        _ => "",
+                    }
+                ));
+            }
+            for (i, statements) in &e.identity {
+                for s in statements {
+                    lines.push(format!(
+                        "identity policy {i} statement #{} (Sid {:?}): {:?}",
+                        s.applied.index,
+                        s.sid.clone().unwrap_or_default(),
+                        s.applied.effect
+                    ));
+                }
+            }
+            for (id, grantee, ops, applies) in &e.grants {
+                lines.push(format!(
+                    "grant {id} to {grantee} for {ops:?}: {}",
+                    if *applies {
+                        "allows this request"
+                    } else {
+                        "does not apply (operation or constraints)"
+                    }
                 ));
             }
         }
-        let op = action.strip_prefix("kms:").unwrap_or(action);
-        let mut by_grant = false;
-        for g in loaded.grants.for_caller(&caller) {
-            let applies = g.allows(op, &caller.request.encryption_context);
-            by_grant |= applies;
-            lines.push(format!(
-                "grant {} to {} for {:?}: {}",
-                g.record.grant_id,
-                g.record.grantee_principal,
-                g.operations,
-                if applies {
-                    "allows this request"
-                } else {
-                    "does not apply (operation or constraints)"
-                }
-            ));
-        }
-        let explicit = matches!(e.reason.as_str(), "ResourceDeny" | "IdentityDeny");
-        if !e.allowed && !explicit && by_grant {
-            return Ok(Simulation {
-                allowed: true,
-                reason: "a grant allows it".to_owned(),
-                lines,
-            });
-        }
-        let reason = match e.reason.as_str() {
-            "ResourceDeny" => "explicit deny in the key policy".to_owned(),
-            "IdentityDeny" => "explicit deny in an identity policy".to_owned(),
-            "NoIdentityAllow" => "the key policy trusts the account, but no identity policy allows".to_owned(),
-            "NoResourceAllow" => "no key policy statement allows the principal or its account".to_owned(),
-            other => other.to_owned(),
+        let (allowed, reason) = match &decision.outcome {
+            Ok(b) => (true, basis_text(b)),
+            Err(d) => (false, denial_text(*d).to_owned()),
         };
-        Ok(Simulation {
-            allowed: e.allowed,
-            reason,
-            lines,
-        })
+        Ok(Simulation { allowed, reason, lines })
     }
 }

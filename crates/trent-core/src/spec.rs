@@ -1,228 +1,134 @@
-//! Key specs, key usages, origins and algorithm names with AWS's compatibility matrix
-//! (reference §2.1–§2.2), and their mapping to `trent-crypto`'s typed algorithms.
+//! AWS's key-spec matrix as it concerns algorithms (reference §2.2): which algorithms each key
+//! spec and usage offers, and the mapping from the model's enumerations to `trent-crypto`'s
+//! typed algorithms. Every `match` here is exhaustive: a new spec or algorithm does not compile
+//! until it is placed.
 
 use trent_crypto::asymmetric::{KeyKind, MessageKind, OaepAlg, Purpose, SigningAlg};
 use trent_crypto::hmac::MacAlg;
+use trent_types::{
+    EncryptionAlgorithm as E, KeyAgreementAlgorithm, KeySpec, KeyUsage, MacAlgorithm, MessageType,
+    SigningAlgorithm as S,
+};
 
-/// `KeySpec` values in model order (the order AWS lists in enum validation messages).
-pub const KEY_SPECS: &[&str] = &[
-    "RSA_2048",
-    "RSA_3072",
-    "RSA_4096",
-    "ECC_NIST_P256",
-    "ECC_NIST_P384",
-    "ECC_NIST_P521",
-    "ECC_SECG_P256K1",
-    "SYMMETRIC_DEFAULT",
-    "HMAC_224",
-    "HMAC_256",
-    "HMAC_384",
-    "HMAC_512",
-    "SM2",
-    "ML_DSA_44",
-    "ML_DSA_65",
-    "ML_DSA_87",
-    "ECC_NIST_EDWARDS25519",
-];
-/// `CustomerMasterKeySpec` (deprecated): KeySpec without ML-DSA and Ed25519.
-pub const CUSTOMER_MASTER_KEY_SPECS: &[&str] = &[
-    "RSA_2048",
-    "RSA_3072",
-    "RSA_4096",
-    "ECC_NIST_P256",
-    "ECC_NIST_P384",
-    "ECC_NIST_P521",
-    "ECC_SECG_P256K1",
-    "SYMMETRIC_DEFAULT",
-    "HMAC_224",
-    "HMAC_256",
-    "HMAC_384",
-    "HMAC_512",
-    "SM2",
-];
-pub const KEY_USAGES: &[&str] = &["SIGN_VERIFY", "ENCRYPT_DECRYPT", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT"];
-pub const ORIGINS: &[&str] = &["AWS_KMS", "EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"];
-pub const ENCRYPTION_ALGORITHMS: &[&str] = &["SYMMETRIC_DEFAULT", "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "SM2PKE"];
-pub const DATA_KEY_SPECS: &[&str] = &["AES_256", "AES_128"];
+use crate::keys::Algorithms;
 
-/// Usages a spec allows; the first is its default when the spec is symmetric.
-pub fn allowed_usages(spec: &str) -> &'static [&'static str] {
-    match spec {
-        "SYMMETRIC_DEFAULT" => &["ENCRYPT_DECRYPT"],
-        "HMAC_224" | "HMAC_256" | "HMAC_384" | "HMAC_512" => &["GENERATE_VERIFY_MAC"],
-        "RSA_2048" | "RSA_3072" | "RSA_4096" => &["ENCRYPT_DECRYPT", "SIGN_VERIFY"],
-        "ECC_NIST_P256" | "ECC_NIST_P384" | "ECC_NIST_P521" => &["SIGN_VERIFY", "KEY_AGREEMENT"],
-        "SM2" => &["ENCRYPT_DECRYPT", "SIGN_VERIFY", "KEY_AGREEMENT"],
-        "ECC_SECG_P256K1" | "ECC_NIST_EDWARDS25519" | "ML_DSA_44" | "ML_DSA_65" | "ML_DSA_87" => &["SIGN_VERIFY"],
-        _ => &[],
-    }
-}
-
-/// The algorithm lists KeyMetadata shows for a spec and usage.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Algorithms {
-    pub encryption: Option<Vec<String>>,
-    pub signing: Option<Vec<String>>,
-    pub mac: Option<Vec<String>>,
-    pub key_agreement: Option<Vec<String>>,
-}
-
-fn list(items: &[&str]) -> Option<Vec<String>> {
-    Some(items.iter().map(|s| (*s).to_owned()).collect())
-}
-
-pub fn algorithms(spec: &str, usage: &str) -> Algorithms {
+/// The algorithm lists DescribeKey and GetPublicKey show for a spec and usage.
+pub(crate) fn algorithms(spec: KeySpec, usage: KeyUsage) -> Algorithms {
+    use KeySpec as K;
     let mut a = Algorithms::default();
     match (spec, usage) {
-        ("SYMMETRIC_DEFAULT", _) => a.encryption = list(&["SYMMETRIC_DEFAULT"]),
-        ("RSA_2048" | "RSA_3072" | "RSA_4096", "ENCRYPT_DECRYPT") => {
-            a.encryption = list(&["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"])
+        (K::SymmetricDefault, _) => a.encryption = Some(vec![E::SymmetricDefault]),
+        (K::Rsa2048 | K::Rsa3072 | K::Rsa4096, KeyUsage::EncryptDecrypt) => {
+            a.encryption = Some(vec![E::RsaesOaepSha1, E::RsaesOaepSha256])
         }
-        ("RSA_2048" | "RSA_3072" | "RSA_4096", _) => {
-            a.signing = list(&[
-                "RSASSA_PSS_SHA_256",
-                "RSASSA_PSS_SHA_384",
-                "RSASSA_PSS_SHA_512",
-                "RSASSA_PKCS1_V1_5_SHA_256",
-                "RSASSA_PKCS1_V1_5_SHA_384",
-                "RSASSA_PKCS1_V1_5_SHA_512",
+        (K::Rsa2048 | K::Rsa3072 | K::Rsa4096, _) => {
+            a.signing = Some(vec![
+                S::RsassaPssSha256,
+                S::RsassaPssSha384,
+                S::RsassaPssSha512,
+                S::RsassaPkcs1V15Sha256,
+                S::RsassaPkcs1V15Sha384,
+                S::RsassaPkcs1V15Sha512,
             ])
         }
-        ("ECC_NIST_P256" | "ECC_NIST_P384" | "ECC_NIST_P521" | "SM2", "KEY_AGREEMENT") => {
-            a.key_agreement = list(&["ECDH"])
+        (K::EccNistP256 | K::EccNistP384 | K::EccNistP521 | K::Sm2, KeyUsage::KeyAgreement) => {
+            a.key_agreement = Some(vec![KeyAgreementAlgorithm::Ecdh])
         }
-        ("ECC_NIST_P256" | "ECC_SECG_P256K1", _) => a.signing = list(&["ECDSA_SHA_256"]),
-        ("ECC_NIST_P384", _) => a.signing = list(&["ECDSA_SHA_384"]),
-        ("ECC_NIST_P521", _) => a.signing = list(&["ECDSA_SHA_512"]),
-        ("ECC_NIST_EDWARDS25519", _) => a.signing = list(&["ED25519_SHA_512", "ED25519_PH_SHA_512"]),
-        ("ML_DSA_44" | "ML_DSA_65" | "ML_DSA_87", _) => a.signing = list(&["ML_DSA_SHAKE_256"]),
-        ("SM2", "ENCRYPT_DECRYPT") => a.encryption = list(&["SM2PKE"]),
-        ("SM2", _) => a.signing = list(&["SM2DSA"]),
-        ("HMAC_224", _) => a.mac = list(&["HMAC_SHA_224"]),
-        ("HMAC_256", _) => a.mac = list(&["HMAC_SHA_256"]),
-        ("HMAC_384", _) => a.mac = list(&["HMAC_SHA_384"]),
-        ("HMAC_512", _) => a.mac = list(&["HMAC_SHA_512"]),
-        _ => {}
+        (K::EccNistP256 | K::EccSecgP256k1, _) => a.signing = Some(vec![S::EcdsaSha256]),
+        (K::EccNistP384, _) => a.signing = Some(vec![S::EcdsaSha384]),
+        (K::EccNistP521, _) => a.signing = Some(vec![S::EcdsaSha512]),
+        (K::EccNistEdwards25519, _) => a.signing = Some(vec![S::Ed25519Sha512, S::Ed25519PhSha512]),
+        (K::MlDsa44 | K::MlDsa65 | K::MlDsa87, _) => a.signing = Some(vec![S::MlDsaShake256]),
+        (K::Sm2, KeyUsage::EncryptDecrypt) => a.encryption = Some(vec![E::Sm2Pke]),
+        (K::Sm2, _) => a.signing = Some(vec![S::Sm2Dsa]),
+        (K::Hmac224, _) => a.mac = Some(vec![MacAlgorithm::HmacSha224]),
+        (K::Hmac256, _) => a.mac = Some(vec![MacAlgorithm::HmacSha256]),
+        (K::Hmac384, _) => a.mac = Some(vec![MacAlgorithm::HmacSha384]),
+        (K::Hmac512, _) => a.mac = Some(vec![MacAlgorithm::HmacSha512]),
     }
     a
 }
 
-/// Whether Trent can create keys of this spec (SM2 exists only in AWS's China Regions).
-pub fn is_built(spec: &str) -> bool {
-    spec != "SM2" && KEY_SPECS.contains(&spec)
-}
-
-/// `SigningAlgorithmSpec` in model order.
-pub const SIGNING_ALGORITHMS: &[&str] = &[
-    "RSASSA_PSS_SHA_256",
-    "RSASSA_PSS_SHA_384",
-    "RSASSA_PSS_SHA_512",
-    "RSASSA_PKCS1_V1_5_SHA_256",
-    "RSASSA_PKCS1_V1_5_SHA_384",
-    "RSASSA_PKCS1_V1_5_SHA_512",
-    "ECDSA_SHA_256",
-    "ECDSA_SHA_384",
-    "ECDSA_SHA_512",
-    "SM2DSA",
-    "ML_DSA_SHAKE_256",
-    "ED25519_SHA_512",
-    "ED25519_PH_SHA_512",
-];
-pub const MESSAGE_TYPES: &[&str] = &["RAW", "DIGEST", "EXTERNAL_MU"];
-/// `MacAlgorithmSpec`, in the order AWS lists it in validation messages (AWS-recorded).
-pub const MAC_ALGORITHMS: &[&str] = &["HMAC_SHA_384", "HMAC_SHA_256", "HMAC_SHA_224", "HMAC_SHA_512"];
-pub const KEY_AGREEMENT_ALGORITHMS: &[&str] = &["ECDH"];
-/// `DataKeyPairSpec` in model order.
-pub const KEY_PAIR_SPECS: &[&str] = &[
-    "RSA_2048",
-    "RSA_3072",
-    "RSA_4096",
-    "ECC_NIST_P256",
-    "ECC_NIST_P384",
-    "ECC_NIST_P521",
-    "ECC_SECG_P256K1",
-    "SM2",
-    "ECC_NIST_EDWARDS25519",
-];
-
-/// The asymmetric key family of a spec.
-pub fn key_kind(spec: &str) -> Option<KeyKind> {
+/// The asymmetric key family of a spec (`None` for symmetric, HMAC and SM2).
+pub(crate) fn key_kind(spec: KeySpec) -> Option<KeyKind> {
+    use KeySpec as K;
     Some(match spec {
-        "RSA_2048" => KeyKind::Rsa2048,
-        "RSA_3072" => KeyKind::Rsa3072,
-        "RSA_4096" => KeyKind::Rsa4096,
-        "ECC_NIST_P256" => KeyKind::P256,
-        "ECC_NIST_P384" => KeyKind::P384,
-        "ECC_NIST_P521" => KeyKind::P521,
-        "ECC_SECG_P256K1" => KeyKind::Secp256k1,
-        "ECC_NIST_EDWARDS25519" => KeyKind::Ed25519,
-        "ML_DSA_44" => KeyKind::MlDsa44,
-        "ML_DSA_65" => KeyKind::MlDsa65,
-        "ML_DSA_87" => KeyKind::MlDsa87,
-        _ => return None,
+        K::Rsa2048 => KeyKind::Rsa2048,
+        K::Rsa3072 => KeyKind::Rsa3072,
+        K::Rsa4096 => KeyKind::Rsa4096,
+        K::EccNistP256 => KeyKind::P256,
+        K::EccNistP384 => KeyKind::P384,
+        K::EccNistP521 => KeyKind::P521,
+        K::EccSecgP256k1 => KeyKind::Secp256k1,
+        K::EccNistEdwards25519 => KeyKind::Ed25519,
+        K::MlDsa44 => KeyKind::MlDsa44,
+        K::MlDsa65 => KeyKind::MlDsa65,
+        K::MlDsa87 => KeyKind::MlDsa87,
+        K::SymmetricDefault | K::Hmac224 | K::Hmac256 | K::Hmac384 | K::Hmac512 | K::Sm2 => return None,
     })
 }
 
-pub fn purpose(usage: &str) -> Purpose {
+pub(crate) fn purpose(usage: KeyUsage) -> Purpose {
     match usage {
-        "ENCRYPT_DECRYPT" => Purpose::Encrypt,
-        "KEY_AGREEMENT" => Purpose::Agree,
-        _ => Purpose::Sign,
+        KeyUsage::EncryptDecrypt => Purpose::Encrypt,
+        KeyUsage::KeyAgreement => Purpose::Agree,
+        KeyUsage::SignVerify | KeyUsage::GenerateVerifyMac => Purpose::Sign,
     }
 }
 
 /// The HMAC algorithm of an HMAC key spec.
-pub fn mac_of_spec(spec: &str) -> Option<MacAlg> {
+pub(crate) fn mac_of_spec(spec: KeySpec) -> Option<MacAlg> {
     Some(match spec {
-        "HMAC_224" => MacAlg::Sha224,
-        "HMAC_256" => MacAlg::Sha256,
-        "HMAC_384" => MacAlg::Sha384,
-        "HMAC_512" => MacAlg::Sha512,
+        KeySpec::Hmac224 => MacAlg::Sha224,
+        KeySpec::Hmac256 => MacAlg::Sha256,
+        KeySpec::Hmac384 => MacAlg::Sha384,
+        KeySpec::Hmac512 => MacAlg::Sha512,
         _ => return None,
     })
 }
 
-pub fn mac_alg(name: &str) -> Option<MacAlg> {
-    Some(match name {
-        "HMAC_SHA_224" => MacAlg::Sha224,
-        "HMAC_SHA_256" => MacAlg::Sha256,
-        "HMAC_SHA_384" => MacAlg::Sha384,
-        "HMAC_SHA_512" => MacAlg::Sha512,
-        _ => return None,
-    })
-}
-
-pub fn signing_alg(name: &str) -> Option<SigningAlg> {
-    Some(match name {
-        "RSASSA_PSS_SHA_256" => SigningAlg::RsaPssSha256,
-        "RSASSA_PSS_SHA_384" => SigningAlg::RsaPssSha384,
-        "RSASSA_PSS_SHA_512" => SigningAlg::RsaPssSha512,
-        "RSASSA_PKCS1_V1_5_SHA_256" => SigningAlg::RsaPkcs1Sha256,
-        "RSASSA_PKCS1_V1_5_SHA_384" => SigningAlg::RsaPkcs1Sha384,
-        "RSASSA_PKCS1_V1_5_SHA_512" => SigningAlg::RsaPkcs1Sha512,
-        "ECDSA_SHA_256" => SigningAlg::EcdsaSha256,
-        "ECDSA_SHA_384" => SigningAlg::EcdsaSha384,
-        "ECDSA_SHA_512" => SigningAlg::EcdsaSha512,
-        "ED25519_SHA_512" => SigningAlg::Ed25519Sha512,
-        "ED25519_PH_SHA_512" => SigningAlg::Ed25519PhSha512,
-        "ML_DSA_SHAKE_256" => SigningAlg::MlDsaShake256,
-        _ => return None,
-    })
-}
-
-pub fn message_kind(name: &str) -> MessageKind {
-    match name {
-        "DIGEST" => MessageKind::Digest,
-        "EXTERNAL_MU" => MessageKind::ExternalMu,
-        _ => MessageKind::Raw,
+pub(crate) fn mac_alg(a: MacAlgorithm) -> MacAlg {
+    match a {
+        MacAlgorithm::HmacSha224 => MacAlg::Sha224,
+        MacAlgorithm::HmacSha256 => MacAlg::Sha256,
+        MacAlgorithm::HmacSha384 => MacAlg::Sha384,
+        MacAlgorithm::HmacSha512 => MacAlg::Sha512,
     }
 }
 
-pub fn oaep(name: &str) -> Option<OaepAlg> {
-    match name {
-        "RSAES_OAEP_SHA_1" => Some(OaepAlg::Sha1),
-        "RSAES_OAEP_SHA_256" => Some(OaepAlg::Sha256),
-        _ => None,
+/// The crypto algorithm of a signing algorithm (`None`: SM2DSA, China Regions only).
+pub(crate) fn signing_alg(a: S) -> Option<SigningAlg> {
+    Some(match a {
+        S::RsassaPssSha256 => SigningAlg::RsaPssSha256,
+        S::RsassaPssSha384 => SigningAlg::RsaPssSha384,
+        S::RsassaPssSha512 => SigningAlg::RsaPssSha512,
+        S::RsassaPkcs1V15Sha256 => SigningAlg::RsaPkcs1Sha256,
+        S::RsassaPkcs1V15Sha384 => SigningAlg::RsaPkcs1Sha384,
+        S::RsassaPkcs1V15Sha512 => SigningAlg::RsaPkcs1Sha512,
+        S::EcdsaSha256 => SigningAlg::EcdsaSha256,
+        S::EcdsaSha384 => SigningAlg::EcdsaSha384,
+        S::EcdsaSha512 => SigningAlg::EcdsaSha512,
+        S::Ed25519Sha512 => SigningAlg::Ed25519Sha512,
+        S::Ed25519PhSha512 => SigningAlg::Ed25519PhSha512,
+        S::MlDsaShake256 => SigningAlg::MlDsaShake256,
+        S::Sm2Dsa => return None,
+    })
+}
+
+pub(crate) fn message_kind(t: MessageType) -> MessageKind {
+    match t {
+        MessageType::Raw => MessageKind::Raw,
+        MessageType::Digest => MessageKind::Digest,
+        MessageType::ExternalMu => MessageKind::ExternalMu,
+    }
+}
+
+/// RSAES-OAEP of an encryption algorithm (`None` for SYMMETRIC_DEFAULT and SM2PKE).
+pub(crate) fn oaep(a: E) -> Option<OaepAlg> {
+    match a {
+        E::RsaesOaepSha1 => Some(OaepAlg::Sha1),
+        E::RsaesOaepSha256 => Some(OaepAlg::Sha256),
+        E::SymmetricDefault | E::Sm2Pke => None,
     }
 }
 
@@ -232,23 +138,22 @@ mod tests {
 
     #[test]
     fn matrix_matches_reference() {
-        assert_eq!(allowed_usages("RSA_2048"), ["ENCRYPT_DECRYPT", "SIGN_VERIFY"]);
-        assert!(!allowed_usages("RSA_2048").contains(&"KEY_AGREEMENT"));
-        assert_eq!(allowed_usages("ECC_SECG_P256K1"), ["SIGN_VERIFY"]);
         assert_eq!(
-            algorithms("ECC_NIST_P384", "SIGN_VERIFY").signing,
-            list(&["ECDSA_SHA_384"])
+            algorithms(KeySpec::EccNistP384, KeyUsage::SignVerify).signing,
+            Some(vec![S::EcdsaSha384])
         );
         assert_eq!(
-            algorithms("HMAC_224", "GENERATE_VERIFY_MAC").mac,
-            list(&["HMAC_SHA_224"])
+            algorithms(KeySpec::Hmac224, KeyUsage::GenerateVerifyMac).mac,
+            Some(vec![MacAlgorithm::HmacSha224])
         );
         assert_eq!(
-            algorithms("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT").encryption,
-            list(&["SYMMETRIC_DEFAULT"])
+            algorithms(KeySpec::SymmetricDefault, KeyUsage::EncryptDecrypt).encryption,
+            Some(vec![E::SymmetricDefault])
         );
-        for s in KEY_SPECS {
-            assert!(!allowed_usages(s).is_empty(), "{s}");
+        for s in KeySpec::ALL {
+            for u in s.allowed_usages() {
+                assert_ne!(algorithms(*s, *u), Algorithms::default(), "{s} {u}");
+            }
         }
     }
 }

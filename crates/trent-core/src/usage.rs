@@ -1,39 +1,52 @@
-//! Last usage of keys (GetKeyLastUsage): successful cryptographic operations are recorded in
-//! memory on the hot path and written to the store in batches by the scheduler, so Encrypt never
-//! waits for a database write.
+//! Last usage of keys (GetKeyLastUsage, 2026): the last successful cryptographic operation on each
+//! key, its time and request id. The hot path writes only to memory; the scheduler stores the
+//! buffer in one batch and shutdown flushes the rest, so Encrypt never waits for a database
+//! write. A read sees the buffered value first.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use trent_api::KmsError;
 use trent_store::UsageRecord;
+use trent_types::KeyId;
 
-use crate::Kms;
+use crate::service::Kms;
 
-/// Unflushed last uses, by key id.
+/// Uses not yet stored, by key.
 #[derive(Default)]
-pub struct UsageBuffer(Mutex<HashMap<String, UsageRecord>>);
+pub(crate) struct UsageBuffer(Mutex<HashMap<KeyId, UsageRecord>>);
 
 impl UsageBuffer {
-    pub(crate) fn record(&self, key_id: &str, operation: &str, at_ms: i64, request_id: &str) {
+    pub(crate) fn record(&self, key_id: KeyId, operation: &str, at_ms: i64, request_id: &str) {
         if let Ok(mut m) = self.0.lock() {
-            m.insert(
-                key_id.to_owned(),
-                UsageRecord {
-                    key_id: key_id.to_owned(),
-                    operation: operation.to_owned(),
-                    at_ms,
-                    request_id: request_id.to_owned(),
-                },
-            );
+            match m.get_mut(&key_id) {
+                Some(u) => {
+                    u.operation.clear();
+                    u.operation.push_str(operation);
+                    u.at_ms = at_ms;
+                    u.request_id.clear();
+                    u.request_id.push_str(request_id);
+                }
+                None => {
+                    m.insert(
+                        key_id,
+                        UsageRecord {
+                            key_id,
+                            operation: operation.to_owned(),
+                            at_ms,
+                            request_id: request_id.to_owned(),
+                        },
+                    );
+                }
+            }
         }
     }
 
-    fn get(&self, key_id: &str) -> Option<UsageRecord> {
+    fn get(&self, key_id: &KeyId) -> Option<UsageRecord> {
         self.0.lock().ok()?.get(key_id).cloned()
     }
 
-    fn take(&self) -> Vec<UsageRecord> {
+    pub(crate) fn take(&self) -> Vec<UsageRecord> {
         self.0
             .lock()
             .map(|mut m| m.drain().map(|(_, v)| v).collect())
@@ -41,36 +54,13 @@ impl UsageBuffer {
     }
 }
 
-/// The key id at the end of a key ARN (`…:key/<id>`).
-pub(crate) fn key_id_of(arn: &str) -> &str {
-    arn.rsplit_once("key/").map_or(arn, |(_, id)| id)
-}
-
 impl Kms {
-    /// Notes a successful use of the keys named (by ARN) in a response.
-    pub(crate) fn note_usage(&self, op: trent_api::Operation, arns: &[&str], request_id: &str) {
-        let now = self.now_ms();
-        for arn in arns {
-            self.usage.record(key_id_of(arn), op.name(), now, request_id);
-        }
-    }
-
-    /// The most recent use of a key: unflushed first, else stored.
-    pub async fn last_usage(&self, key_id: &str) -> Result<Option<UsageRecord>, KmsError> {
+    /// The last use of a key: buffered, else stored.
+    pub(crate) async fn last_usage(&self, key_id: &KeyId) -> Result<Option<UsageRecord>, KmsError> {
         if let Some(u) = self.usage.get(key_id) {
             return Ok(Some(u));
         }
-        let id = key_id.to_owned();
-        self.db(move |s| s.usage(&id)).await
-    }
-
-    /// Writes buffered usage to the store in one transaction; returns how many keys.
-    pub async fn flush_usage(&self) -> Result<usize, KmsError> {
-        let batch = self.usage.take();
-        let n = batch.len();
-        if n > 0 {
-            self.db(move |s| s.record_usage(&batch)).await?;
-        }
-        Ok(n)
+        let id = *key_id;
+        self.read(move |s| s.usage(&id)).await
     }
 }

@@ -1,14 +1,55 @@
-//! Validation of members shared by many operations (KeyId, GrantTokens, Limit/Marker, Tags),
-//! producing AWS's `ValidationException` texts through `trent_api::validate::Violations`.
+//! Validation of members shared by many operations (KeyId, enumerations, GrantTokens,
+//! Limit/Marker, Tags), producing AWS's `ValidationException` texts through
+//! `trent_api::validate::Violations`, and the parsing of valid members into domain types.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use trent_api::dto::Tag;
 use trent_api::validate::{is_marker_charset, Violations};
 use trent_api::KmsError;
+use trent_types::Region;
+
+use crate::ids::{parse_key_ref, Forms, KeyRef};
+
+/// An enumeration member: AWS's "enum value set" message when it is not one of `names`; the
+/// parsed value otherwise.
+pub(crate) fn enum_member<T>(
+    v: &mut Violations,
+    field: &str,
+    value: &Option<String>,
+    names: &[&str],
+    parse: impl Fn(&str) -> Option<T>,
+) -> Option<T> {
+    let s = value.as_deref()?;
+    if v.one_of(field, s, names) {
+        parse(s)
+    } else {
+        None
+    }
+}
+
+/// A required enumeration member.
+pub(crate) fn required_enum<T>(
+    v: &mut Violations,
+    field: &str,
+    value: &Option<String>,
+    names: &[&str],
+    parse: impl Fn(&str) -> Option<T>,
+) -> Option<T> {
+    if value.is_none() {
+        v.not_null(field);
+        return None;
+    }
+    enum_member(v, field, value, names, parse)
+}
+
+/// Parses a validated `KeyId` member (`NotFoundException` texts for malformed ids).
+pub(crate) fn key_ref(raw: Option<&str>, forms: Forms, region: &Region) -> Result<KeyRef, KmsError> {
+    parse_key_ref(raw.unwrap_or_default(), forms, region)
+}
 
 /// `KeyIdType`: required, 1–2048 characters.
-pub fn key_id<'a>(v: &mut Violations, field: &str, value: &'a Option<String>) -> Option<&'a str> {
+pub(crate) fn key_id<'a>(v: &mut Violations, field: &str, value: &'a Option<String>) -> Option<&'a str> {
     match value {
         None => {
             v.not_null(field);
@@ -24,13 +65,13 @@ pub fn key_id<'a>(v: &mut Violations, field: &str, value: &'a Option<String>) ->
 
 /// Length of a blob member. AWS prints blob values as the Java buffer that held them
 /// (`Value 'java.nio.HeapByteBuffer[pos=0 lim=6145 cap=6145]' at 'ciphertextBlob' ...`).
-pub fn blob_length(v: &mut Violations, field: &str, len: usize, min: usize, max: usize) {
+pub(crate) fn blob_length(v: &mut Violations, field: &str, len: usize, min: usize, max: usize) {
     let shown = format!("java.nio.HeapByteBuffer[pos=0 lim={len} cap={len}]");
     v.length(field, Some(&shown), len, min, max);
 }
 
 /// `DryRunModifiers`: each must be `IGNORE_CIPHERTEXT`; returns whether it is present.
-pub fn dry_run_modifiers(v: &mut Violations, mods: &Option<Vec<String>>) -> bool {
+pub(crate) fn dry_run_modifiers(v: &mut Violations, mods: &Option<Vec<String>>) -> bool {
     let mut ignore = false;
     for m in mods.iter().flatten() {
         ignore |= v.one_of("dryRunModifiers.member", m, &["IGNORE_CIPHERTEXT"]);
@@ -39,7 +80,7 @@ pub fn dry_run_modifiers(v: &mut Violations, mods: &Option<Vec<String>>) -> bool
 }
 
 /// `GrantTokenList`: at most 10 tokens of 1–8192 characters.
-pub fn grant_tokens(v: &mut Violations, tokens: &Option<Vec<String>>) {
+pub(crate) fn grant_tokens(v: &mut Violations, tokens: &Option<Vec<String>>) {
     let Some(tokens) = tokens else { return };
     if tokens.len() > 10 {
         v.push(format!(
@@ -53,7 +94,7 @@ pub fn grant_tokens(v: &mut Violations, tokens: &Option<Vec<String>>) {
 }
 
 /// `Limit`: 1–`max` (the service-enforced bound of each List operation).
-pub fn limit(v: &mut Violations, value: Option<i64>, max: i64, default: i64) -> usize {
+pub(crate) fn limit(v: &mut Violations, value: Option<i64>, max: i64, default: i64) -> usize {
     match value {
         None => default as usize,
         Some(n) => {
@@ -64,7 +105,7 @@ pub fn limit(v: &mut Violations, value: Option<i64>, max: i64, default: i64) -> 
 }
 
 /// `MarkerType`: 1–1024 characters of `[\u0020-\u00FF]`.
-pub fn marker(v: &mut Violations, value: &Option<String>) {
+pub(crate) fn marker(v: &mut Violations, value: &Option<String>) {
     if let Some(m) = value {
         v.str_length("marker", m, 1, 1024);
         if !is_marker_charset(m) {
@@ -81,13 +122,13 @@ fn invalid_marker() -> KmsError {
 }
 
 /// Opaque pagination marker: the last item's sort key, base64url-encoded.
-pub fn encode_marker(last: &str) -> String {
+pub(crate) fn encode_marker(last: &str) -> String {
     URL_SAFE_NO_PAD.encode(last.as_bytes())
 }
 
 /// Cuts `rows` (sorted, fetched with one extra row) to one page of `limit`: returns
 /// (`NextMarker`, `Truncated`), the marker naming the last row kept by `sort_key`.
-pub fn cut_page<T>(rows: &mut Vec<T>, limit: usize, sort_key: impl Fn(&T) -> &str) -> (Option<String>, bool) {
+pub(crate) fn cut_page<T>(rows: &mut Vec<T>, limit: usize, sort_key: impl Fn(&T) -> &str) -> (Option<String>, bool) {
     let truncated = rows.len() > limit;
     rows.truncate(limit);
     let next_marker = truncated
@@ -96,7 +137,7 @@ pub fn cut_page<T>(rows: &mut Vec<T>, limit: usize, sort_key: impl Fn(&T) -> &st
     (next_marker, truncated)
 }
 
-pub fn decode_marker(m: &Option<String>) -> Result<Option<String>, KmsError> {
+pub(crate) fn decode_marker(m: &Option<String>) -> Result<Option<String>, KmsError> {
     let Some(m) = m else { return Ok(None) };
     let bytes = URL_SAFE_NO_PAD.decode(m.as_bytes()).map_err(|_| invalid_marker())?;
     String::from_utf8(bytes).map(Some).map_err(|_| invalid_marker())
@@ -104,7 +145,7 @@ pub fn decode_marker(m: &Option<String>) -> Result<Option<String>, KmsError> {
 
 /// Validates a `Tags` list: AWS's length messages first, then the `TagException` rules
 /// (reference §11: reserved `aws:` prefix in any case, duplicate keys). Returns (key, value) pairs.
-pub fn tags(v: &mut Violations, tags: &[Tag]) -> Vec<(String, String)> {
+pub(crate) fn tags(v: &mut Violations, tags: &[Tag]) -> Vec<(String, String)> {
     let mut out = Vec::with_capacity(tags.len());
     for (i, t) in tags.iter().enumerate() {
         let n = i + 1;
@@ -125,11 +166,17 @@ pub fn tags(v: &mut Violations, tags: &[Tag]) -> Vec<(String, String)> {
     out
 }
 
+/// `aws:` in any case: the prefix reserved for AWS tags. Compared as bytes, so a key whose
+/// fourth byte falls inside a character ("aéé", "日本語キー") is simply not reserved.
+pub(crate) fn is_reserved_tag_key(k: &str) -> bool {
+    k.as_bytes().get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"aws:"))
+}
+
 /// The `TagException` checks that follow successful validation.
-pub fn tag_rules<'a>(keys: impl Iterator<Item = &'a str>) -> Result<(), KmsError> {
+pub(crate) fn tag_rules<'a>(keys: impl Iterator<Item = &'a str>) -> Result<(), KmsError> {
     let mut seen = std::collections::HashSet::new();
     for k in keys {
-        if k.len() >= 4 && k[..4].eq_ignore_ascii_case("aws:") {
+        if is_reserved_tag_key(k) {
             return Err(KmsError::Tag("Tags beginning with aws: are reserved".to_owned()));
         }
         if !seen.insert(k) {
@@ -142,7 +189,7 @@ pub fn tag_rules<'a>(keys: impl Iterator<Item = &'a str>) -> Result<(), KmsError
 /// At most 50 tags per key (reference §11).
 pub const MAX_TAGS: usize = 50;
 
-pub fn too_many_tags() -> KmsError {
+pub(crate) fn too_many_tags() -> KmsError {
     KmsError::Tag("Too many tags".to_owned())
 }
 
@@ -168,5 +215,8 @@ mod tests {
             "Duplicate tag keys"
         );
         assert!(tag_rules(["a", "A"].into_iter()).is_ok());
+        // Multi-byte characters around the fourth byte panicked before.
+        assert!(tag_rules(["aéé", "日本語キー", "a💡b", "é", "aws"].into_iter()).is_ok());
+        assert!(is_reserved_tag_key("Aws:x"));
     }
 }

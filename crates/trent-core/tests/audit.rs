@@ -9,12 +9,13 @@ use std::sync::Arc;
 use common::call;
 use serde_json::json;
 use trent_api::Operation;
-use trent_core::audit::{self, Verification};
 use trent_core::clock::DAY_MS;
+use trent_core::trail::Verification;
+use trent_core::verify_trail;
 use trent_core::{bootstrap, Caller, Clock, Config, Kms, ManualClock};
 use trent_crypto::RootKey;
 use trent_store::sqlite::SqliteStore;
-use trent_store::Store;
+use trent_store::StoreRead;
 
 fn root() -> RootKey {
     RootKey::from_bytes([5; 32])
@@ -35,7 +36,7 @@ fn open(store: &Arc<SqliteStore>, clock: &Arc<ManualClock>) -> Kms {
 }
 
 fn intact(store: &SqliteStore) -> i64 {
-    match audit::verify(store, &root()).expect("verify") {
+    match verify_trail(store, &root()).expect("verify") {
         Verification::Intact { events, .. } => events,
         broken => panic!("{broken:?}"),
     }

@@ -10,6 +10,7 @@ use trent_core::clock::DAY_MS;
 use trent_core::{bootstrap, Caller, Clock, Config, Kms, ManualClock};
 use trent_crypto::RootKey;
 use trent_store::sqlite::SqliteStore;
+use trent_store::StoreRead;
 
 struct Fixture {
     kms: Arc<Kms>,
@@ -118,12 +119,24 @@ async fn key_material_and_access_secrets_never_reach_the_database_in_the_clear()
     )
     .await
     .expect("tag");
+    // Unseal every stored material independently (same root key, the documented record id
+    // `<key ARN>/<material id>`), to know what must not appear on disk.
+    let reader = SqliteStore::open(&f.dir.path().join("trent.db")).expect("reopen");
+    let root = RootKey::from_bytes([7; 32]);
     let mut materials = Vec::new();
     for id in &ids {
-        let key = f.kms.load_key(id).await.expect("load").expect("exists");
-        for m in key.materials.iter() {
-            assert_eq!(m.secret.len(), 32);
-            materials.push(m.secret.expose().to_vec());
+        let key_id = trent_types::KeyId::parse(id).expect("key id");
+        let arn = format!("arn:aws:kms:us-east-1:111122223333:key/{id}");
+        for m in reader.materials(&key_id).expect("materials") {
+            let secret = trent_crypto::seal::unseal(
+                &root,
+                trent_crypto::seal::Purpose::KeyMaterial,
+                &format!("{arn}/{}", m.material_id),
+                &m.sealed,
+            )
+            .expect("unseals");
+            assert_eq!(secret.len(), 32);
+            materials.push(secret.expose().to_vec());
         }
     }
     assert_eq!(materials.len(), 5);

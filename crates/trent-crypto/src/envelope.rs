@@ -40,7 +40,16 @@ pub struct Header {
     pub material_id: [u8; 32],
 }
 
-/// Encrypts `plaintext` under `material` (one version of a KMS key's material).
+/// Byte ranges of the v1 header.
+const KIND_AT: usize = 1;
+const KEY_ID: std::ops::Range<usize> = 2..18;
+const MATERIAL_ID: std::ops::Range<usize> = 18..50;
+const SALT: std::ops::Range<usize> = 50..66;
+const NONCE: std::ops::Range<usize> = 66..78;
+
+/// Encrypts `plaintext` under `material` (one version of a KMS key's material). One call to the
+/// random generator (salt and nonce together) and one buffer: the plaintext is encrypted in
+/// place behind the header.
 pub fn encrypt(
     key: KeyIdBytes,
     material_id: [u8; 32],
@@ -48,36 +57,43 @@ pub fn encrypt(
     context: &[u8],
     plaintext: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
-    let salt = crate::random::array::<16>()?;
-    let nonce = crate::random::array::<NONCE_LEN>()?;
     let mut blob = Vec::with_capacity(OVERHEAD + plaintext.len());
     blob.push(VERSION);
     blob.push(u8::from(key.multi_region));
     blob.extend_from_slice(&key.id);
     blob.extend_from_slice(&material_id);
-    blob.extend_from_slice(&salt);
-    blob.extend_from_slice(&nonce);
+    blob.resize(HEADER_LEN, 0);
+    crate::random::fill(blob.get_mut(SALT.start..NONCE.end).ok_or(CryptoError)?)?;
     let mut aad = Vec::with_capacity(HEADER_LEN + context.len());
     aad.extend_from_slice(&blob);
     aad.extend_from_slice(context);
-    let dek = symmetric::hkdf_sha256(material.expose(), &salt, HKDF_INFO)?;
-    let ct = symmetric::seal(dek.expose(), nonce, &aad, plaintext)?;
-    blob.extend_from_slice(&ct);
+    let salt = blob.get(SALT).ok_or(CryptoError)?;
+    let nonce: [u8; NONCE_LEN] = blob.get(NONCE).and_then(|n| n.try_into().ok()).ok_or(CryptoError)?;
+    let dek = symmetric::hkdf_key(material.expose(), salt, HKDF_INFO)?;
+    blob.extend_from_slice(plaintext);
+    let body = blob.get_mut(HEADER_LEN..).ok_or(CryptoError)?;
+    let tag = symmetric::seal_in_place(&dek, nonce, &aad, body)?;
+    blob.extend_from_slice(&tag);
     Ok(blob)
 }
 
 /// Reads the key and material a blob names. Fails on anything that is not a v1 blob.
 pub fn header(blob: &[u8]) -> Result<Header, CryptoError> {
-    if blob.len() < OVERHEAD || blob[0] != VERSION || blob[1] > 1 {
+    if blob.len() < OVERHEAD || blob.first() != Some(&VERSION) {
         return Err(CryptoError);
     }
-    let id: [u8; 16] = blob[2..18].try_into().map_err(|_| CryptoError)?;
-    let material_id: [u8; 32] = blob[18..50].try_into().map_err(|_| CryptoError)?;
+    let multi_region = match blob.get(KIND_AT) {
+        Some(0) => false,
+        Some(1) => true,
+        _ => return Err(CryptoError),
+    };
+    let id: [u8; 16] = blob.get(KEY_ID).and_then(|b| b.try_into().ok()).ok_or(CryptoError)?;
+    let material_id: [u8; 32] = blob
+        .get(MATERIAL_ID)
+        .and_then(|b| b.try_into().ok())
+        .ok_or(CryptoError)?;
     Ok(Header {
-        key: KeyIdBytes {
-            multi_region: blob[1] == 1,
-            id,
-        },
+        key: KeyIdBytes { multi_region, id },
         material_id,
     })
 }
@@ -85,14 +101,14 @@ pub fn header(blob: &[u8]) -> Result<Header, CryptoError> {
 /// Decrypts a blob whose header named `material`.
 pub fn decrypt(blob: &[u8], material: &SecretBytes, context: &[u8]) -> Result<SecretBytes, CryptoError> {
     header(blob)?;
-    let (head, ct) = blob.split_at(HEADER_LEN);
-    let salt = &head[50..66];
-    let nonce: [u8; NONCE_LEN] = head[66..78].try_into().map_err(|_| CryptoError)?;
+    let (head, ct) = blob.split_at_checked(HEADER_LEN).ok_or(CryptoError)?;
+    let salt = head.get(SALT).ok_or(CryptoError)?;
+    let nonce: [u8; NONCE_LEN] = head.get(NONCE).and_then(|n| n.try_into().ok()).ok_or(CryptoError)?;
     let mut aad = Vec::with_capacity(HEADER_LEN + context.len());
     aad.extend_from_slice(head);
     aad.extend_from_slice(context);
-    let dek = symmetric::hkdf_sha256(material.expose(), salt, HKDF_INFO)?;
-    symmetric::open(dek.expose(), nonce, &aad, ct)
+    let dek = symmetric::hkdf_key(material.expose(), salt, HKDF_INFO)?;
+    symmetric::open_with(&dek, nonce, &aad, ct)
 }
 
 #[cfg(test)]

@@ -15,6 +15,35 @@ fn key(k: &[u8]) -> Result<LessSafeKey, CryptoError> {
     Ok(LessSafeKey::new(unbound))
 }
 
+/// Encrypts `buf` in place with an already-built key, returning the tag.
+pub fn seal_in_place(
+    key: &LessSafeKey,
+    nonce: [u8; NONCE_LEN],
+    aad: &[u8],
+    buf: &mut [u8],
+) -> Result<[u8; TAG_LEN], CryptoError> {
+    let tag = key
+        .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), buf)
+        .map_err(|_| CryptoError)?;
+    tag.as_ref().try_into().map_err(|_| CryptoError)
+}
+
+/// Decrypts `ciphertext || tag` with an already-built key.
+pub fn open_with(
+    key: &LessSafeKey,
+    nonce: [u8; NONCE_LEN],
+    aad: &[u8],
+    sealed: &[u8],
+) -> Result<SecretBytes, CryptoError> {
+    let mut buf = Zeroizing::new(sealed.to_vec());
+    let len = key
+        .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut buf)
+        .map_err(|_| CryptoError)?
+        .len();
+    buf.truncate(len);
+    Ok(SecretBytes::from_zeroizing(buf))
+}
+
 /// Encrypts `plaintext`, returning `ciphertext || tag`.
 pub fn seal(k: &[u8], nonce: [u8; NONCE_LEN], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
     let key = key(k)?;
@@ -27,14 +56,7 @@ pub fn seal(k: &[u8], nonce: [u8; NONCE_LEN], aad: &[u8], plaintext: &[u8]) -> R
 
 /// Decrypts `ciphertext || tag`; any failure is the one detail-free [`CryptoError`].
 pub fn open(k: &[u8], nonce: [u8; NONCE_LEN], aad: &[u8], sealed: &[u8]) -> Result<SecretBytes, CryptoError> {
-    let key = key(k)?;
-    let mut buf = Zeroizing::new(sealed.to_vec());
-    let len = key
-        .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut buf)
-        .map_err(|_| CryptoError)?
-        .len();
-    buf.truncate(len);
-    Ok(SecretBytes::from_zeroizing(buf))
+    open_with(&key(k)?, nonce, aad, sealed)
 }
 
 struct Len(usize);
@@ -42,6 +64,17 @@ impl hkdf::KeyType for Len {
     fn len(&self) -> usize {
         self.0
     }
+}
+
+/// HKDF-SHA-256 of `ikm` straight into an AES-256-GCM key (the derived bytes live only in a
+/// zeroized stack buffer and inside the key schedule).
+pub fn hkdf_key(ikm: &[u8], salt: &[u8], info: &[u8]) -> Result<LessSafeKey, CryptoError> {
+    let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, salt).extract(ikm);
+    let info = [info];
+    let okm = prk.expand(&info, Len(KEY_LEN)).map_err(|_| CryptoError)?;
+    let mut k = Zeroizing::new([0u8; KEY_LEN]);
+    okm.fill(k.as_mut_slice()).map_err(|_| CryptoError)?;
+    key(k.as_slice())
 }
 
 /// HKDF-SHA-256 extract-and-expand of `ikm` to a 32-byte key.

@@ -1,10 +1,12 @@
 //! The request an evaluation answers: who (the principal), what (action), on what (resource), and
 //! the condition-key values of the request context. Condition-key names are case-insensitive
 //! (IAM User Guide, "Condition element"); values keep their case.
+//!
+//! Values are looked up lazily through [`Facts`]: the evaluator asks only for the keys a policy's
+//! conditions and variables name, so a policy without conditions costs no context at all.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-
-use crate::pattern::Variables;
 
 /// What kind of principal made the request (`aws:PrincipalType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,9 +48,90 @@ impl Principal {
     pub fn principal_arn(&self) -> &str {
         self.role_arn.as_deref().unwrap_or(&self.arn)
     }
+
+    /// The global `aws:` keys that describe the principal (`key` lower-case).
+    pub fn fact(&self, key: &str) -> Option<Values<'_>> {
+        fn one(s: &str) -> Option<Values<'_>> {
+            Some(Values::one(Cow::Borrowed(s)))
+        }
+        match key {
+            "aws:principalarn" => one(self.principal_arn()),
+            "aws:principalaccount" => one(&self.account),
+            "aws:principaltype" => one(self.kind.as_str()),
+            "aws:userid" => one(&self.user_id),
+            "aws:username" => self.user_name.as_deref().and_then(one),
+            _ => {
+                let tag = strip_prefix_ignore_ascii_case(key, "aws:principaltag/")?;
+                self.tags
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(tag))
+                    .and_then(|(_, v)| one(v))
+            }
+        }
+    }
 }
 
-/// Condition-key values of one request.
+/// `key` without `prefix`, comparing the prefix ignoring ASCII case (bytes, never a character
+/// boundary: a prefix is ASCII).
+pub fn strip_prefix_ignore_ascii_case<'a>(key: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = key.as_bytes().get(..prefix.len())?;
+    if !head.eq_ignore_ascii_case(prefix.as_bytes()) {
+        return None;
+    }
+    key.get(prefix.len()..)
+}
+
+/// The values of one condition key: usually one, several for multi-valued keys
+/// (`kms:EncryptionContextKeys`, `aws:TagKeys`, `kms:GrantOperations`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Values<'a>(ValuesInner<'a>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ValuesInner<'a> {
+    One(Cow<'a, str>),
+    Many(Vec<Cow<'a, str>>),
+}
+
+impl<'a> Values<'a> {
+    pub fn one(v: Cow<'a, str>) -> Self {
+        Values(ValuesInner::One(v))
+    }
+
+    pub fn many(v: Vec<Cow<'a, str>>) -> Self {
+        Values(ValuesInner::Many(v))
+    }
+
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            ValuesInner::One(_) => 1,
+            ValuesInner::Many(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn first(&self) -> Option<&str> {
+        self.iter().next()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        let (one, many) = match &self.0 {
+            ValuesInner::One(v) => (Some(v.as_ref()), None),
+            ValuesInner::Many(v) => (None, Some(v.iter().map(|c| c.as_ref()))),
+        };
+        one.into_iter().chain(many.into_iter().flatten())
+    }
+}
+
+/// Condition-key values of one request, looked up by lower-case key name.
+pub trait Facts {
+    fn values(&self, key: &str) -> Option<Values<'_>>;
+}
+
+/// A materialised context: a map from lower-case key to values. Tests and `policy simulate`
+/// use it; the service answers keys lazily from the typed request instead.
 #[derive(Debug, Clone, Default)]
 pub struct Context {
     values: HashMap<String, Vec<String>>,
@@ -88,11 +171,18 @@ impl Context {
     }
 }
 
-impl Variables for Context {
-    fn variable(&self, name_lower: &str) -> Option<String> {
-        match self.values.get(name_lower) {
-            Some(v) if v.len() == 1 => Some(v[0].clone()),
-            _ => None,
-        }
+impl Facts for Context {
+    fn values(&self, key: &str) -> Option<Values<'_>> {
+        let v = self.values.get(key)?;
+        Some(Values::many(v.iter().map(|s| Cow::Borrowed(s.as_str())).collect()))
+    }
+}
+
+/// No facts at all.
+pub struct NoFacts;
+
+impl Facts for NoFacts {
+    fn values(&self, _: &str) -> Option<Values<'_>> {
+        None
     }
 }

@@ -10,6 +10,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use crate::condition::{Condition, Operator, PolicyValue};
+use crate::pattern::Glob;
+
 /// Why a document is malformed; the text is what the client sees.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -29,6 +32,20 @@ pub enum Effect {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OneOrMany(pub Vec<String>);
 
+/// `Action` / `Resource` values, compiled as wildcard patterns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Patterns(pub Vec<Glob>);
+
+impl Patterns {
+    fn of(v: OneOrMany) -> Patterns {
+        Patterns(v.0.iter().map(|s| Glob::new(s)).collect())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Glob> {
+        self.0.iter()
+    }
+}
+
 /// `Principal` / `NotPrincipal`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
@@ -38,21 +55,21 @@ pub enum Principal {
     Typed(BTreeMap<String, OneOrMany>),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Statement {
     pub sid: Option<String>,
     pub effect: Effect,
     pub principal: Option<Principal>,
     pub not_principal: Option<Principal>,
-    pub action: Option<OneOrMany>,
-    pub not_action: Option<OneOrMany>,
-    pub resource: Option<OneOrMany>,
-    pub not_resource: Option<OneOrMany>,
-    /// operator → condition key → values.
-    pub condition: BTreeMap<String, BTreeMap<String, OneOrMany>>,
+    pub action: Option<Patterns>,
+    pub not_action: Option<Patterns>,
+    pub resource: Option<Patterns>,
+    pub not_resource: Option<Patterns>,
+    /// Every `operator → key → values` entry, compiled; all must hold.
+    pub conditions: Vec<Condition>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PolicyDocument {
     pub version: Option<String>,
     pub id: Option<String>,
@@ -87,6 +104,10 @@ fn condition_values(v: &Value) -> Result<OneOrMany, PolicyError> {
         Value::Array(items) => items.iter().map(scalar).collect::<Result<_, _>>().map(OneOrMany),
         other => scalar(other).map(|s| OneOrMany(vec![s])),
     }
+}
+
+fn patterns(v: Option<&Value>, what: &str) -> Result<Option<Patterns>, PolicyError> {
+    v.map(|v| one_or_many(v, what).map(Patterns::of)).transpose()
 }
 
 fn principal(v: &Value) -> Result<Principal, PolicyError> {
@@ -148,23 +169,31 @@ fn statement(v: &Value, identity: bool) -> Result<Statement, PolicyError> {
     if !identity && principal_el.is_none() && not_principal.is_none() {
         return err("Policy contains a statement with no principal.");
     }
-    let mut condition = BTreeMap::new();
+    let mut conditions = Vec::new();
     if let Some(c) = get("Condition") {
         let Value::Object(ops) = c else {
             return err("Condition must be an object");
         };
         for (op, keys) in ops {
-            if !crate::condition::is_known_operator(op) {
+            let Some(operator) = Operator::parse(op) else {
                 return err(format!("Invalid Condition operator: {op}"));
-            }
+            };
             let Value::Object(keys) = keys else {
                 return err(format!("Condition operator {op} must map condition keys to values"));
             };
-            let mut entries = BTreeMap::new();
             for (k, v) in keys {
-                entries.insert(k.clone(), condition_values(v)?);
+                conditions.push(Condition {
+                    operator_text: op.clone(),
+                    operator,
+                    key: k.clone(),
+                    key_lower: k.to_ascii_lowercase(),
+                    values: condition_values(v)?
+                        .0
+                        .into_iter()
+                        .map(|raw| PolicyValue::new(&operator, raw))
+                        .collect(),
+                });
             }
-            condition.insert(op.clone(), entries);
         }
     }
     Ok(Statement {
@@ -172,11 +201,11 @@ fn statement(v: &Value, identity: bool) -> Result<Statement, PolicyError> {
         effect,
         principal: principal_el,
         not_principal,
-        action: get("Action").map(|v| one_or_many(v, "Action")).transpose()?,
-        not_action: get("NotAction").map(|v| one_or_many(v, "NotAction")).transpose()?,
-        resource: get("Resource").map(|v| one_or_many(v, "Resource")).transpose()?,
-        not_resource: get("NotResource").map(|v| one_or_many(v, "NotResource")).transpose()?,
-        condition,
+        action: patterns(get("Action"), "Action")?,
+        not_action: patterns(get("NotAction"), "NotAction")?,
+        resource: patterns(get("Resource"), "Resource")?,
+        not_resource: patterns(get("NotResource"), "NotResource")?,
+        conditions,
     })
 }
 
@@ -253,8 +282,9 @@ mod tests {
     fn parses_the_default_key_policy() {
         let p = parse(DEFAULT).expect("valid");
         assert_eq!(p.statements.len(), 1);
-        assert_eq!(p.statements[0].effect, Effect::Allow);
-        assert_eq!(p.statements[0].action, Some(OneOrMany(vec!["kms:*".into()])));
+        let st = p.statements.first().expect("one statement");
+        assert_eq!(st.effect, Effect::Allow);
+        assert_eq!(st.action, Some(Patterns(vec![Glob::new("kms:*")])));
     }
 
     #[test]

@@ -3,10 +3,8 @@
 //! which statements apply and how; combining policies (explicit deny wins, key policy as root of
 //! trust, identity policies, grants) is the caller's decision logic (`decide`).
 
-use crate::condition;
-use crate::context::{Context, Principal, PrincipalKind};
-use crate::document::{Effect, PolicyDocument, Principal as PrincipalElement, Statement};
-use crate::pattern::{like, NoVariables, Variables};
+use crate::context::{Facts, Principal, PrincipalKind};
+use crate::document::{Effect, Patterns, PolicyDocument, Principal as PrincipalElement, Statement};
 
 /// A resource policy (key policy, trust policy: has `Principal`) or an identity policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,11 +26,10 @@ pub enum Named {
     ViaAccount,
 }
 
-/// One statement that applies to the request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One statement that applies to the request (its `Sid` is `doc.statements[index].sid`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Applied {
     pub index: usize,
-    pub sid: Option<String>,
     pub effect: Effect,
     /// `Some` for resource policies.
     pub named: Option<Named>,
@@ -43,7 +40,8 @@ pub struct Request<'a> {
     pub principal: &'a Principal,
     pub action: &'a str,
     pub resource: &'a str,
-    pub context: &'a Context,
+    /// Condition-key values, looked up lazily.
+    pub context: &'a dyn Facts,
 }
 
 fn account_of_entry(entry: &str) -> Option<&str> {
@@ -80,12 +78,12 @@ fn name_principal(element: &PrincipalElement, p: &Principal) -> Option<Named> {
     best
 }
 
-fn any_like(patterns: &[String], value: &str, vars: Option<&dyn Variables>, ignore_case: bool) -> bool {
-    patterns.iter().any(|p| like(p, value, vars, ignore_case))
+fn any_like(patterns: &Patterns, value: &str, vars: Option<&dyn Facts>, ignore_case: bool) -> bool {
+    patterns.iter().any(|p| p.matches(value, vars, ignore_case))
 }
 
 /// Whether one statement applies; `Some(named)` (always `Directly` for identity policies).
-fn applies(st: &Statement, kind: PolicyKind, req: &Request<'_>, vars: Option<&dyn Variables>) -> Option<Named> {
+fn applies(st: &Statement, kind: PolicyKind, req: &Request<'_>, vars: Option<&dyn Facts>) -> Option<Named> {
     let named = match kind {
         PolicyKind::Identity => Named::Directly,
         PolicyKind::Resource | PolicyKind::Trust => match (&st.principal, &st.not_principal) {
@@ -101,69 +99,74 @@ fn applies(st: &Statement, kind: PolicyKind, req: &Request<'_>, vars: Option<&dy
     };
     // A statement without Action or Resource has no effect (reference §9.1).
     let action_ok = match (&st.action, &st.not_action) {
-        (Some(a), _) => any_like(&a.0, req.action, None, true),
-        (None, Some(na)) => !any_like(&na.0, req.action, None, true),
+        (Some(a), _) => any_like(a, req.action, None, true),
+        (None, Some(na)) => !any_like(na, req.action, None, true),
         (None, None) => false,
     };
     let resource_ok = match (&st.resource, &st.not_resource) {
-        (Some(r), _) => any_like(&r.0, req.resource, vars, false),
-        (None, Some(nr)) => !any_like(&nr.0, req.resource, vars, false),
+        (Some(r), _) => any_like(r, req.resource, vars, false),
+        (None, Some(nr)) => !any_like(nr, req.resource, vars, false),
         (None, None) => kind == PolicyKind::Trust,
     };
     if !action_ok || !resource_ok {
         return None;
     }
-    let conditions_ok = st.condition.iter().all(|(op, keys)| {
-        keys.iter()
-            .all(|(key, values)| condition::evaluate(op, key, &values.0, req.context, vars))
-    });
+    let conditions_ok = st.conditions.iter().all(|c| c.holds(req.context, vars));
     conditions_ok.then_some(named)
 }
 
-/// Every statement of `doc` that applies to `req`.
-pub fn applicable(doc: &PolicyDocument, kind: PolicyKind, req: &Request<'_>) -> Vec<Applied> {
-    // Policy variables exist only in version 2012-10-17 documents.
-    let vars: Option<&dyn Variables> = if doc.version.as_deref() == Some("2012-10-17") {
-        Some(req.context)
-    } else {
-        Some(&NoVariables)
-    };
-    doc.statements
-        .iter()
-        .enumerate()
-        .filter_map(|(index, st)| {
-            applies(st, kind, req, vars).map(|named| Applied {
-                index,
-                sid: st.sid.clone(),
-                effect: st.effect,
-                named: (kind != PolicyKind::Identity).then_some(named),
-            })
+/// The applying statements of `doc`, in order (allocation-free).
+fn each_applicable<'a>(
+    doc: &'a PolicyDocument,
+    kind: PolicyKind,
+    req: &'a Request<'a>,
+) -> impl Iterator<Item = Applied> + 'a {
+    // Policy variables exist only in version 2012-10-17 documents; elsewhere `${…}` is text.
+    let vars: Option<&dyn Facts> = (doc.version.as_deref() == Some("2012-10-17")).then_some(req.context);
+    doc.statements.iter().enumerate().filter_map(move |(index, st)| {
+        applies(st, kind, req, vars).map(|named| Applied {
+            index,
+            effect: st.effect,
+            named: (kind != PolicyKind::Identity).then_some(named),
         })
-        .collect()
+    })
+}
+
+/// Every statement of `doc` that applies to `req` (for explanations: `policy simulate`).
+pub fn applicable(doc: &PolicyDocument, kind: PolicyKind, req: &Request<'_>) -> Vec<Applied> {
+    each_applicable(doc, kind, req).collect()
 }
 
 /// The summary of one policy for one request.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Outcome {
     pub explicit_deny: bool,
     /// An Allow statement named the caller directly (or it is an identity policy).
     pub allows_directly: bool,
     /// An Allow statement named only the caller's account.
     pub allows_account: bool,
-    pub statements: Vec<Applied>,
 }
 
-/// Evaluates a whole document.
+impl Outcome {
+    /// Combines the outcomes of several policies of one kind (identity policies).
+    pub fn merge(self, other: Outcome) -> Outcome {
+        Outcome {
+            explicit_deny: self.explicit_deny || other.explicit_deny,
+            allows_directly: self.allows_directly || other.allows_directly,
+            allows_account: self.allows_account || other.allows_account,
+        }
+    }
+}
+
+/// Evaluates a whole document (every statement: an explicit deny anywhere wins).
 pub fn outcome(doc: &PolicyDocument, kind: PolicyKind, req: &Request<'_>) -> Outcome {
-    let statements = applicable(doc, kind, req);
     let mut o = Outcome::default();
-    for s in &statements {
+    for s in each_applicable(doc, kind, req) {
         match (s.effect, s.named) {
             (Effect::Deny, _) => o.explicit_deny = true,
             (Effect::Allow, Some(Named::ViaAccount)) => o.allows_account = true,
             (Effect::Allow, _) => o.allows_directly = true,
         }
     }
-    o.statements = statements;
     o
 }

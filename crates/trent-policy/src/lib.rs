@@ -15,8 +15,11 @@ mod document;
 pub mod evaluate;
 pub mod pattern;
 
-pub use context::{Context, Principal, PrincipalKind};
+pub use condition::{BaseOperator, Condition, Operator, SetQualifier};
+pub use context::{strip_prefix_ignore_ascii_case, Context, Facts, NoFacts, Principal, PrincipalKind, Values};
 pub use document::{
-    parse, parse_identity, Effect, OneOrMany, PolicyDocument, PolicyError, Principal as PrincipalElement, Statement,
+    parse, parse_identity, Effect, OneOrMany, Patterns, PolicyDocument, PolicyError, Principal as PrincipalElement,
+    Statement,
 };
 pub use evaluate::{applicable, outcome, Applied, Named, Outcome, PolicyKind, Request};
+pub use pattern::Glob;

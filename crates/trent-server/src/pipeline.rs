@@ -3,6 +3,7 @@
 //! protocol (IAM and STS, form-encoded, XML), chosen by the SigV4 credential scope's service.
 
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
@@ -10,12 +11,12 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt as _;
 use trent_api::xml::Xml;
 use trent_api::{KmsError, Operation};
-use trent_core::credentials::CredentialLookup as Found;
-use trent_core::iam::{IamError, Params};
-use trent_core::{Caller, Kms, RequestMeta};
-use trent_sigv4::{CredentialLookup, Lookup, SigV4Error, VerifyInput};
+use trent_core::CredentialLookup as Found;
+use trent_core::{Caller, IamError, IamErrorCode, Kms, Params, RequestMeta};
+use trent_sigv4::{AuthorizationHeader, CredentialLookup, Lookup, Scope, SigV4Error, VerifyInput};
 
 use crate::AppState;
 
@@ -32,12 +33,13 @@ struct Credentials<'a> {
 
 impl CredentialLookup for Credentials<'_> {
     type Identity = Caller;
-    fn lookup(&self, access_key_id: &str, session_token: Option<&str>) -> Lookup<Caller> {
-        match self.kms.credentials().lookup(access_key_id, session_token, self.now_ms) {
-            Found::Found(secret, caller) => Lookup::Found {
-                secret,
-                identity: caller,
-            },
+    fn lookup(&self, access_key_id: &str, session_token: Option<&str>, scope: &Scope<'_>) -> Lookup<Caller> {
+        match self
+            .kms
+            .credentials()
+            .lookup(access_key_id, session_token, scope, self.now_ms)
+        {
+            Found::Found(key, caller) => Lookup::Found { key, identity: caller },
             Found::Unknown => Lookup::Unknown,
             Found::Expired => Lookup::Expired,
         }
@@ -78,11 +80,13 @@ fn auth_error(e: SigV4Error) -> KmsError {
 fn auth_error_query(e: SigV4Error) -> IamError {
     let text = e.to_string();
     match e {
-        SigV4Error::Missing => IamError::new("MissingAuthenticationToken", 403, text),
-        SigV4Error::Incomplete(_) => IamError::new("IncompleteSignature", 400, text),
-        SigV4Error::UnknownAccessKey => IamError::new("InvalidClientTokenId", 403, text),
-        SigV4Error::ExpiredToken => IamError::new("ExpiredToken", 400, text),
-        SigV4Error::SignatureMismatch | SigV4Error::Invalid(_) => IamError::new("SignatureDoesNotMatch", 403, text),
+        SigV4Error::Missing => IamError::new(IamErrorCode::MissingAuthenticationToken, text),
+        SigV4Error::Incomplete(_) => IamError::new(IamErrorCode::IncompleteSignature, text),
+        SigV4Error::UnknownAccessKey => IamError::new(IamErrorCode::InvalidClientTokenId, text),
+        SigV4Error::ExpiredToken => IamError::new(IamErrorCode::ExpiredToken, text),
+        SigV4Error::SignatureMismatch | SigV4Error::Invalid(_) => {
+            IamError::new(IamErrorCode::SignatureDoesNotMatch, text)
+        }
     }
 }
 
@@ -107,7 +111,7 @@ fn render_json(request_id: &str, result: Result<Vec<u8>, KmsError>) -> Response 
 }
 
 fn render_query(api: Api, action: &str, request_id: &str, result: Result<Option<Vec<Xml>>, IamError>) -> Response {
-    let ns = trent_core::iam::namespace(api.service());
+    let ns = trent_core::namespace(api.service());
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
     let status = match result {
         Ok(children) => {
@@ -128,31 +132,38 @@ fn render_query(api: Api, action: &str, request_id: &str, result: Result<Option<
             Xml::el(
                 "Error",
                 vec![
-                    Xml::leaf("Type", if e.sender { "Sender" } else { "Receiver" }),
-                    Xml::leaf("Code", e.code),
+                    Xml::leaf("Type", if e.is_sender() { "Sender" } else { "Receiver" }),
+                    Xml::leaf("Code", e.code.as_str()),
                     Xml::leaf("Message", &e.message),
                 ],
             )
             .write(&mut out);
             Xml::leaf("RequestId", request_id).write(&mut out);
             out.push_str("</ErrorResponse>");
-            StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST)
+            StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST)
         }
     };
     with_headers((status, Body::from(out)).into_response(), "text/xml", request_id)
 }
 
+/// The `Authorization` header, parsed once: the credential scope's service picks the API.
+fn authorization(headers: &axum::http::HeaderMap) -> Result<AuthorizationHeader<'_>, SigV4Error> {
+    let Some(value) = headers.get("authorization") else {
+        return Err(SigV4Error::Missing);
+    };
+    let Ok(text) = value.to_str() else {
+        return Err(SigV4Error::Incomplete("Authorization header is not valid.".to_owned()));
+    };
+    trent_sigv4::parse_authorization(text)
+}
+
 /// The API a request addresses: the credential scope's service when signed, else by content type.
-fn api_of(headers: &axum::http::HeaderMap) -> (Api, Option<trent_sigv4::AuthorizationHeader>) {
-    let parsed = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|h| trent_sigv4::parse_authorization(h).ok());
-    let api = match parsed.as_ref().map(|a| a.service.as_str()) {
-        Some("iam") => Api::Iam,
-        Some("sts") => Api::Sts,
-        Some(_) => Api::Kms,
-        None => {
+fn api_of(headers: &axum::http::HeaderMap, auth: &Result<AuthorizationHeader<'_>, SigV4Error>) -> Api {
+    match auth.as_ref().map(|a| a.service) {
+        Ok("iam") => Api::Iam,
+        Ok("sts") => Api::Sts,
+        Ok(_) => Api::Kms,
+        Err(_) => {
             let form = headers
                 .get("content-type")
                 .and_then(|v| v.to_str().ok())
@@ -163,8 +174,19 @@ fn api_of(headers: &axum::http::HeaderMap) -> (Api, Option<trent_sigv4::Authoriz
                 Api::Kms
             }
         }
-    };
-    (api, parsed)
+    }
+}
+
+/// A panic in the service is a server fault: answered as `KMSInternalException` (500), logged
+/// with the request id, and audited (the request's audit guard records it while unwinding).
+fn panicked(request_id: &str, payload: &(dyn std::any::Any + Send)) -> String {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(%request_id, panic = %what, "request panicked");
+    format!("panic: {what}")
 }
 
 pub(crate) async fn handle(State(state): State<Arc<AppState>>, req: Request) -> Response {
@@ -175,7 +197,8 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, req: Request) -> 
     let started = Instant::now();
     let request_id = uuid::Uuid::new_v4().to_string();
     let (parts, body) = req.into_parts();
-    let (api, scope) = api_of(&parts.headers);
+    let auth = authorization(&parts.headers);
+    let api = api_of(&parts.headers, &auth);
     let kms = &state.kms;
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(b) => b,
@@ -184,15 +207,19 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, req: Request) -> 
             return render_json(&request_id, Err(e));
         }
     };
-    if let Some(s) = &scope {
-        if let Err(e) = kms.ensure_credential(&s.access_key_id).await {
+    let unknown_key = match &auth {
+        Ok(a) if !kms.credentials().contains(a.access_key_id) => Some(a.access_key_id.to_owned()),
+        _ => None,
+    };
+    if let Some(id) = unknown_key {
+        if let Err(e) = kms.ensure_credential(&id).await {
             tracing::error!(%request_id, error = %e, "credential lookup failed");
         }
     }
     // IAM and STS are global services: AWS SDKs sign them for us-east-1 whatever the client's Region.
-    let region = match (&api, &scope) {
-        (Api::Iam | Api::Sts, Some(s)) if s.region == "us-east-1" => "us-east-1".to_owned(),
-        _ => kms.location().region.clone(),
+    let region = match (&api, &auth) {
+        (Api::Iam | Api::Sts, Ok(a)) if a.region == "us-east-1" => "us-east-1",
+        _ => kms.region().as_str(),
     };
     let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let input = VerifyInput {
@@ -200,17 +227,18 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, req: Request) -> 
         path_and_query: path,
         headers: &parts.headers,
         body: &body,
-        region: &region,
+        region,
         service: api.service(),
         now: SystemTime::now(),
     };
-    let verified = trent_sigv4::verify(
-        &input,
-        &Credentials {
-            kms,
-            now_ms: kms.now_ms(),
-        },
-    );
+    let creds = Credentials {
+        kms,
+        now_ms: kms.now_ms(),
+    };
+    let verified = match &auth {
+        Ok(a) => trent_sigv4::verify_parsed(&input, a, &creds),
+        Err(e) => Err(e.clone()),
+    };
     let meta = RequestMeta {
         request_id: request_id.clone(),
         source_ip,
@@ -227,9 +255,12 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, req: Request) -> 
                 Ok(caller) => {
                     let out = match target.strip_prefix(TARGET_PREFIX).and_then(Operation::from_name) {
                         None => Err(KmsError::UnknownOperation(String::new())),
-                        Some(op) => kms.handle(&caller, op, &body, &meta).await,
+                        Some(op) => AssertUnwindSafe(kms.handle(&caller, op, &body, &meta))
+                            .catch_unwind()
+                            .await
+                            .unwrap_or_else(|p| Err(KmsError::Internal(panicked(&request_id, p.as_ref())))),
                     };
-                    (Some(caller.principal_arn), out)
+                    (Some(caller.arn().to_owned()), out)
                 }
             };
             let outcome = match &result {
@@ -246,11 +277,20 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, req: Request) -> 
             let (principal, result) = match verified {
                 Err(e) => (None, Err(auth_error_query(e))),
                 Ok(caller) => {
-                    let out = kms.handle_query(&caller, api.service(), &params, &meta).await;
-                    (Some(caller.principal_arn), out)
+                    let out = AssertUnwindSafe(kms.handle_query(&caller, api.service(), &params, &meta))
+                        .catch_unwind()
+                        .await
+                        .unwrap_or_else(|p| {
+                            panicked(&request_id, p.as_ref());
+                            Err(IamError::new(
+                                IamErrorCode::ServiceFailure,
+                                "An internal error occurred.",
+                            ))
+                        });
+                    (Some(caller.arn().to_owned()), out)
                 }
             };
-            let outcome = result.as_ref().map(|_| ()).map_err(|e| e.code.to_owned());
+            let outcome = result.as_ref().map(|_| ()).map_err(|e| e.code.as_str().to_owned());
             log(
                 &request_id,
                 &format!("{}:{action}", api.service()),

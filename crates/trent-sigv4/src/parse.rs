@@ -1,22 +1,37 @@
 //! Parsing of `Authorization: AWS4-HMAC-SHA256 Credential=AK/DATE/REGION/SERVICE/aws4_request,
 //! SignedHeaders=a;b, Signature=hex` (AWS General Reference, "Signature Version 4 signing process").
+//! The parsed header borrows from the request: parsing allocates only on error.
 
 use crate::SigV4Error;
 
 /// The parsed `Authorization` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuthorizationHeader {
-    pub access_key_id: String,
-    pub scope_date: String,
-    pub region: String,
-    pub service: String,
-    pub signed_headers: Vec<String>,
-    pub signature: String,
+pub struct AuthorizationHeader<'a> {
+    pub access_key_id: &'a str,
+    pub scope_date: &'a str,
+    pub region: &'a str,
+    pub service: &'a str,
+    /// `SignedHeaders` as sent (`;`-separated names).
+    signed_headers: &'a str,
+    /// 64 hex digits.
+    pub signature: &'a str,
+}
+
+impl<'a> AuthorizationHeader<'a> {
+    /// The signed header names, lower-cased by the caller's comparison (names are ASCII).
+    pub fn signed_headers(&self) -> impl Iterator<Item = &'a str> + Clone {
+        self.signed_headers.split(';').map(str::trim)
+    }
+
+    /// Whether `name` (lower case) is among the signed headers.
+    pub fn signs(&self, name: &str) -> bool {
+        self.signed_headers().any(|h| h.eq_ignore_ascii_case(name))
+    }
 }
 
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
-pub fn parse_authorization(header: &str) -> Result<AuthorizationHeader, SigV4Error> {
+pub fn parse_authorization(header: &str) -> Result<AuthorizationHeader<'_>, SigV4Error> {
     let header = header.trim();
     let (algorithm, rest) = header.split_once(' ').unwrap_or((header, ""));
     if algorithm != ALGORITHM {
@@ -55,13 +70,20 @@ pub fn parse_authorization(header: &str) -> Result<AuthorizationHeader, SigV4Err
             missing.join(" ")
         )));
     };
-    let parts: Vec<&str> = credential.split('/').collect();
-    let [ak, date, region, service, terminator] = parts.as_slice() else {
+    let mut parts = credential.split('/');
+    let (Some(ak), Some(date), Some(region), Some(service), Some(terminator), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
         return Err(SigV4Error::Incomplete(format!(
             "Credential should be scoped to a valid region. Authorization={header}"
         )));
     };
-    if *terminator != "aws4_request" {
+    if terminator != "aws4_request" {
         return Err(SigV4Error::Incomplete(format!(
             "Credential should be scoped with a valid terminator: 'aws4_request', not '{terminator}'."
         )));
@@ -75,12 +97,12 @@ pub fn parse_authorization(header: &str) -> Result<AuthorizationHeader, SigV4Err
         return Err(SigV4Error::SignatureMismatch);
     }
     Ok(AuthorizationHeader {
-        access_key_id: (*ak).to_owned(),
-        scope_date: (*date).to_owned(),
-        region: (*region).to_owned(),
-        service: (*service).to_owned(),
-        signed_headers: signed.split(';').map(|h| h.trim().to_ascii_lowercase()).collect(),
-        signature: signature.to_ascii_lowercase(),
+        access_key_id: ak,
+        scope_date: date,
+        region,
+        service,
+        signed_headers: signed,
+        signature,
     })
 }
 
@@ -97,7 +119,7 @@ mod tests {
         assert_eq!(a.scope_date, "20150830");
         assert_eq!(a.region, "us-east-1");
         assert_eq!(a.service, "service");
-        assert_eq!(a.signed_headers, vec!["host", "x-amz-date"]);
+        assert_eq!(a.signed_headers().collect::<Vec<_>>(), vec!["host", "x-amz-date"]);
     }
 
     #[test]
@@ -118,5 +140,13 @@ mod tests {
             parse_authorization("AWS4-HMAC-SHA256 Credential=AK/x, SignedHeaders=host, Signature=00"),
             Err(SigV4Error::Incomplete(_))
         ));
+        // Multi-byte characters anywhere in the header never panic.
+        for h in [
+            "AWS4-HMAC-SHA256 Credential=日本/語/キ/ー/aws4_request, SignedHeaders=h, Signature=é",
+            "AWS4-HMAC-SHA256 Credential=a💡b, SignedHeaders=💡, Signature=💡",
+            "日本語キー",
+        ] {
+            assert!(parse_authorization(h).is_err(), "{h}");
+        }
     }
 }

@@ -1,22 +1,49 @@
 //! The conformance suite every [`Store`] backend must pass (sqlx practice: one suite, every
 //! backend). Call [`run_all`] with a freshly migrated, empty store.
 
-use crate::{
-    AccessKeyRecord, AccountRecord, AliasRecord, AuditRecord, EntityRecord, GrantRecord, KeyRecord, MaterialRecord,
-    Store, StoreError, TagRecord, UsageRecord,
+use trent_types::{
+    AccessKeyStatus, AccountId, AliasName, ExpirationModel, GrantOperation, ImportState, KeyId, KeyManager, KeySpec,
+    KeyState, KeyUsage, Origin, Region, RotationType,
 };
 
-fn key(id: &str, account: &str) -> KeyRecord {
+use crate::{
+    AccessKeyRecord, AccountRecord, AliasRecord, AuditBatchRecord, AuditHead, EntityKind, EntityRecord, GrantRecord,
+    KeyRecord, MaterialRecord, Store, StoreError, TagRecord, UsageRecord,
+};
+
+/// Test key ids, ordered as their names: `id("k1") < id("k2") < id("k3") < id("other")`.
+fn id(name: &str) -> KeyId {
+    let n = match name {
+        "k1" => 1,
+        "k2" => 2,
+        "k3" => 3,
+        "other" => 4,
+        _ => 9,
+    };
+    KeyId::parse(&format!("0000000{n}-0000-4000-8000-000000000000")).unwrap_or_else(|| unreachable!())
+}
+
+/// Test accounts `A` and `B`.
+fn acct(name: &str) -> AccountId {
+    let digits = if name == "A" { "111111111111" } else { "222222222222" };
+    AccountId::parse(digits).unwrap_or_else(|| unreachable!())
+}
+
+fn alias_name(s: &str) -> AliasName {
+    AliasName::parse(s).unwrap_or_else(|| unreachable!())
+}
+
+fn key(name: &str, account: &str) -> KeyRecord {
     KeyRecord {
-        key_id: id.into(),
-        account_id: account.into(),
-        region: "us-east-1".into(),
+        key_id: id(name),
+        account_id: acct(account),
+        region: Region::parse("us-east-1").unwrap_or_else(|| unreachable!()),
         description: String::new(),
-        key_spec: "SYMMETRIC_DEFAULT".into(),
-        key_usage: "ENCRYPT_DECRYPT".into(),
-        origin: "AWS_KMS".into(),
-        key_manager: "CUSTOMER".into(),
-        key_state: "Enabled".into(),
+        key_spec: KeySpec::SymmetricDefault,
+        key_usage: KeyUsage::EncryptDecrypt,
+        origin: Origin::AwsKms,
+        key_manager: KeyManager::Customer,
+        key_state: KeyState::Enabled,
         created_ms: 1_000,
         deletion_ms: None,
         pending_window_days: None,
@@ -29,8 +56,8 @@ fn key(id: &str, account: &str) -> KeyRecord {
     }
 }
 
-fn material(key_id: &str, id: &str) -> MaterialRecord {
-    MaterialRecord::generated(key_id, id, vec![1, 2, 3], 1_000)
+fn material(key_name: &str, material_id: &str) -> MaterialRecord {
+    MaterialRecord::generated(id(key_name), material_id, vec![1, 2, 3], 1_000)
 }
 
 fn tag(k: &str, v: &str) -> TagRecord {
@@ -56,7 +83,7 @@ pub fn run_all(s: &dyn Store) {
 }
 
 fn rotation_is_compare_and_swap(s: &dyn Store) {
-    let mut k = s.key("k3").expect("get").expect("exists");
+    let mut k = s.key(&id("k3")).expect("get").expect("exists");
     k.rotation_enabled = true;
     k.rotation_period_days = Some(90);
     k.next_rotation_ms = Some(5_000);
@@ -67,7 +94,7 @@ fn rotation_is_compare_and_swap(s: &dyn Store) {
     rotated.current_material_id = Some("m2".into());
     rotated.next_rotation_ms = Some(10_000);
     let mut m2 = material("k3", "m2");
-    m2.rotation_type = Some("AUTOMATIC".into());
+    m2.rotation_type = Some(RotationType::Automatic);
     m2.rotation_ms = Some(5_000);
     s.rotate_key(&rotated, Some("m1"), &m2).expect("rotate");
     // A second server that read the same state loses the race and changes nothing.
@@ -77,11 +104,11 @@ fn rotation_is_compare_and_swap(s: &dyn Store) {
         s.rotate_key(&other, Some("m1"), &material("k3", "m3")),
         Err(StoreError::Conflict)
     ));
-    let mats = s.materials("k3").expect("materials");
+    let mats = s.materials(&id("k3")).expect("materials");
     assert_eq!(mats.len(), 2);
     assert_eq!(mats[1], m2);
     assert_eq!(
-        s.key("k3")
+        s.key(&id("k3"))
             .expect("get")
             .expect("exists")
             .current_material_id
@@ -89,8 +116,8 @@ fn rotation_is_compare_and_swap(s: &dyn Store) {
         Some("m2")
     );
     assert!(s.keys_due_for_rotation(5_000).expect("due").is_empty());
-    let mut disabled = s.key("k3").expect("get").expect("exists");
-    disabled.key_state = "Disabled".into();
+    let mut disabled = s.key(&id("k3")).expect("get").expect("exists");
+    disabled.key_state = KeyState::Disabled;
     s.update_key(&disabled).expect("disable");
     assert!(s
         .keys_due_for_rotation(20_000)
@@ -99,10 +126,10 @@ fn rotation_is_compare_and_swap(s: &dyn Store) {
 }
 
 fn imported_material_and_expiry(s: &dyn Store) {
-    let k = s.key("k2").expect("get").expect("exists");
+    let k = s.key(&id("k2")).expect("get").expect("exists");
     let mut m = material("k2", "imp");
-    m.import_state = Some("IMPORTED".into());
-    m.expiration_model = Some("KEY_MATERIAL_EXPIRES".into());
+    m.import_state = Some(ImportState::Imported);
+    m.expiration_model = Some(ExpirationModel::KeyMaterialExpires);
     m.valid_to_ms = Some(7_000);
     m.description = Some("d".into());
     s.put_material(&k, &m).expect("put");
@@ -112,14 +139,14 @@ fn imported_material_and_expiry(s: &dyn Store) {
     );
     assert_eq!(s.expired_materials(7_000).expect("expired"), vec![m.clone()]);
     m.sealed = Vec::new();
-    m.import_state = Some("PENDING_IMPORT".into());
+    m.import_state = Some(ImportState::PendingImport);
     s.put_material(&k, &m).expect("delete material");
     assert!(
         s.expired_materials(8_000).expect("expired").is_empty(),
         "deleted material does not expire again"
     );
     assert!(!s
-        .materials("k2")
+        .materials(&id("k2"))
         .expect("m")
         .iter()
         .find(|x| x.material_id == "imp")
@@ -129,66 +156,90 @@ fn imported_material_and_expiry(s: &dyn Store) {
 
 fn usage_keeps_the_latest(s: &dyn Store) {
     let u = |op: &str, at: i64| UsageRecord {
-        key_id: "k2".into(),
+        key_id: id("k2"),
         operation: op.into(),
         at_ms: at,
         request_id: format!("r{at}"),
     };
-    assert_eq!(s.usage("k2").expect("usage"), None);
+    assert_eq!(s.usage(&id("k2")).expect("usage"), None);
     s.record_usage(&[u("Encrypt", 10), u("Decrypt", 20)]).expect("record");
     s.record_usage(&[u("Sign", 15)]).expect("older write loses");
-    assert_eq!(s.usage("k2").expect("usage"), Some(u("Decrypt", 20)));
+    assert_eq!(s.usage(&id("k2")).expect("usage"), Some(u("Decrypt", 20)));
 }
 
 fn audit_is_append_only_and_ordered(s: &dyn Store) {
-    let e = |seq: i64| AuditRecord {
+    // Batch `first..=last`, at time 100 + last.
+    let b = |first: i64, last: i64| AuditBatchRecord {
+        first_seq: first,
+        last_seq: last,
+        first_time_ms: 100 + first,
+        last_time_ms: 100 + last,
+        body: format!("{first}-{last}").into_bytes(),
+        last_hash: vec![last as u8; 32],
+    };
+    let head = |seq: i64| AuditHead {
         seq,
-        time_ms: 100 + seq,
-        event: format!("{{\"n\":{seq}}}"),
-        chain_hash: vec![seq as u8; 32],
+        hash: vec![seq as u8; 32],
     };
     assert_eq!(s.last_audit().expect("last"), None);
-    s.append_audit(&[e(1), e(2), e(3)]).expect("append");
-    // A batch that reuses a sequence number is refused whole.
-    assert!(matches!(
-        s.append_audit(&[e(4), e(3)]),
-        Err(StoreError::UniqueViolation)
-    ));
-    assert_eq!(s.last_audit().expect("last"), Some(e(3)));
-    s.append_audit(&[e(4)]).expect("append after refusal");
-    assert_eq!(s.audit_after(0, 10).expect("all"), vec![e(1), e(2), e(3), e(4)]);
-    assert_eq!(s.audit_after(1, 2).expect("page"), vec![e(2), e(3)]);
-    assert!(s.audit_after(4, 10).expect("none").is_empty());
-    // Retention: only a prefix older than the cut-off goes, in chunks, leaving an anchor.
+    s.append_audit_batches(&[b(1, 1), b(2, 3)]).expect("append");
+    // Appends only continue the chain: a batch that does not start after the head is refused
+    // whole (a second writer appended first), and so is a gap.
+    for bad in [vec![b(4, 4), b(4, 5)], vec![b(3, 4)], vec![b(5, 5)]] {
+        assert!(
+            matches!(s.append_audit_batches(&bad), Err(StoreError::Conflict)),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(s.last_audit().expect("last"), Some(head(3)));
+    s.append_audit_batches(&[b(4, 4)]).expect("append after refusal");
+    assert_eq!(
+        s.audit_batches_after(0, 10).expect("all"),
+        vec![b(1, 1), b(2, 3), b(4, 4)]
+    );
+    assert_eq!(
+        s.audit_batches_after(2, 10).expect("containing 3"),
+        vec![b(2, 3), b(4, 4)]
+    );
+    assert_eq!(s.audit_batches_after(1, 1).expect("page"), vec![b(2, 3)]);
+    assert!(s.audit_batches_after(4, 10).expect("none").is_empty());
+    // Retention: only whole batches older than the cut-off go, oldest first, in chunks of
+    // events, leaving an anchor.
     assert_eq!(s.audit_anchor().expect("anchor"), None);
-    assert_eq!(s.prune_audit(100, 10).expect("nothing old"), 0);
-    assert_eq!(s.prune_audit(103, 1).expect("one chunk"), 1);
-    assert_eq!(s.audit_anchor().expect("anchor"), Some((1, e(1).chain_hash)));
-    assert_eq!(s.prune_audit(103, 10).expect("rest"), 1);
-    assert_eq!(s.audit_anchor().expect("anchor"), Some((2, e(2).chain_hash)));
-    assert_eq!(s.audit_after(0, 10).expect("kept"), vec![e(3), e(4)]);
-    assert_eq!(s.last_audit().expect("last"), Some(e(4)));
+    assert_eq!(s.prune_audit(101, 10).expect("nothing old"), 0);
+    assert_eq!(s.prune_audit(104, 1).expect("one chunk"), 1);
+    assert_eq!(s.audit_anchor().expect("anchor"), Some((1, vec![1; 32])));
+    assert_eq!(s.prune_audit(104, 10).expect("rest"), 2);
+    assert_eq!(s.audit_anchor().expect("anchor"), Some((3, vec![3; 32])));
+    assert_eq!(s.audit_batches_after(0, 10).expect("kept"), vec![b(4, 4)]);
+    assert_eq!(s.last_audit().expect("last"), Some(head(4)));
+    // Everything pruned: the chain continues from the anchor.
+    assert_eq!(s.prune_audit(1_000, 10).expect("all"), 1);
+    assert_eq!(s.last_audit().expect("last"), None);
+    assert!(matches!(s.append_audit_batches(&[b(4, 5)]), Err(StoreError::Conflict)));
+    s.append_audit_batches(&[b(5, 6)]).expect("continues from the anchor");
+    assert_eq!(s.last_audit().expect("last"), Some(head(6)));
 }
 
 fn accounts_and_access_keys(s: &dyn Store) {
     s.insert_account(&AccountRecord {
-        account_id: "111122223333".into(),
+        account_id: acct("A"),
         created_ms: 5,
     })
     .expect("account");
     assert!(matches!(
         s.insert_account(&AccountRecord {
-            account_id: "111122223333".into(),
+            account_id: acct("A"),
             created_ms: 6
         }),
         Err(StoreError::UniqueViolation)
     ));
     let ak = AccessKeyRecord {
         access_key_id: "AKIA0000000000000001".into(),
-        account_id: "111122223333".into(),
-        principal_arn: "arn:aws:iam::111122223333:root".into(),
+        account_id: acct("A"),
+        principal_arn: "arn:aws:iam::111111111111:root".into(),
         sealed_secret: vec![9; 40],
-        status: "Active".into(),
+        status: AccessKeyStatus::Active,
         created_ms: 5,
         user_name: None,
         session_token_hash: None,
@@ -208,14 +259,14 @@ fn accounts_and_access_keys(s: &dyn Store) {
         s.access_key("AKIA0000000000000002").expect("get"),
         Some(user_key.clone())
     );
-    s.set_access_key_status("AKIA0000000000000002", "Inactive")
+    s.set_access_key_status("AKIA0000000000000002", AccessKeyStatus::Inactive)
         .expect("status");
     assert_eq!(
         s.access_key("AKIA0000000000000002")
             .expect("get")
             .expect("exists")
             .status,
-        "Inactive"
+        AccessKeyStatus::Inactive
     );
     s.delete_access_key("AKIA0000000000000002").expect("delete");
     assert!(matches!(
@@ -224,15 +275,15 @@ fn accounts_and_access_keys(s: &dyn Store) {
     ));
     assert_eq!(s.access_key("AKIA0000000000000002").expect("get"), None);
     assert!(matches!(
-        s.set_access_key_status("nope", "Active"),
+        s.set_access_key_status("nope", AccessKeyStatus::Active),
         Err(StoreError::NotFound)
     ));
 }
 
 fn iam_entities(s: &dyn Store) {
     let e = |kind: &str, name: &str, body: &str| EntityRecord {
-        account_id: "111122223333".into(),
-        kind: kind.into(),
+        account_id: acct("A"),
+        kind: EntityKind::parse(kind).unwrap_or_else(|| unreachable!()),
         name: name.into(),
         body: body.into(),
     };
@@ -246,20 +297,20 @@ fn iam_entities(s: &dyn Store) {
     ));
     s.put_entity(&e("user", "bob", "{4}"), true).expect("replace");
     assert_eq!(
-        s.entity("111122223333", "user", "bob").expect("get"),
+        s.entity(&acct("A"), EntityKind::User, "bob").expect("get"),
         Some(e("user", "bob", "{4}"))
     );
-    let users = s.entities("111122223333", "user").expect("list");
+    let users = s.entities(&acct("A"), EntityKind::User).expect("list");
     assert_eq!(
         users.iter().map(|u| u.name.as_str()).collect::<Vec<_>>(),
         ["alice", "bob"]
     );
-    s.delete_entity("111122223333", "user", "bob").expect("delete");
+    s.delete_entity(&acct("A"), EntityKind::User, "bob").expect("delete");
     assert!(matches!(
-        s.delete_entity("111122223333", "user", "bob"),
+        s.delete_entity(&acct("A"), EntityKind::User, "bob"),
         Err(StoreError::NotFound)
     ));
-    assert_eq!(s.entity("111122223333", "user", "bob").expect("get"), None);
+    assert_eq!(s.entity(&acct("A"), EntityKind::User, "bob").expect("get"), None);
 }
 
 fn keys_round_trip_and_page(s: &dyn Store) {
@@ -273,77 +324,78 @@ fn keys_round_trip_and_page(s: &dyn Store) {
         s.create_key(&key("k1", "A"), Some(&material("k1", "m9")), &[]),
         Err(StoreError::UniqueViolation)
     ));
-    let mut k = s.key("k1").expect("get").expect("exists");
+    let mut k = s.key(&id("k1")).expect("get").expect("exists");
     assert_eq!(k, key("k1", "A"));
     k.description = "changed".into();
-    k.key_state = "Disabled".into();
+    k.key_state = KeyState::Disabled;
     s.update_key(&k).expect("update");
-    assert_eq!(s.key("k1").expect("get").expect("exists").description, "changed");
+    assert_eq!(s.key(&id("k1")).expect("get").expect("exists").description, "changed");
     assert!(matches!(s.update_key(&key("nope", "A")), Err(StoreError::NotFound)));
-    assert_eq!(s.key("nope").expect("get"), None);
-    let page1 = s.list_keys("A", None, 2).expect("list");
-    assert_eq!(
-        page1.iter().map(|k| k.key_id.as_str()).collect::<Vec<_>>(),
-        ["k1", "k2"]
-    );
-    let page2 = s.list_keys("A", Some("k2"), 2).expect("list");
-    assert_eq!(page2.iter().map(|k| k.key_id.as_str()).collect::<Vec<_>>(), ["k3"]);
-    assert_eq!(s.materials("k1").expect("materials"), vec![material("k1", "m1")]);
+    assert_eq!(s.key(&id("nope")).expect("get"), None);
+    let page1 = s.list_keys(&acct("A"), None, 2).expect("list");
+    assert_eq!(page1.iter().map(|k| k.key_id).collect::<Vec<_>>(), [id("k1"), id("k2")]);
+    let page2 = s.list_keys(&acct("A"), Some(id("k2").as_str()), 2).expect("list");
+    assert_eq!(page2.iter().map(|k| k.key_id).collect::<Vec<_>>(), [id("k3")]);
+    assert_eq!(s.materials(&id("k1")).expect("materials"), vec![material("k1", "m1")]);
 }
 
 fn aliases_are_unique_and_follow_their_key(s: &dyn Store) {
     let a = AliasRecord {
-        account_id: "A".into(),
-        name: "alias/x".into(),
-        target_key_id: "k1".into(),
+        account_id: acct("A"),
+        name: alias_name("alias/x"),
+        target_key_id: id("k1"),
         created_ms: 1,
         updated_ms: 1,
     };
     s.create_alias(&a).expect("alias");
     assert!(matches!(s.create_alias(&a), Err(StoreError::UniqueViolation)));
     let mut other_account = a.clone();
-    other_account.account_id = "B".into();
-    other_account.target_key_id = "other".into();
+    other_account.account_id = acct("B");
+    other_account.target_key_id = id("other");
     s.create_alias(&other_account).expect("same name, other account");
     let mut b = a.clone();
-    b.name = "alias/y".into();
-    b.target_key_id = "k2".into();
+    b.name = alias_name("alias/y");
+    b.target_key_id = id("k2");
     s.create_alias(&b).expect("alias y");
-    assert_eq!(s.list_aliases("A", None, None, 10).expect("list").len(), 2);
+    assert_eq!(s.list_aliases(&acct("A"), None, None, 10).expect("list").len(), 2);
     assert_eq!(
-        s.list_aliases("A", Some("k2"), None, 10).expect("list"),
+        s.list_aliases(&acct("A"), Some(&id("k2")), None, 10).expect("list"),
         vec![b.clone()]
     );
     assert_eq!(
-        s.list_aliases("A", None, Some("alias/x"), 10).expect("list"),
+        s.list_aliases(&acct("A"), None, Some("alias/x"), 10).expect("list"),
         vec![b.clone()]
     );
-    b.target_key_id = "k3".into();
+    b.target_key_id = id("k3");
     b.updated_ms = 2;
     s.update_alias(&b).expect("update");
-    assert_eq!(s.alias("A", "alias/y").expect("get"), Some(b));
-    s.delete_alias("A", "alias/y").expect("delete");
-    assert!(matches!(s.delete_alias("A", "alias/y"), Err(StoreError::NotFound)));
+    assert_eq!(s.alias(&acct("A"), &alias_name("alias/y")).expect("get"), Some(b));
+    s.delete_alias(&acct("A"), &alias_name("alias/y")).expect("delete");
+    assert!(matches!(
+        s.delete_alias(&acct("A"), &alias_name("alias/y")),
+        Err(StoreError::NotFound)
+    ));
     assert_eq!(s.all_aliases().expect("all").len(), 2);
 }
 
 fn tags_upsert_and_delete(s: &dyn Store) {
-    s.put_tags("k2", &[tag("b", "1"), tag("a", "2")]).expect("put");
-    s.put_tags("k2", &[tag("b", "3")]).expect("overwrite");
-    assert_eq!(s.tags("k2").expect("tags"), vec![tag("a", "2"), tag("b", "3")]);
-    s.delete_tags("k2", &["a".into(), "missing".into()]).expect("delete");
-    assert_eq!(s.tags("k2").expect("tags"), vec![tag("b", "3")]);
+    s.put_tags(&id("k2"), &[tag("b", "1"), tag("a", "2")]).expect("put");
+    s.put_tags(&id("k2"), &[tag("b", "3")]).expect("overwrite");
+    assert_eq!(s.tags(&id("k2")).expect("tags"), vec![tag("a", "2"), tag("b", "3")]);
+    s.delete_tags(&id("k2"), &["a".into(), "missing".into()])
+        .expect("delete");
+    assert_eq!(s.tags(&id("k2")).expect("tags"), vec![tag("b", "3")]);
 }
 
 fn grants_by_key_and_retiree(s: &dyn Store) {
-    let g = |id: &str, key: &str, retiree: Option<&str>| GrantRecord {
-        grant_id: id.into(),
-        key_id: key.into(),
-        account_id: "A".into(),
+    let g = |grant: &str, key: &str, retiree: Option<&str>| GrantRecord {
+        grant_id: grant.into(),
+        key_id: id(key),
+        account_id: acct("A"),
         name: None,
-        grantee_principal: "arn:aws:iam::A:user/u".into(),
+        grantee_principal: "arn:aws:iam::111111111111:user/u".into(),
         retiring_principal: retiree.map(str::to_owned),
-        operations: "[\"Decrypt\"]".into(),
+        operations: vec![GrantOperation::Decrypt, GrantOperation::Encrypt],
         constraints: None,
         created_ms: 1,
     };
@@ -355,7 +407,7 @@ fn grants_by_key_and_retiree(s: &dyn Store) {
         Err(StoreError::UniqueViolation)
     ));
     assert_eq!(
-        s.grants("k1")
+        s.grants(&id("k1"))
             .expect("grants")
             .iter()
             .map(|g| g.grant_id.as_str())
@@ -369,17 +421,20 @@ fn grants_by_key_and_retiree(s: &dyn Store) {
 }
 
 fn deletion_cascades(s: &dyn Store) {
-    let mut k = s.key("k1").expect("get").expect("exists");
-    k.key_state = "PendingDeletion".into();
+    let mut k = s.key(&id("k1")).expect("get").expect("exists");
+    k.key_state = KeyState::PendingDeletion;
     k.deletion_ms = Some(10_000);
     s.update_key(&k).expect("schedule");
     assert!(s.keys_due_for_deletion(9_999).expect("due").is_empty());
     assert_eq!(s.keys_due_for_deletion(10_000).expect("due").len(), 1);
-    s.put_tags("k1", &[tag("t", "v")]).expect("tag");
-    s.delete_key("k1").expect("delete");
-    assert_eq!(s.key("k1").expect("get"), None);
-    assert!(s.materials("k1").expect("materials").is_empty());
-    assert!(s.tags("k1").expect("tags").is_empty());
-    assert_eq!(s.alias("A", "alias/x").expect("alias"), None);
-    assert!(s.grants("k1").expect("grants").is_empty(), "grants go with their key");
+    s.put_tags(&id("k1"), &[tag("t", "v")]).expect("tag");
+    s.delete_key(&id("k1")).expect("delete");
+    assert_eq!(s.key(&id("k1")).expect("get"), None);
+    assert!(s.materials(&id("k1")).expect("materials").is_empty());
+    assert!(s.tags(&id("k1")).expect("tags").is_empty());
+    assert_eq!(s.alias(&acct("A"), &alias_name("alias/x")).expect("alias"), None);
+    assert!(
+        s.grants(&id("k1")).expect("grants").is_empty(),
+        "grants go with their key"
+    );
 }

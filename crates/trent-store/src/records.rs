@@ -1,20 +1,27 @@
 //! Stored records. Times are milliseconds since the Unix epoch. Secrets appear only as
-//! `sealed` bytes produced by `trent_crypto::seal`.
+//! `sealed` bytes produced by `trent_crypto::seal`. Identifiers, states, specs and the other
+//! closed vocabularies are `trent-types` values: a backend parses them when it reads a row
+//! (an unknown value is `StoreError::Corrupt`), so no layer above compares strings.
+
+use trent_types::{
+    AccessKeyStatus, AccountId, AliasName, ExpirationModel, GrantOperation, ImportState, KeyId, KeyManager, KeySpec,
+    KeyState, KeyUsage, Origin, Region, RotationType,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountRecord {
-    pub account_id: String,
+    pub account_id: AccountId,
     pub created_ms: i64,
 }
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct AccessKeyRecord {
     pub access_key_id: String,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub principal_arn: String,
     /// The secret access key, sealed under the root key.
     pub sealed_secret: Vec<u8>,
-    pub status: String,
+    pub status: AccessKeyStatus,
     pub created_ms: i64,
     /// The IAM user owning the key (`None` for the account root and for STS sessions).
     pub user_name: Option<String>,
@@ -37,15 +44,15 @@ impl std::fmt::Debug for AccessKeyRecord {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeyRecord {
-    pub key_id: String,
-    pub account_id: String,
-    pub region: String,
+    pub key_id: KeyId,
+    pub account_id: AccountId,
+    pub region: Region,
     pub description: String,
-    pub key_spec: String,
-    pub key_usage: String,
-    pub origin: String,
-    pub key_manager: String,
-    pub key_state: String,
+    pub key_spec: KeySpec,
+    pub key_usage: KeyUsage,
+    pub origin: Origin,
+    pub key_manager: KeyManager,
+    pub key_state: KeyState,
     pub created_ms: i64,
     pub deletion_ms: Option<i64>,
     pub pending_window_days: Option<i64>,
@@ -59,7 +66,7 @@ pub struct KeyRecord {
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct MaterialRecord {
-    pub key_id: String,
+    pub key_id: KeyId,
     /// The 64-hex `KeyMaterialId`.
     pub material_id: String,
     /// The key material, sealed under the root key (AAD: key ARN and material id). Empty when
@@ -67,22 +74,22 @@ pub struct MaterialRecord {
     pub sealed: Vec<u8>,
     pub created_ms: i64,
     /// `AUTOMATIC` / `ON_DEMAND` for materials made by rotation; `None` for the first material.
-    pub rotation_type: Option<String>,
+    pub rotation_type: Option<RotationType>,
     pub rotation_ms: Option<i64>,
     /// Imported material waiting for RotateKeyOnDemand (`KeyMaterialState=PENDING_ROTATION`).
     pub pending_rotation: bool,
     /// EXTERNAL keys only: `IMPORTED` / `PENDING_IMPORT`.
-    pub import_state: Option<String>,
-    pub expiration_model: Option<String>,
+    pub import_state: Option<ImportState>,
+    pub expiration_model: Option<ExpirationModel>,
     pub valid_to_ms: Option<i64>,
     pub description: Option<String>,
 }
 
 impl MaterialRecord {
     /// A first or rotated material generated inside Trent.
-    pub fn generated(key_id: &str, material_id: &str, sealed: Vec<u8>, created_ms: i64) -> Self {
+    pub fn generated(key_id: KeyId, material_id: &str, sealed: Vec<u8>, created_ms: i64) -> Self {
         Self {
-            key_id: key_id.to_owned(),
+            key_id,
             material_id: material_id.to_owned(),
             sealed,
             created_ms,
@@ -113,10 +120,10 @@ impl std::fmt::Debug for MaterialRecord {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AliasRecord {
-    pub account_id: String,
+    pub account_id: AccountId,
     /// Full name including the `alias/` prefix.
-    pub name: String,
-    pub target_key_id: String,
+    pub name: AliasName,
+    pub target_key_id: KeyId,
     pub created_ms: i64,
     pub updated_ms: i64,
 }
@@ -130,28 +137,65 @@ pub struct TagRecord {
 /// The last successful cryptographic use of a key (GetKeyLastUsage).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsageRecord {
-    pub key_id: String,
+    pub key_id: KeyId,
     pub operation: String,
     pub at_ms: i64,
     pub request_id: String,
 }
 
-/// One audit event: a JSON document (CloudTrail-shaped, owned by the service) at a contiguous,
-/// 1-based sequence number, with the hash that chains it to its predecessor.
+/// A batch of audit events with contiguous, 1-based sequence numbers `first_seq..=last_seq`,
+/// encoded and hash-chained by the service (`trent-audit`; the body format is versioned there),
+/// with the chain hash of its last event.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditRecord {
+pub struct AuditBatchRecord {
+    pub first_seq: i64,
+    pub last_seq: i64,
+    pub first_time_ms: i64,
+    /// The newest event's time: retention deletes whole batches older than the cut-off.
+    pub last_time_ms: i64,
+    pub body: Vec<u8>,
+    pub last_hash: Vec<u8>,
+}
+
+/// The newest stored audit event: where the chain continues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditHead {
     pub seq: i64,
-    pub time_ms: i64,
-    pub event: String,
-    pub chain_hash: Vec<u8>,
+    pub hash: Vec<u8>,
+}
+
+/// The kinds of IAM entity the store keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntityKind {
+    User,
+    Role,
+    Policy,
+}
+
+impl EntityKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityKind::User => "user",
+            EntityKind::Role => "role",
+            EntityKind::Policy => "policy",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EntityKind> {
+        match s {
+            "user" => Some(EntityKind::User),
+            "role" => Some(EntityKind::Role),
+            "policy" => Some(EntityKind::Policy),
+            _ => None,
+        }
+    }
 }
 
 /// An IAM entity (user, role, managed policy) as a versioned JSON document owned by the service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntityRecord {
-    pub account_id: String,
-    /// `user`, `role`, `policy`.
-    pub kind: String,
+    pub account_id: AccountId,
+    pub kind: EntityKind,
     pub name: String,
     pub body: String,
 }
@@ -161,14 +205,14 @@ pub struct EntityRecord {
 pub struct GrantRecord {
     /// 64 hex digits.
     pub grant_id: String,
-    pub key_id: String,
+    pub key_id: KeyId,
     /// The key's account (`IssuingAccount` is its root).
-    pub account_id: String,
+    pub account_id: AccountId,
     pub name: Option<String>,
     pub grantee_principal: String,
     pub retiring_principal: Option<String>,
-    /// JSON array of operation names.
-    pub operations: String,
+    /// The operations the grant allows, in model order.
+    pub operations: Vec<GrantOperation>,
     /// JSON object of constraints, or `None`.
     pub constraints: Option<String>,
     pub created_ms: i64,

@@ -14,7 +14,7 @@ use trent_store::sqlite::SqliteStore;
 
 pub struct Opened {
     pub kms: Kms,
-    pub account_id: String,
+    pub account_id: trent_types::AccountId,
     pub admin_env: PathBuf,
 }
 

@@ -186,11 +186,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let opened = datadir::open(&args.data_dir, &args.region, args.account_id.as_deref(), addr)?;
     let kms = Arc::new(opened.kms);
     kms.set_audit_retention_days(args.audit_retention_days);
-    let scheduler = trent_core::scheduler::spawn(
+    let scheduler = trent_core::spawn_scheduler(
         Arc::clone(&kms),
         Duration::from_secs(args.scheduler_interval_secs.max(1)),
     );
-    let audit = trent_core::scheduler::spawn_audit_flusher(Arc::clone(&kms), Duration::from_secs(1));
+    let audit = trent_core::spawn_audit_flusher(Arc::clone(&kms), Duration::from_secs(1));
     let app = trent_server::router(Arc::clone(&kms));
     println!("trent: account {} in {}", opened.account_id, args.region);
     println!("trent: credentials in {}", opened.admin_env.display());

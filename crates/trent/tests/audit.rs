@@ -39,17 +39,36 @@ fn events(dir: &std::path::Path, n: usize) -> Vec<Value> {
     }
 }
 
-fn sql(dir: &std::path::Path, statement: &str) {
-    let out = Command::new("python3")
-        .args([
-            "-c",
-            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()",
-        ])
-        .arg(dir.join("trent.db"))
-        .arg(statement)
-        .output()
-        .expect("python3");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+/// Rewrites the stored batch holding event `seq` as an attacker with write access to the
+/// database could: `edit` changes the entries (their chain hashes are kept).
+fn tamper(dir: &std::path::Path, seq: i64, edit: impl FnOnce(&mut Vec<trent_core::trail::Entry>)) {
+    use trent_store::StoreRead;
+    let path = dir.join("trent.db");
+    let store = trent_store::sqlite::SqliteStore::open(&path).expect("open store");
+    let batch = store
+        .audit_batches_after(seq - 1, 1)
+        .expect("batches")
+        .into_iter()
+        .next()
+        .expect("a batch holds the event");
+    let mut entries = trent_core::trail::entries(&batch).expect("entries");
+    edit(&mut entries);
+    let rewritten = trent_audit::chain::reencode_for_tests(&batch, &entries).expect("re-encode");
+    let db = rusqlite::Connection::open(&path).expect("sqlite");
+    let n = db
+        .execute(
+            "UPDATE audit_batches SET body = ?1 WHERE first_seq = ?2",
+            rusqlite::params![rewritten.body, batch.first_seq],
+        )
+        .expect("update");
+    assert_eq!(n, 1);
+}
+
+fn replace(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let at = bytes.windows(from.len()).position(|w| w == from).expect("present");
+    let mut out = bytes.to_vec();
+    out.splice(at..at + from.len(), to.iter().copied());
+    out
 }
 
 #[test]
@@ -148,15 +167,16 @@ fn every_request_is_recorded_without_secrets_and_tampering_shows() {
     let ok = trent(&["audit", "verify"], &s.dir);
     let text = String::from_utf8_lossy(&ok.stdout);
     assert!(ok.status.success() && text.contains("intact: 4 events"), "{text}");
-    sql(
-        &s.dir,
-        "UPDATE audit_events SET event = replace(event, '\"Decrypt\"', '\"Encrypt\"') WHERE seq = 3",
-    );
+    tamper(&s.dir, 3, |entries| {
+        for e in entries.iter_mut().filter(|e| e.seq == 3) {
+            e.event = replace(&e.event, b"Decrypt", b"Encrypt");
+        }
+    });
     let bad = trent(&["audit", "verify"], &s.dir);
     assert!(!bad.status.success());
     let text = String::from_utf8_lossy(&bad.stderr);
     assert!(text.contains("broken at event 3"), "{text}");
-    sql(&s.dir, "DELETE FROM audit_events WHERE seq = 3");
+    tamper(&s.dir, 3, |entries| entries.retain(|e| e.seq != 3));
     let bad = trent(&["audit", "verify"], &s.dir);
     let text = String::from_utf8_lossy(&bad.stderr);
     assert!(!bad.status.success() && text.contains("event 3 is missing"), "{text}");

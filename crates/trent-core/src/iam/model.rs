@@ -5,11 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use trent_api::KmsError;
-use trent_store::EntityRecord;
-
-pub const USER: &str = "user";
-pub const ROLE: &str = "role";
-pub const POLICY: &str = "policy";
+use trent_store::{EntityKind, EntityRecord};
+use trent_types::{AccountId, Arn};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct User {
@@ -69,40 +66,69 @@ pub struct Session {
     pub tags: BTreeMap<String, String>,
 }
 
-pub fn user_arn(account: &str, path: &str, name: &str) -> String {
-    format!("arn:aws:iam::{account}:user{path}{name}")
+pub(crate) fn user_arn(account: AccountId, path: &str, name: &str) -> String {
+    Arn::User {
+        account,
+        path: path.to_owned(),
+        name: name.to_owned(),
+    }
+    .to_string()
 }
 
-pub fn role_arn(account: &str, path: &str, name: &str) -> String {
-    format!("arn:aws:iam::{account}:role{path}{name}")
+pub(crate) fn role_arn(account: AccountId, path: &str, name: &str) -> String {
+    Arn::Role {
+        account,
+        path: path.to_owned(),
+        name: name.to_owned(),
+    }
+    .to_string()
 }
 
-pub fn policy_arn(account: &str, path: &str, name: &str) -> String {
-    format!("arn:aws:iam::{account}:policy{path}{name}")
+pub(crate) fn policy_arn(account: AccountId, path: &str, name: &str) -> String {
+    Arn::Policy {
+        account,
+        path: path.to_owned(),
+        name: name.to_owned(),
+    }
+    .to_string()
 }
 
-pub fn assumed_role_arn(account: &str, role: &str, session: &str) -> String {
-    format!("arn:aws:sts::{account}:assumed-role/{role}/{session}")
+pub(crate) fn assumed_role_arn(account: AccountId, role: &str, session: &str) -> String {
+    Arn::AssumedRole {
+        account,
+        role: role.to_owned(),
+        session: session.to_owned(),
+    }
+    .to_string()
 }
 
-pub(crate) fn to_record<T: Serialize>(account: &str, kind: &str, name: &str, v: &T) -> Result<EntityRecord, KmsError> {
+pub(crate) fn to_record<T: Serialize>(
+    account: AccountId,
+    kind: EntityKind,
+    name: &str,
+    v: &T,
+) -> Result<EntityRecord, KmsError> {
     Ok(EntityRecord {
-        account_id: account.to_owned(),
-        kind: kind.to_owned(),
+        account_id: account,
+        kind,
         name: name.to_owned(),
         body: serde_json::to_string(v).map_err(KmsError::internal)?,
     })
 }
 
 pub(crate) fn from_record<T: for<'de> Deserialize<'de>>(r: &EntityRecord) -> Result<T, KmsError> {
-    serde_json::from_str(&r.body).map_err(|e| KmsError::internal(format!("corrupt {} {}: {e}", r.kind, r.name)))
+    serde_json::from_str(&r.body)
+        .map_err(|e| KmsError::internal(format!("corrupt {} {}: {e}", r.kind.as_str(), r.name)))
 }
 
 /// An IAM-style unique id: 4-letter prefix + 17 base32 characters (`AIDA…`, `AROA…`, `ANPA…`).
-pub fn unique_id(prefix: &str) -> Result<String, KmsError> {
-    const B32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+pub(crate) fn unique_id(prefix: &str) -> Result<String, KmsError> {
+    const B32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let r = trent_crypto::random::array::<17>().map_err(KmsError::internal)?;
     let mut s = prefix.to_owned();
-    s.extend(r.iter().map(|b| B32[(*b as usize) % 32] as char));
+    s.extend(
+        r.iter()
+            .map(|b| char::from(B32.get(usize::from(*b) % 32).copied().unwrap_or(b'A'))),
+    );
     Ok(s)
 }

@@ -1,14 +1,26 @@
-//! The AWS Query protocol's vocabulary for IAM/STS results: request parameters, the typed error
-//! (code, HTTP status, message — IAM API Reference "Common errors"), and XML result helpers.
+//! The AWS Query protocol's vocabulary for IAM/STS: request parameters, the typed error (a closed
+//! set of codes, each with its HTTP status and `Sender`/`Receiver` type — IAM API Reference,
+//! "Common errors" and each action's errors), XML result helpers and `MaxItems`/`Marker` paging.
 
 use std::collections::BTreeMap;
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use trent_api::xml::Xml;
-use trent_api::KmsError;
+use trent_api::{ErrorCode, KmsError};
 
 /// Form parameters of one request (`Action`, `Version` and the action's members).
 #[derive(Debug, Default, Clone)]
 pub struct Params(pub BTreeMap<String, String>);
+
+/// `KeyId` → `keyId`: AWS's member names in messages and CloudTrail records.
+pub(crate) fn lower_camel(name: &str) -> String {
+    let mut c = name.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
 
 impl Params {
     pub fn get(&self, k: &str) -> Option<&str> {
@@ -18,9 +30,9 @@ impl Params {
     /// A required member: AWS answers `ValidationError` naming it in lower camel case.
     pub fn req(&self, k: &str) -> Result<&str, IamError> {
         self.get(k).ok_or_else(|| {
-            let field = crate::audit::lower_camel(k);
             IamError::validation(format!(
-                "1 validation error detected: Value null at '{field}' failed to satisfy constraint: Member must not be null"
+                "1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null",
+                lower_camel(k)
             ))
         })
     }
@@ -39,56 +51,134 @@ impl Params {
         }
         out
     }
+
+    /// `<Name>.member.N` values.
+    pub fn members(&self, name: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for n in 1.. {
+            let Some(v) = self.0.get(&format!("{name}.member.{n}")) else {
+                break;
+            };
+            out.push(v.clone());
+        }
+        out
+    }
+}
+
+/// Every error code the IAM and STS endpoints answer with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IamErrorCode {
+    AccessDenied,
+    DeleteConflict,
+    EntityAlreadyExists,
+    ExpiredToken,
+    IncompleteSignature,
+    InvalidAction,
+    InvalidClientTokenId,
+    LimitExceeded,
+    MalformedPolicyDocument,
+    MissingAuthenticationToken,
+    NoSuchEntity,
+    ServiceFailure,
+    SignatureDoesNotMatch,
+    ValidationError,
+}
+
+impl IamErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IamErrorCode::AccessDenied => "AccessDenied",
+            IamErrorCode::DeleteConflict => "DeleteConflict",
+            IamErrorCode::EntityAlreadyExists => "EntityAlreadyExists",
+            IamErrorCode::ExpiredToken => "ExpiredToken",
+            IamErrorCode::IncompleteSignature => "IncompleteSignature",
+            IamErrorCode::InvalidAction => "InvalidAction",
+            IamErrorCode::InvalidClientTokenId => "InvalidClientTokenId",
+            IamErrorCode::LimitExceeded => "LimitExceeded",
+            IamErrorCode::MalformedPolicyDocument => "MalformedPolicyDocument",
+            IamErrorCode::MissingAuthenticationToken => "MissingAuthenticationToken",
+            IamErrorCode::NoSuchEntity => "NoSuchEntity",
+            IamErrorCode::ServiceFailure => "ServiceFailure",
+            IamErrorCode::SignatureDoesNotMatch => "SignatureDoesNotMatch",
+            IamErrorCode::ValidationError => "ValidationError",
+        }
+    }
+
+    /// The HTTP status IAM and STS answer with (IAM API Reference).
+    pub fn status(self) -> u16 {
+        match self {
+            IamErrorCode::AccessDenied
+            | IamErrorCode::InvalidClientTokenId
+            | IamErrorCode::MissingAuthenticationToken
+            | IamErrorCode::SignatureDoesNotMatch => 403,
+            IamErrorCode::NoSuchEntity => 404,
+            IamErrorCode::DeleteConflict | IamErrorCode::EntityAlreadyExists | IamErrorCode::LimitExceeded => 409,
+            IamErrorCode::ServiceFailure => 500,
+            IamErrorCode::ExpiredToken
+            | IamErrorCode::IncompleteSignature
+            | IamErrorCode::InvalidAction
+            | IamErrorCode::MalformedPolicyDocument
+            | IamErrorCode::ValidationError => 400,
+        }
+    }
 }
 
 /// An IAM/STS error as the Query protocol renders it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IamError {
-    pub code: &'static str,
-    pub status: u16,
+    pub code: IamErrorCode,
     pub message: String,
-    /// `Sender` (client) or `Receiver` (server) in the XML `Type` element.
-    pub sender: bool,
 }
 
 impl IamError {
-    pub fn new(code: &'static str, status: u16, message: impl Into<String>) -> Self {
+    pub fn new(code: IamErrorCode, message: impl Into<String>) -> Self {
         Self {
             code,
-            status,
             message: message.into(),
-            sender: status < 500,
         }
     }
+    pub fn status(&self) -> u16 {
+        self.code.status()
+    }
+    /// `Sender` (client) or `Receiver` (server) in the XML `Type` element.
+    pub fn is_sender(&self) -> bool {
+        self.status() < 500
+    }
     pub fn validation(m: impl Into<String>) -> Self {
-        Self::new("ValidationError", 400, m)
+        Self::new(IamErrorCode::ValidationError, m)
     }
     pub fn no_such_entity(m: impl Into<String>) -> Self {
-        Self::new("NoSuchEntity", 404, m)
+        Self::new(IamErrorCode::NoSuchEntity, m)
     }
     pub fn exists(m: impl Into<String>) -> Self {
-        Self::new("EntityAlreadyExists", 409, m)
+        Self::new(IamErrorCode::EntityAlreadyExists, m)
     }
     pub fn delete_conflict(m: impl Into<String>) -> Self {
-        Self::new("DeleteConflict", 409, m)
+        Self::new(IamErrorCode::DeleteConflict, m)
     }
     pub fn malformed(m: impl Into<String>) -> Self {
-        Self::new("MalformedPolicyDocument", 400, m)
+        Self::new(IamErrorCode::MalformedPolicyDocument, m)
     }
     pub fn limit(m: impl Into<String>) -> Self {
-        Self::new("LimitExceeded", 409, m)
+        Self::new(IamErrorCode::LimitExceeded, m)
     }
 }
 
 impl From<KmsError> for IamError {
+    /// The service errors an IAM action can meet: a denied decision, a store failure, or a
+    /// validation message; every other KMS code is a client error in IAM's vocabulary too.
     fn from(e: KmsError) -> Self {
-        match e {
-            KmsError::AccessDenied(m) => IamError::new("AccessDenied", 403, m),
-            KmsError::Internal(detail) => {
-                tracing::error!(%detail, "IAM internal error");
-                IamError::new("ServiceFailure", 500, "An internal error occurred.")
+        match e.code() {
+            ErrorCode::AccessDenied => IamError::new(IamErrorCode::AccessDenied, e.client_message()),
+            ErrorCode::KmsInternal => {
+                tracing::error!(detail = %e, "IAM internal error");
+                IamError::new(IamErrorCode::ServiceFailure, "An internal error occurred.")
             }
-            other => IamError::validation(other.client_message()),
+            ErrorCode::MalformedPolicyDocument => IamError::malformed(e.client_message()),
+            ErrorCode::NotFound => IamError::no_such_entity(e.client_message()),
+            ErrorCode::AlreadyExists => IamError::exists(e.client_message()),
+            ErrorCode::LimitExceeded => IamError::limit(e.client_message()),
+            _ => IamError::validation(e.client_message()),
         }
     }
 }
@@ -108,7 +198,7 @@ pub fn url_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len() * 3);
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
+            out.push(char::from(b));
         } else {
             out.push_str(&format!("%{b:02X}"));
         }
@@ -127,9 +217,10 @@ pub fn check_name(field: &str, v: &str, max: usize) -> Result<(), IamError> {
     Ok(())
 }
 
-/// `/` or `/a/b/` (IAM paths).
+/// `/` or `/a/b/` (IAM paths: `(\u002F)|(\u002F[\u0021-\u007F]+\u002F)`, at most 512).
 pub fn check_path(v: &str) -> Result<(), IamError> {
-    if !(v.starts_with('/') && v.ends_with('/')) || v.len() > 512 {
+    let printable = v.chars().all(|c| ('\u{21}'..='\u{7f}').contains(&c));
+    if !(v.starts_with('/') && v.ends_with('/')) || v.len() > 512 || !printable {
         return Err(IamError::validation(format!(
             "1 validation error detected: Value '{v}' at 'path' failed to satisfy constraint: Member must satisfy regular expression pattern: (\\u002F)|(\\u002F[\\u0021-\\u007F]+\\u002F)"
         )));
@@ -146,4 +237,43 @@ pub fn tags_xml(tags: &BTreeMap<String, String>) -> Option<Xml> {
                 .collect(),
         )
     })
+}
+
+/// One page of a list: `MaxItems` (1–1000, default 100) items after `Marker`, with `IsTruncated`
+/// and the next `Marker` when more remain (IAM API Reference, "Pagination"). `items` are in
+/// order of `key`, which the opaque marker names.
+pub fn page<T>(items: Vec<T>, p: &Params, key: impl Fn(&T) -> &str) -> Result<(Vec<T>, Vec<Xml>), IamError> {
+    let max = match p.get("MaxItems") {
+        None => 100,
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if (1..=1000).contains(&n) => n,
+            _ => {
+                return Err(IamError::validation(format!(
+                    "1 validation error detected: Value '{v}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000"
+                )))
+            }
+        },
+    };
+    let after = match p.get("Marker") {
+        None => None,
+        Some(m) => {
+            let bytes = URL_SAFE_NO_PAD
+                .decode(m.as_bytes())
+                .map_err(|_| IamError::validation("Invalid Marker."))?;
+            Some(String::from_utf8(bytes).map_err(|_| IamError::validation("Invalid Marker."))?)
+        }
+    };
+    let mut rest: Vec<T> = items
+        .into_iter()
+        .filter(|i| after.as_deref().is_none_or(|a| key(i) > a))
+        .collect();
+    let truncated = rest.len() > max;
+    rest.truncate(max);
+    let mut tail = vec![Xml::leaf("IsTruncated", if truncated { "true" } else { "false" })];
+    if truncated {
+        if let Some(last) = rest.last() {
+            tail.push(Xml::leaf("Marker", URL_SAFE_NO_PAD.encode(key(last).as_bytes())));
+        }
+    }
+    Ok((rest, tail))
 }

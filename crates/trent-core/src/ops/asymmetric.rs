@@ -4,54 +4,54 @@
 
 use std::sync::Arc;
 
-use trent_api::dto::EncryptionContextMap;
 use trent_api::KmsError;
 use trent_crypto::asymmetric::{AsymmetricKey, KeyKind, OaepAlg};
+use trent_types::{EncryptionAlgorithm, EncryptionContext};
 
 use crate::keys::LoadedKey;
 use crate::spec;
 
 /// `InvalidKeyUsageException: Algorithm <alg> is incompatible with key spec <spec>.`
 pub(crate) fn incompatible(alg: &str, key: &LoadedKey) -> KmsError {
-    KmsError::InvalidKeyUsage(format!(
-        "Algorithm {alg} is incompatible with key spec {}.",
-        key.record.key_spec
-    ))
-}
-
-/// The algorithm lists of the key (what DescribeKey shows).
-fn allowed(key: &LoadedKey) -> spec::Algorithms {
-    spec::algorithms(&key.record.key_spec, &key.record.key_usage)
+    KmsError::InvalidKeyUsage(format!("Algorithm {alg} is incompatible with key spec {}.", key.spec()))
 }
 
 /// Resolves `EncryptionAlgorithm` for an RSA encryption key (it has no default).
-pub(crate) fn oaep_for(key: &LoadedKey, alg: &Option<String>) -> Result<(OaepAlg, String), KmsError> {
-    let name = alg.clone().unwrap_or_else(|| "SYMMETRIC_DEFAULT".to_owned());
-    let listed = allowed(key).encryption.unwrap_or_default();
-    match spec::oaep(&name) {
+pub(crate) fn oaep_for(
+    key: &LoadedKey,
+    alg: Option<EncryptionAlgorithm>,
+) -> Result<(OaepAlg, EncryptionAlgorithm), KmsError> {
+    let name = alg.unwrap_or(EncryptionAlgorithm::SymmetricDefault);
+    let listed = key.algorithms().encryption.unwrap_or_default();
+    match spec::oaep(name) {
         Some(o) if listed.contains(&name) => Ok((o, name)),
-        _ => Err(incompatible(&name, key)),
+        _ => Err(incompatible(name.as_str(), key)),
     }
 }
 
 /// Encryption context is bound only by symmetric keys (reference §4.3).
-pub(crate) fn reject_context(ctx: &Option<EncryptionContextMap>, key: &LoadedKey) -> Result<(), KmsError> {
+pub(crate) fn reject_context(ctx: Option<&EncryptionContext>, key: &LoadedKey) -> Result<(), KmsError> {
     match ctx {
         Some(c) if !c.is_empty() => Err(KmsError::Validation(format!(
             "EncryptionContext is not supported with key spec {}.",
-            key.record.key_spec
+            key.spec()
         ))),
         _ => Ok(()),
     }
 }
 
 /// `ValidationException` when a plaintext exceeds RSAES-OAEP's limit (AWS-recorded text).
-pub(crate) fn check_oaep_size(key: &LoadedKey, alg: OaepAlg, alg_name: &str, len: usize) -> Result<(), KmsError> {
+pub(crate) fn check_oaep_size(
+    key: &LoadedKey,
+    alg: OaepAlg,
+    name: EncryptionAlgorithm,
+    len: usize,
+) -> Result<(), KmsError> {
     let max = key.key_pair()?.max_plaintext(alg);
     if len > max {
         return Err(KmsError::Validation(format!(
-            "Algorithm {alg_name} and key spec {} cannot encrypt data larger than {max} bytes.",
-            key.record.key_spec
+            "Algorithm {name} and key spec {} cannot encrypt data larger than {max} bytes.",
+            key.spec()
         )));
     }
     Ok(())

@@ -1,32 +1,41 @@
 //! CancelKeyDeletion: PendingDeletion → Disabled (not Enabled; reference §6).
 
 use trent_api::dto::{KeyIdRequest, KeyIdResponse};
-use trent_api::validate::Violations;
 use trent_api::{KmsError, Operation};
+use trent_types::KeyState;
 
-use crate::credentials::Caller;
-use crate::ids::Forms;
-use crate::{validate, Kms};
+use super::common::{key_only, IdReq};
+use crate::authz::{KeySpec, OneKey};
+use crate::pipeline::{Checks, Ctx, KmsOp};
 
-pub async fn run(kms: &Kms, caller: &Caller, req: KeyIdRequest) -> Result<KeyIdResponse, KmsError> {
-    let mut v = Violations::new();
-    let key_id = validate::key_id(&mut v, "keyId", &req.key_id);
-    v.finish()?;
-    let _guard = kms.write.lock().await;
-    let key = super::key_for(
-        kms,
-        caller,
-        key_id.unwrap_or_default(),
-        Forms::IdOrArn,
-        Operation::CancelKeyDeletion,
-    )
-    .await?;
-    let mut record = key.record.clone();
-    record.key_state = "Disabled".to_owned();
-    record.deletion_ms = None;
-    record.pending_window_days = None;
-    let key = kms.write_key(&key, record).await?;
-    Ok(KeyIdResponse {
-        key_id: key.arn.clone(),
-    })
+pub(crate) struct CancelKeyDeletion;
+
+impl KmsOp for CancelKeyDeletion {
+    const OP: Operation = Operation::CancelKeyDeletion;
+    const SERIAL: bool = true;
+    type Input = KeyIdRequest;
+    type Req = IdReq;
+    type Target = OneKey;
+    type Output = KeyIdResponse;
+
+    fn validate(req: KeyIdRequest, checks: &Checks<'_>) -> Result<IdReq, KmsError> {
+        Ok(IdReq {
+            key: key_only(&req.key_id, checks)?,
+        })
+    }
+
+    fn target(req: &IdReq) -> KeySpec<'_> {
+        req.spec()
+    }
+
+    async fn run(cx: Ctx<'_, OneKey>, _req: IdReq) -> Result<KeyIdResponse, KmsError> {
+        let mut record = cx.auth.key.record.clone();
+        record.key_state = KeyState::Disabled;
+        record.deletion_ms = None;
+        record.pending_window_days = None;
+        let key = cx.kms.write_key(&cx.auth, &cx.auth.key, record).await?;
+        Ok(KeyIdResponse {
+            key_id: key.arn.to_string(),
+        })
+    }
 }

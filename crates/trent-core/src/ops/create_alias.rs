@@ -1,17 +1,21 @@
 //! CreateAlias (reference §8): `alias/<name>` → a customer managed key of the same account;
-//! unique per account, `alias/aws/` reserved, at most 50 aliases per key.
+//! unique per account, `alias/aws/` reserved, at most 50 aliases per key. Needs
+//! `kms:CreateAlias` on the alias (identity policies) and on the key (key policy).
 
 use trent_api::dto::{AliasRequest, Empty};
 use trent_api::validate::{is_alias_charset, Violations};
 use trent_api::{KmsError, Operation};
 use trent_store::{AliasRecord, StoreError};
+use trent_types::{AliasName, Arn};
 
-use crate::credentials::Caller;
-use crate::ids::Forms;
-use crate::{validate, Kms};
+use crate::authz::facts::RequestFacts;
+use crate::authz::{AliasSpec, NewAlias};
+use crate::ids::{Forms, KeyRef};
+use crate::pipeline::{Checks, Ctx, KmsOp};
+use crate::validate;
 
 /// Aliases per key (reference §12.1).
-pub const MAX_ALIASES_PER_KEY: usize = 50;
+pub(crate) const MAX_ALIASES_PER_KEY: usize = 50;
 
 /// Member validation of `AliasName` (1–256, `^[a-zA-Z0-9:/_-]+$`).
 pub(crate) fn alias_name_member<'a>(v: &mut Violations, value: &'a Option<String>) -> Option<&'a str> {
@@ -31,80 +35,116 @@ pub(crate) fn alias_name_member<'a>(v: &mut Violations, value: &'a Option<String
     }
 }
 
-/// The service rules after member validation (prefix, reservation, characters).
-pub(crate) fn alias_name_rules(name: &str, creating: bool) -> Result<(), KmsError> {
-    if !name.starts_with("alias/") {
+/// The service rules after member validation (prefix, reservation, characters), in AWS's order;
+/// `alias/aws/…` may never be created, updated or deleted by a caller (`NotAuthorizedException`).
+pub(crate) fn alias_name_rules(name: &str) -> Result<AliasName, KmsError> {
+    if !name.starts_with(AliasName::PREFIX) {
         return Err(KmsError::Validation(
             "Alias must start with the prefix \"alias/\". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html"
                 .to_owned(),
         ));
     }
-    if creating && name.starts_with("alias/aws/") {
+    if name.starts_with(AliasName::AWS_PREFIX) {
         return Err(KmsError::NotAuthorized(String::new()));
     }
-    if name.contains(':') || name.len() == "alias/".len() {
-        return Err(KmsError::InvalidAliasName(format!(
-            "{name} contains invalid characters for an alias"
-        )));
-    }
-    Ok(())
+    AliasName::parse(name)
+        .ok_or_else(|| KmsError::InvalidAliasName(format!("{name} contains invalid characters for an alias")))
 }
 
-pub async fn run(kms: &Kms, caller: &Caller, req: AliasRequest) -> Result<Empty, KmsError> {
-    let mut v = Violations::new();
-    let name = alias_name_member(&mut v, &req.alias_name);
-    let target = validate::key_id(&mut v, "targetKeyId", &req.target_key_id);
-    v.finish()?;
-    let name = name.unwrap_or_default().to_owned();
-    alias_name_rules(&name, true)?;
-    let alias_arn = kms.location().alias_arn(&caller.account_id, &name);
-    kms.authorize_identity(caller, "kms:CreateAlias", &alias_arn).await?;
-    let _guard = kms.write.lock().await;
-    let key = super::key_for(
-        kms,
-        caller,
-        target.unwrap_or_default(),
-        Forms::IdOrArn,
-        Operation::CreateAlias,
-    )
-    .await?;
-    if key.record.key_manager != "CUSTOMER" {
-        return Err(KmsError::NotAuthorized(String::new()));
-    }
-    let (account, key_id) = (caller.account_id.clone(), key.id().to_owned());
-    let existing = kms
-        .db(move |s| s.list_aliases(&account, Some(&key_id), None, MAX_ALIASES_PER_KEY + 1))
-        .await?;
-    if existing.len() >= MAX_ALIASES_PER_KEY {
-        return Err(KmsError::LimitExceeded(format!(
-            "The maximum number of aliases for key {} ({MAX_ALIASES_PER_KEY}) has been reached.",
-            key.arn
-        )));
-    }
-    let now = kms.now_ms();
-    let record = AliasRecord {
-        account_id: caller.account_id.clone(),
-        name: name.clone(),
-        target_key_id: key.id().to_owned(),
-        created_ms: now,
-        updated_ms: now,
-    };
-    let r = record.clone();
-    match kms
-        .db(move |s| match s.create_alias(&r) {
-            Err(StoreError::UniqueViolation) => Ok(false),
-            other => other.map(|()| true),
-        })
-        .await?
-    {
-        true => {}
-        false => {
-            return Err(KmsError::AlreadyExists(format!(
-                "An alias with the name {} already exists",
-                kms.location().alias_arn(&caller.account_id, &name)
-            )))
+/// A validated alias request: the alias and (CreateAlias, UpdateAlias) its target key.
+pub(crate) struct AliasReq {
+    pub name: AliasName,
+    pub target: Option<KeyRef>,
+}
+
+impl RequestFacts for AliasReq {}
+
+impl AliasReq {
+    pub fn spec(&self) -> AliasSpec<'_> {
+        AliasSpec {
+            name: &self.name,
+            target: self.target.as_ref(),
+            facts: self,
         }
     }
-    kms.set_alias_target(&caller.account_id, &name, Some(key.id()));
-    Ok(Empty {})
+}
+
+/// Validates `AliasName` and, when `with_target`, `TargetKeyId` (id or ARN).
+pub(crate) fn validate_alias(req: &AliasRequest, checks: &Checks<'_>, with_target: bool) -> Result<AliasReq, KmsError> {
+    let mut v = Violations::new();
+    let name = alias_name_member(&mut v, &req.alias_name);
+    let target = with_target
+        .then(|| validate::key_id(&mut v, "targetKeyId", &req.target_key_id))
+        .flatten();
+    v.finish()?;
+    let name = alias_name_rules(name.unwrap_or_default())?;
+    let target = with_target
+        .then(|| validate::key_ref(target, Forms::IdOrArn, checks.region))
+        .transpose()?;
+    Ok(AliasReq { name, target })
+}
+
+pub(crate) fn alias_arn(cx_region: &trent_types::Region, account: trent_types::AccountId, name: &AliasName) -> String {
+    Arn::alias(cx_region, account, name)
+}
+
+pub(crate) struct CreateAlias;
+
+impl KmsOp for CreateAlias {
+    const OP: Operation = Operation::CreateAlias;
+    const SERIAL: bool = true;
+    type Input = AliasRequest;
+    type Req = AliasReq;
+    type Target = NewAlias;
+    type Output = Empty;
+
+    fn validate(req: AliasRequest, checks: &Checks<'_>) -> Result<AliasReq, KmsError> {
+        validate_alias(&req, checks, true)
+    }
+
+    fn target(req: &AliasReq) -> AliasSpec<'_> {
+        req.spec()
+    }
+
+    async fn run(cx: Ctx<'_, NewAlias>, req: AliasReq) -> Result<Empty, KmsError> {
+        let key = &cx.auth.key;
+        if !key.is_customer_managed() {
+            return Err(KmsError::NotAuthorized(String::new()));
+        }
+        let account = cx.caller.account();
+        let key_id = *key.id();
+        let existing = cx
+            .kms
+            .read(move |s| s.list_aliases(&account, Some(&key_id), None, MAX_ALIASES_PER_KEY + 1))
+            .await?;
+        if existing.len() >= MAX_ALIASES_PER_KEY {
+            return Err(KmsError::LimitExceeded(format!(
+                "The maximum number of aliases for key {} ({MAX_ALIASES_PER_KEY}) has been reached.",
+                key.arn
+            )));
+        }
+        let now = cx.kms.now_ms();
+        let record = AliasRecord {
+            account_id: account,
+            name: req.name.clone(),
+            target_key_id: key_id,
+            created_ms: now,
+            updated_ms: now,
+        };
+        let created = cx
+            .kms
+            .write(&cx.auth, move |s| match s.create_alias(&record) {
+                Err(StoreError::UniqueViolation) => Ok(false),
+                other => other.map(|()| true),
+            })
+            .await?;
+        if !created {
+            return Err(KmsError::AlreadyExists(format!(
+                "An alias with the name {} already exists",
+                alias_arn(cx.kms.region(), account, &req.name)
+            )));
+        }
+        cx.kms.set_alias_target(account, &req.name, Some(key_id));
+        Ok(Empty {})
+    }
 }

@@ -1,82 +1,141 @@
 //! Decrypt (reference §4.1, §4.5): a symmetric blob names its key, so `KeyId` is optional; a
 //! `KeyId` naming another key is `IncorrectKeyException`; a damaged blob or a different encryption
-//! context is `InvalidCiphertextException` with an empty message. RSA ciphertext needs `KeyId` and
+//! context is `InvalidCiphertextException` with no message. RSA ciphertext needs `KeyId` and
 //! `EncryptionAlgorithm`. `DryRun` with `IGNORE_CIPHERTEXT` checks only key and authorization.
 
 use trent_api::dto::{DecryptRequest, DecryptResponse};
 use trent_api::validate::Violations;
-use trent_api::{KmsError, Operation, SensitiveBlob};
+use trent_api::{Blob, KmsError, Operation, SensitiveBlob};
+use trent_policy::Values;
+use trent_types::{EncryptionAlgorithm, EncryptionContext, KeyUsage};
 
-use crate::credentials::Caller;
-use crate::ids::Forms;
-use crate::{spec, state, validate, Kms};
+use crate::authz::facts::{self, RequestFacts};
+use crate::authz::{CiphertextKey, CiphertextSpec};
+use crate::ids::{Forms, KeyRef};
+use crate::pipeline::{Checks, Ctx, KmsOp};
+use crate::validate;
 
-pub async fn run(kms: &Kms, caller: &Caller, req: DecryptRequest) -> Result<DecryptResponse, KmsError> {
-    let op = Operation::Decrypt;
-    let mut v = Violations::new();
-    let ignore_ciphertext = validate::dry_run_modifiers(&mut v, &req.dry_run_modifiers) && req.dry_run == Some(true);
-    match &req.ciphertext_blob {
-        None if !ignore_ciphertext => v.not_null("ciphertextBlob"),
-        None => {}
-        Some(b) => validate::blob_length(&mut v, "ciphertextBlob", b.0.len(), 1, 6144),
+pub(crate) struct Decrypt;
+
+pub(crate) struct Req {
+    key_id: Option<String>,
+    key: Option<KeyRef>,
+    blob: Blob,
+    ignore_ciphertext: bool,
+    context: Option<EncryptionContext>,
+    algorithm: Option<EncryptionAlgorithm>,
+    grant_tokens: Vec<String>,
+    dry_run: bool,
+}
+
+impl RequestFacts for Req {
+    fn fact(&self, key: &str) -> Option<Values<'_>> {
+        match key {
+            "kms:encryptionalgorithm" => {
+                facts::one(self.algorithm.unwrap_or(EncryptionAlgorithm::SymmetricDefault).as_str())
+            }
+            _ => facts::encryption_context(self.context.as_ref(), key)
+                .or_else(|| self.key_id.as_deref().and_then(|k| facts::request_alias(k, key))),
+        }
     }
-    if let Some(k) = &req.key_id {
-        v.str_length("keyId", k, 1, 2048);
+
+    fn encryption_context(&self) -> Option<&EncryptionContext> {
+        self.context.as_ref()
     }
-    if let Some(a) = &req.encryption_algorithm {
-        v.one_of("encryptionAlgorithm", a, spec::ENCRYPTION_ALGORITHMS);
-    }
-    validate::grant_tokens(&mut v, &req.grant_tokens);
-    v.finish()?;
-    if req.recipient.is_some() {
-        return Err(KmsError::UnsupportedOperation(
-            "Recipient (attested environments) is not supported by this server.".to_owned(),
-        ));
-    }
-    let requested = match &req.key_id {
-        Some(k) => Some(kms.resolve(caller, k, Forms::Any).await?),
-        None => None,
-    };
-    if ignore_ciphertext {
-        let Some(key) = requested else {
-            return Err(KmsError::Validation(
-                "KeyId is required when DryRunModifiers includes IGNORE_CIPHERTEXT.".to_owned(),
-            ));
-        };
-        super::authorize(kms, caller, op, &key).await?;
-        state::check(op, &key)?;
-        super::require_usage(&key, "ENCRYPT_DECRYPT", op)?;
-        return Err(KmsError::DryRun);
-    }
-    let blob = req.ciphertext_blob.unwrap_or_default();
-    if let Some(key) = requested.as_ref().filter(|k| k.record.key_spec != "SYMMETRIC_DEFAULT") {
-        super::authorize(kms, caller, op, key).await?;
-        state::check(op, key)?;
-        super::require_decrypting_key(key)?;
-        let (alg, alg_name) = super::asymmetric::oaep_for(key, &req.encryption_algorithm)?;
-        super::asymmetric::reject_context(&req.encryption_context, key)?;
-        super::finish_dry_run(req.dry_run)?;
-        let plaintext = super::asymmetric::private_op(key, move |k| {
-            k.decrypt(alg, &blob.0).map_err(|_| KmsError::InvalidCiphertext)
+}
+
+impl KmsOp for Decrypt {
+    const OP: Operation = Operation::Decrypt;
+    const TRACK_USAGE: bool = true;
+    type Input = DecryptRequest;
+    type Req = Req;
+    type Target = CiphertextKey;
+    type Output = DecryptResponse;
+
+    fn validate(req: DecryptRequest, checks: &Checks<'_>) -> Result<Req, KmsError> {
+        let mut v = Violations::new();
+        let ignore_ciphertext =
+            validate::dry_run_modifiers(&mut v, &req.dry_run_modifiers) && req.dry_run == Some(true);
+        match &req.ciphertext_blob {
+            None if !ignore_ciphertext => v.not_null("ciphertextBlob"),
+            None => {}
+            Some(b) => validate::blob_length(&mut v, "ciphertextBlob", b.0.len(), 1, 6144),
+        }
+        if let Some(k) = &req.key_id {
+            v.str_length("keyId", k, 1, 2048);
+        }
+        let algorithm = validate::enum_member(
+            &mut v,
+            "encryptionAlgorithm",
+            &req.encryption_algorithm,
+            EncryptionAlgorithm::NAMES,
+            EncryptionAlgorithm::parse,
+        );
+        validate::grant_tokens(&mut v, &req.grant_tokens);
+        v.finish()?;
+        super::no_recipient(&req.recipient)?;
+        let key = req
+            .key_id
+            .as_deref()
+            .map(|k| validate::key_ref(Some(k), Forms::Any, checks.region))
+            .transpose()?;
+        Ok(Req {
+            key,
+            key_id: req.key_id,
+            blob: req.ciphertext_blob.unwrap_or_default(),
+            ignore_ciphertext,
+            context: req.encryption_context.map(EncryptionContext::from),
+            algorithm,
+            grant_tokens: req.grant_tokens.unwrap_or_default(),
+            dry_run: req.dry_run == Some(true),
         })
-        .await?;
-        return Ok(DecryptResponse {
-            key_id: key.arn.clone(),
+    }
+
+    fn grant_tokens(req: &Req) -> &[String] {
+        &req.grant_tokens
+    }
+
+    fn target(req: &Req) -> CiphertextSpec<'_> {
+        CiphertextSpec {
+            blob: (!req.ignore_ciphertext).then_some(req.blob.0.as_slice()),
+            key: req.key.as_ref(),
+            key_member: "KeyId",
+            action: trent_api::Action::Decrypt,
+            facts: req,
+        }
+    }
+
+    async fn run(cx: Ctx<'_, CiphertextKey>, req: Req) -> Result<DecryptResponse, KmsError> {
+        let key = &cx.auth.key;
+        if req.ignore_ciphertext {
+            super::require_usage(key, KeyUsage::EncryptDecrypt, Self::OP)?;
+            return Err(KmsError::DryRun);
+        }
+        let Some(header) = &cx.auth.header else {
+            super::require_decrypting_key(key)?;
+            let (alg, name) = super::asymmetric::oaep_for(key, req.algorithm)?;
+            super::asymmetric::reject_context(req.context.as_ref(), key)?;
+            super::finish_dry_run(req.dry_run)?;
+            let blob = req.blob;
+            let plaintext = super::asymmetric::private_op(key, move |k| {
+                k.decrypt(alg, &blob.0).map_err(|_| KmsError::InvalidCiphertext)
+            })
+            .await?;
+            return Ok(DecryptResponse {
+                key_id: key.arn.to_string(),
+                plaintext: SensitiveBlob::new(plaintext.into_zeroizing()),
+                encryption_algorithm: name.as_str().to_owned(),
+                key_material_id: None,
+            });
+        };
+        super::check_symmetric_algorithm(key, req.algorithm)?;
+        let (plaintext, material_id) = super::open_symmetric(key, header, &req.blob.0, req.context.as_ref())?;
+        super::finish_dry_run(req.dry_run)?;
+        Ok(DecryptResponse {
+            key_id: key.arn.to_string(),
             plaintext: SensitiveBlob::new(plaintext.into_zeroizing()),
-            encryption_algorithm: alg_name,
-            key_material_id: None,
-        });
+            encryption_algorithm: EncryptionAlgorithm::SymmetricDefault.as_str().to_owned(),
+            key_material_id: Some(material_id),
+        })
     }
-    if let Some(k) = &requested {
-        super::check_symmetric_algorithm(k, &req.encryption_algorithm)?;
-    }
-    let opened = super::open_symmetric(kms, caller, &blob.0, &req.encryption_context, requested.as_ref(), op).await?;
-    super::check_symmetric_algorithm(&opened.key, &req.encryption_algorithm)?;
-    super::finish_dry_run(req.dry_run)?;
-    Ok(DecryptResponse {
-        key_id: opened.key.arn.clone(),
-        plaintext: SensitiveBlob::new(opened.plaintext.into_zeroizing()),
-        encryption_algorithm: "SYMMETRIC_DEFAULT".to_owned(),
-        key_material_id: Some(opened.material_id),
-    })
 }

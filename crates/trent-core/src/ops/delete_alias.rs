@@ -1,46 +1,47 @@
-//! DeleteAlias (reference §8): deletes only the alias; works in every key state.
+//! DeleteAlias (reference §8): deletes only the alias; works in every key state. Needs
+//! `kms:DeleteAlias` on the alias and on the key it points at.
 
 use trent_api::dto::{AliasRequest, Empty};
-use trent_api::validate::Violations;
 use trent_api::{KmsError, Operation};
 use trent_store::StoreError;
 
-use crate::credentials::Caller;
-use crate::Kms;
+use super::create_alias::{validate_alias, AliasReq};
+use crate::authz::{AliasRemoval, AliasSpec};
+use crate::ids::alias_not_found;
+use crate::pipeline::{Checks, Ctx, KmsOp};
 
-pub async fn run(kms: &Kms, caller: &Caller, req: AliasRequest) -> Result<Empty, KmsError> {
-    let mut v = Violations::new();
-    let name = super::create_alias::alias_name_member(&mut v, &req.alias_name);
-    v.finish()?;
-    let name = name.unwrap_or_default().to_owned();
-    super::create_alias::alias_name_rules(&name, false)?;
-    if name.starts_with("alias/aws/") {
-        return Err(KmsError::NotAuthorized(String::new()));
+pub(crate) struct DeleteAlias;
+
+impl KmsOp for DeleteAlias {
+    const OP: Operation = Operation::DeleteAlias;
+    const SERIAL: bool = true;
+    type Input = AliasRequest;
+    type Req = AliasReq;
+    type Target = AliasRemoval;
+    type Output = Empty;
+
+    fn validate(req: AliasRequest, checks: &Checks<'_>) -> Result<AliasReq, KmsError> {
+        validate_alias(&req, checks, false)
     }
-    let alias_arn = kms.location().alias_arn(&caller.account_id, &name);
-    kms.authorize_identity(caller, "kms:DeleteAlias", &alias_arn).await?;
-    let _guard = kms.write.lock().await;
-    let not_found = || {
-        KmsError::NotFound(format!(
-            "Alias {} is not found.",
-            kms.location().alias_arn(&caller.account_id, &name)
-        ))
-    };
-    let (account, n) = (caller.account_id.clone(), name.clone());
-    let alias = kms.db(move |s| s.alias(&account, &n)).await?.ok_or_else(not_found)?;
-    if let Some(key) = kms.load_key(&alias.target_key_id).await? {
-        super::authorize(kms, caller, Operation::DeleteAlias, &key).await?;
+
+    fn target(req: &AliasReq) -> AliasSpec<'_> {
+        req.spec()
     }
-    let (account, n) = (caller.account_id.clone(), name.clone());
-    let deleted = kms
-        .db(move |s| match s.delete_alias(&account, &n) {
-            Err(StoreError::NotFound) => Ok(false),
-            other => other.map(|()| true),
-        })
-        .await?;
-    kms.set_alias_target(&caller.account_id, &name, None);
-    if !deleted {
-        return Err(not_found());
+
+    async fn run(cx: Ctx<'_, AliasRemoval>, req: AliasReq) -> Result<Empty, KmsError> {
+        let (account, name) = (cx.auth.alias.account_id, cx.auth.alias.name.clone());
+        let deleted = cx
+            .kms
+            .write(&cx.auth, move |s| match s.delete_alias(&account, &name) {
+                Err(StoreError::NotFound) => Ok(false),
+                other => other.map(|()| true),
+            })
+            .await?;
+        cx.kms.set_alias_target(account, &req.name, None);
+        if !deleted {
+            // Deleted by another server between authorization and now.
+            return Err(alias_not_found(cx.kms.region(), account, req.name.as_str()));
+        }
+        Ok(Empty {})
     }
-    Ok(Empty {})
 }

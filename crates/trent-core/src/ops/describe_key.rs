@@ -1,27 +1,40 @@
 //! DescribeKey: KeyMetadata of a key named in any of the four forms; works in every key state.
+//! Naming `alias/aws/<service>` creates that AWS managed key on first use (reference §4.2).
 
 use trent_api::dto::{KeyIdRequest, KeyMetadataResponse};
-use trent_api::validate::Violations;
 use trent_api::{KmsError, Operation};
 
-use crate::credentials::Caller;
-use crate::ids::Forms;
-use crate::{validate, Kms};
+use super::get_public_key::{validate_any_key, AnyKeyReq};
+use crate::authz::{KeySpec, OneKey};
+use crate::pipeline::{Checks, Ctx, KmsOp};
 
-pub async fn run(kms: &Kms, caller: &Caller, req: KeyIdRequest) -> Result<KeyMetadataResponse, KmsError> {
-    let mut v = Violations::new();
-    let key_id = validate::key_id(&mut v, "keyId", &req.key_id);
-    validate::grant_tokens(&mut v, &req.grant_tokens);
-    v.finish()?;
-    let key = super::key_for(
-        kms,
-        caller,
-        key_id.unwrap_or_default(),
-        Forms::Any,
-        Operation::DescribeKey,
-    )
-    .await?;
-    Ok(KeyMetadataResponse {
-        key_metadata: key.metadata(),
-    })
+pub(crate) struct DescribeKey;
+
+impl KmsOp for DescribeKey {
+    const OP: Operation = Operation::DescribeKey;
+    type Input = KeyIdRequest;
+    type Req = AnyKeyReq;
+    type Target = OneKey;
+    type Output = KeyMetadataResponse;
+
+    fn validate(req: KeyIdRequest, checks: &Checks<'_>) -> Result<AnyKeyReq, KmsError> {
+        validate_any_key(req, checks)
+    }
+
+    fn grant_tokens(req: &AnyKeyReq) -> &[String] {
+        &req.grant_tokens
+    }
+
+    fn target(req: &AnyKeyReq) -> KeySpec<'_> {
+        KeySpec {
+            key: &req.key,
+            facts: req,
+        }
+    }
+
+    async fn run(cx: Ctx<'_, OneKey>, _req: AnyKeyReq) -> Result<KeyMetadataResponse, KmsError> {
+        Ok(KeyMetadataResponse {
+            key_metadata: cx.auth.key.metadata(),
+        })
+    }
 }

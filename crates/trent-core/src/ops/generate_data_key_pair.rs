@@ -1,52 +1,82 @@
-//! GenerateDataKeyPair (reference §4.4): a fresh key pair of `KeyPairSpec` generated inside
-//! Trent; the private key (DER PKCS#8) is returned in plaintext and encrypted under a symmetric
-//! KMS key with the encryption context bound; the public key as DER SubjectPublicKeyInfo.
+//! GenerateDataKeyPair and GenerateDataKeyPairWithoutPlaintext (reference §4.4): a fresh key pair
+//! of `KeyPairSpec` generated inside Trent (on the blocking pool); the private key (DER PKCS#8)
+//! encrypted under a symmetric KMS key with the encryption context bound and, for
+//! GenerateDataKeyPair, also in plaintext; the public key as DER SubjectPublicKeyInfo.
 
 use trent_api::dto::{GenerateDataKeyPairRequest, GenerateDataKeyPairResponse};
 use trent_api::validate::Violations;
 use trent_api::{Blob, KmsError, Operation, SensitiveBlob};
 use trent_crypto::asymmetric::{AsymmetricKey, Purpose};
+use trent_policy::Values;
+use trent_types::{DataKeyPairSpec, EncryptionContext};
 
-use crate::credentials::Caller;
-use crate::ids::Forms;
-use crate::{spec, validate, Kms};
+use crate::authz::facts::{self, RequestFacts};
+use crate::authz::{KeySpec, OneKey};
+use crate::ids::{Forms, KeyRef};
+use crate::pipeline::{Checks, Ctx, KmsOp};
+use crate::{spec, validate};
 
-pub async fn run(
-    kms: &Kms,
-    caller: &Caller,
-    req: GenerateDataKeyPairRequest,
-) -> Result<GenerateDataKeyPairResponse, KmsError> {
-    generate(kms, caller, req, Operation::GenerateDataKeyPair).await
+pub(crate) struct Req {
+    key_id: String,
+    key: KeyRef,
+    pair_spec: DataKeyPairSpec,
+    context: Option<EncryptionContext>,
+    grant_tokens: Vec<String>,
+    dry_run: bool,
 }
 
-/// Shared with GenerateDataKeyPairWithoutPlaintext (which drops the plaintext private key).
-pub(crate) async fn generate(
-    kms: &Kms,
-    caller: &Caller,
-    req: GenerateDataKeyPairRequest,
-    op: Operation,
-) -> Result<GenerateDataKeyPairResponse, KmsError> {
-    let mut v = Violations::new();
-    let key_id = validate::key_id(&mut v, "keyId", &req.key_id);
-    match &req.key_pair_spec {
-        None => v.not_null("keyPairSpec"),
-        Some(s) => {
-            v.one_of("keyPairSpec", s, spec::KEY_PAIR_SPECS);
+impl RequestFacts for Req {
+    fn fact(&self, key: &str) -> Option<Values<'_>> {
+        match key {
+            "kms:encryptionalgorithm" => facts::one("SYMMETRIC_DEFAULT"),
+            "kms:datakeypairspec" => facts::one(self.pair_spec.as_str()),
+            _ => facts::encryption_context(self.context.as_ref(), key)
+                .or_else(|| facts::request_alias(&self.key_id, key)),
         }
     }
+
+    fn encryption_context(&self) -> Option<&EncryptionContext> {
+        self.context.as_ref()
+    }
+}
+
+fn validate_request(req: GenerateDataKeyPairRequest, checks: &Checks<'_>) -> Result<Req, KmsError> {
+    let mut v = Violations::new();
+    let key_id = validate::key_id(&mut v, "keyId", &req.key_id);
+    let pair_spec = validate::required_enum(
+        &mut v,
+        "keyPairSpec",
+        &req.key_pair_spec,
+        DataKeyPairSpec::NAMES,
+        DataKeyPairSpec::parse,
+    );
     validate::grant_tokens(&mut v, &req.grant_tokens);
     v.finish()?;
-    if req.recipient.is_some() {
-        return Err(KmsError::UnsupportedOperation(
-            "Recipient (attested environments) is not supported by this server.".to_owned(),
-        ));
-    }
-    let pair_spec = req.key_pair_spec.unwrap_or_default();
-    let key = super::key_for(kms, caller, key_id.unwrap_or_default(), Forms::Any, op).await?;
-    super::require_symmetric(&key, op)?;
-    let Some(kind) = spec::key_kind(&pair_spec) else {
+    super::no_recipient(&req.recipient)?;
+    let pair_spec = pair_spec.ok_or_else(|| KmsError::internal("validated key pair spec"))?;
+    let key = validate::key_ref(key_id, Forms::Any, checks.region)?;
+    Ok(Req {
+        key,
+        key_id: req.key_id.unwrap_or_default(),
+        pair_spec,
+        context: req.encryption_context.map(EncryptionContext::from),
+        grant_tokens: req.grant_tokens.unwrap_or_default(),
+        dry_run: req.dry_run == Some(true),
+    })
+}
+
+async fn generate(
+    cx: Ctx<'_, OneKey>,
+    req: Req,
+    op: Operation,
+    with_plaintext: bool,
+) -> Result<GenerateDataKeyPairResponse, KmsError> {
+    let key = &cx.auth.key;
+    super::require_symmetric(key, op)?;
+    let Some(kind) = spec::key_kind(req.pair_spec.key_spec()) else {
         return Err(KmsError::UnsupportedOperation(format!(
-            "KeyPairSpec {pair_spec} is not supported in this Region."
+            "KeyPairSpec {} is not supported in this Region.",
+            req.pair_spec
         )));
     };
     super::finish_dry_run(req.dry_run)?;
@@ -54,13 +84,58 @@ pub(crate) async fn generate(
         .await
         .map_err(KmsError::internal)?
         .map_err(KmsError::internal)?;
-    let (blob, material_id) = super::seal_symmetric(&key, &req.encryption_context, pkcs8.expose())?;
+    let (blob, material_id) = super::seal_symmetric(key, req.context.as_ref(), pkcs8.expose())?;
     Ok(GenerateDataKeyPairResponse {
         private_key_ciphertext_blob: Blob(blob),
-        private_key_plaintext: Some(SensitiveBlob::new(pkcs8.into_zeroizing())),
+        private_key_plaintext: with_plaintext.then(|| SensitiveBlob::new(pkcs8.into_zeroizing())),
         public_key: Blob(pair.public_key_der().to_vec()),
-        key_id: key.arn.clone(),
-        key_pair_spec: pair_spec,
+        key_id: key.arn.to_string(),
+        key_pair_spec: req.pair_spec.as_str().to_owned(),
         key_material_id: material_id,
     })
 }
+
+macro_rules! key_pair_op {
+    ($name:ident, $op:expr, $plaintext:expr) => {
+        pub(crate) struct $name;
+
+        impl KmsOp for $name {
+            const OP: Operation = $op;
+            const TRACK_USAGE: bool = true;
+            type Input = GenerateDataKeyPairRequest;
+            type Req = Req;
+            type Target = OneKey;
+            type Output = GenerateDataKeyPairResponse;
+
+            fn validate(mut req: GenerateDataKeyPairRequest, checks: &Checks<'_>) -> Result<Req, KmsError> {
+                if !$plaintext {
+                    // Not a member of this operation in the model: ignored as an unknown member is.
+                    req.recipient = None;
+                }
+                validate_request(req, checks)
+            }
+
+            fn grant_tokens(req: &Req) -> &[String] {
+                &req.grant_tokens
+            }
+
+            fn target(req: &Req) -> KeySpec<'_> {
+                KeySpec {
+                    key: &req.key,
+                    facts: req,
+                }
+            }
+
+            async fn run(cx: Ctx<'_, OneKey>, req: Req) -> Result<GenerateDataKeyPairResponse, KmsError> {
+                generate(cx, req, Self::OP, $plaintext).await
+            }
+        }
+    };
+}
+
+key_pair_op!(GenerateDataKeyPair, Operation::GenerateDataKeyPair, true);
+key_pair_op!(
+    GenerateDataKeyPairWithoutPlaintext,
+    Operation::GenerateDataKeyPairWithoutPlaintext,
+    false
+);

@@ -1,38 +1,63 @@
 //! GenerateRandom (reference §4.6): 1–1024 random bytes; `NumberOfBytes` is required although the
-//! model marks it optional ("NumberOfBytes is required.", AWS-recorded).
+//! model marks it optional ("NumberOfBytes is required.", AWS-recorded). An identity-policy action.
 
 use trent_api::dto::{GenerateRandomRequest, GenerateRandomResponse};
 use trent_api::validate::Violations;
-use trent_api::{KmsError, SensitiveBlob};
+use trent_api::{KmsError, Operation, SensitiveBlob};
 
-use crate::credentials::Caller;
-use crate::Kms;
+use crate::authz::facts::NoFacts;
+use crate::authz::{Account, AccountSpec};
+use crate::pipeline::{Checks, Ctx, KmsOp};
 
-pub async fn run(kms: &Kms, caller: &Caller, req: GenerateRandomRequest) -> Result<GenerateRandomResponse, KmsError> {
-    let mut v = Violations::new();
-    if let Some(n) = req.number_of_bytes {
-        v.range("numberOfBytes", n, 1, 1024);
+pub(crate) struct GenerateRandom;
+
+pub(crate) struct Req {
+    n: usize,
+}
+
+impl crate::authz::facts::RequestFacts for Req {}
+
+impl KmsOp for GenerateRandom {
+    const OP: Operation = Operation::GenerateRandom;
+    type Input = GenerateRandomRequest;
+    type Req = Req;
+    type Target = Account;
+    type Output = GenerateRandomResponse;
+
+    fn validate(req: GenerateRandomRequest, _checks: &Checks<'_>) -> Result<Req, KmsError> {
+        let mut v = Violations::new();
+        if let Some(n) = req.number_of_bytes {
+            v.range("numberOfBytes", n, 1, 1024);
+        }
+        if let Some(c) = &req.custom_key_store_id {
+            v.str_length("customKeyStoreId", c, 1, 64);
+        }
+        v.finish()?;
+        let Some(n) = req.number_of_bytes else {
+            return Err(KmsError::Validation("NumberOfBytes is required.".to_owned()));
+        };
+        if req.custom_key_store_id.is_some() {
+            return Err(KmsError::UnsupportedOperation(
+                "Custom key stores are not supported by this server.".to_owned(),
+            ));
+        }
+        super::no_recipient(&req.recipient)?;
+        Ok(Req {
+            n: usize::try_from(n).map_err(KmsError::internal)?,
+        })
     }
-    if let Some(c) = &req.custom_key_store_id {
-        v.str_length("customKeyStoreId", c, 1, 64);
+
+    fn target(_req: &Req) -> AccountSpec<'_> {
+        AccountSpec {
+            also: None,
+            facts: &NoFacts,
+        }
     }
-    v.finish()?;
-    let Some(n) = req.number_of_bytes else {
-        return Err(KmsError::Validation("NumberOfBytes is required.".to_owned()));
-    };
-    if req.custom_key_store_id.is_some() {
-        return Err(KmsError::UnsupportedOperation(
-            "Custom key stores are not supported by this server.".to_owned(),
-        ));
+
+    async fn run(_cx: Ctx<'_, Account>, req: Req) -> Result<GenerateRandomResponse, KmsError> {
+        let bytes = trent_crypto::random::secret(req.n).map_err(KmsError::internal)?;
+        Ok(GenerateRandomResponse {
+            plaintext: SensitiveBlob::new(bytes.into_zeroizing()),
+        })
     }
-    if req.recipient.is_some() {
-        return Err(KmsError::UnsupportedOperation(
-            "Recipient (attested environments) is not supported by this server.".to_owned(),
-        ));
-    }
-    kms.authorize_identity(caller, "kms:GenerateRandom", "*").await?;
-    let bytes = trent_crypto::random::secret(n as usize).map_err(KmsError::internal)?;
-    Ok(GenerateRandomResponse {
-        plaintext: SensitiveBlob::new(bytes.into_zeroizing()),
-    })
 }

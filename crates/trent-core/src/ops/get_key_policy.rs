@@ -5,29 +5,55 @@ use trent_api::dto::{GetKeyPolicyResponse, KeyPolicyRequest};
 use trent_api::validate::Violations;
 use trent_api::{KmsError, Operation};
 
-use crate::credentials::Caller;
-use crate::ids::Forms;
-use crate::{policy, validate, Kms};
+use super::common::{finish, IdReq};
+use crate::authz::{KeySpec, OneKey};
+use crate::ids::KeyRef;
+use crate::pipeline::{Checks, Ctx, KmsOp};
+use crate::{policy, validate};
 
-pub async fn run(kms: &Kms, caller: &Caller, req: KeyPolicyRequest) -> Result<GetKeyPolicyResponse, KmsError> {
-    let mut v = Violations::new();
-    let key_id = validate::key_id(&mut v, "keyId", &req.key_id);
-    policy::check_policy_name(&mut v, &req.policy_name)?;
-    v.finish()?;
-    let key = super::key_for(
-        kms,
-        caller,
-        key_id.unwrap_or_default(),
-        Forms::IdOrArn,
-        Operation::GetKeyPolicy,
-    )
-    .await?;
-    let name = req.policy_name.unwrap_or_else(|| "default".to_owned());
-    if name != "default" {
-        return Err(policy::policy_name_not_found(&name));
+pub(crate) struct GetKeyPolicy;
+
+pub(crate) struct Req {
+    id: IdReq,
+    name: String,
+}
+
+impl crate::authz::facts::RequestFacts for Req {}
+
+pub(super) fn key_and_name(req: &KeyPolicyRequest, v: &mut Violations) -> Option<String> {
+    let raw = validate::key_id(v, "keyId", &req.key_id).map(str::to_owned);
+    policy::check_policy_name(v, &req.policy_name);
+    raw
+}
+
+impl KmsOp for GetKeyPolicy {
+    const OP: Operation = Operation::GetKeyPolicy;
+    type Input = KeyPolicyRequest;
+    type Req = Req;
+    type Target = OneKey;
+    type Output = GetKeyPolicyResponse;
+
+    fn validate(req: KeyPolicyRequest, checks: &Checks<'_>) -> Result<Req, KmsError> {
+        let mut v = Violations::new();
+        let raw = key_and_name(&req, &mut v);
+        let key: KeyRef = finish(v, raw.as_deref(), checks)?;
+        Ok(Req {
+            id: IdReq { key },
+            name: req.policy_name.unwrap_or_else(|| "default".to_owned()),
+        })
     }
-    Ok(GetKeyPolicyResponse {
-        policy: key.record.policy.clone(),
-        policy_name: name,
-    })
+
+    fn target(req: &Req) -> KeySpec<'_> {
+        req.id.spec()
+    }
+
+    async fn run(cx: Ctx<'_, OneKey>, req: Req) -> Result<GetKeyPolicyResponse, KmsError> {
+        if req.name != "default" {
+            return Err(policy::policy_name_not_found(&req.name));
+        }
+        Ok(GetKeyPolicyResponse {
+            policy: cx.auth.key.record.policy.clone(),
+            policy_name: req.name,
+        })
+    }
 }

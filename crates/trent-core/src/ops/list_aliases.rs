@@ -4,49 +4,84 @@
 use trent_api::dto::{AliasListEntry, ListAliasesResponse, ListRequest};
 use trent_api::validate::Violations;
 use trent_api::{KmsError, Operation};
+use trent_types::Arn;
 
+use crate::authz::facts::RequestFacts;
+use crate::authz::{AccountAndKey, AccountAndKeySpec};
 use crate::clock::epoch_seconds;
-use crate::credentials::Caller;
-use crate::ids::Forms;
-use crate::{validate, Kms};
+use crate::ids::{Forms, KeyRef};
+use crate::pipeline::{Checks, Ctx, KmsOp};
+use crate::validate;
 
-pub async fn run(kms: &Kms, caller: &Caller, req: ListRequest) -> Result<ListAliasesResponse, KmsError> {
-    let mut v = Violations::new();
-    if let Some(k) = &req.key_id {
-        v.str_length("keyId", k, 1, 2048);
-    }
-    let limit = validate::limit(&mut v, req.limit, 100, 50);
-    validate::marker(&mut v, &req.marker);
-    v.finish()?;
-    kms.authorize_identity(caller, "kms:ListAliases", "*").await?;
-    let after = validate::decode_marker(&req.marker)?;
-    let filter = match &req.key_id {
-        Some(k) => Some(
-            super::key_for(kms, caller, k, Forms::IdOrArn, Operation::ListAliases)
-                .await?
-                .id()
-                .to_owned(),
-        ),
-        None => None,
-    };
-    let account = caller.account_id.clone();
-    let mut rows = kms
-        .db(move |s| s.list_aliases(&account, filter.as_deref(), after.as_deref(), limit + 1))
-        .await?;
-    let (next_marker, truncated) = validate::cut_page(&mut rows, limit, |a| &a.name);
-    let aliases = rows
-        .into_iter()
-        .map(|a| AliasListEntry {
-            alias_arn: kms.location().alias_arn(&a.account_id, &a.name),
-            alias_name: a.name,
-            target_key_id: Some(a.target_key_id),
-            creation_date: Some(epoch_seconds(a.created_ms)),
-            last_updated_date: Some(epoch_seconds(a.updated_ms)),
+pub(crate) struct ListAliases;
+
+pub(crate) struct Req {
+    key: Option<KeyRef>,
+    limit: usize,
+    marker: Option<String>,
+}
+
+impl RequestFacts for Req {}
+
+impl KmsOp for ListAliases {
+    const OP: Operation = Operation::ListAliases;
+    type Input = ListRequest;
+    type Req = Req;
+    type Target = AccountAndKey;
+    type Output = ListAliasesResponse;
+
+    fn validate(req: ListRequest, checks: &Checks<'_>) -> Result<Req, KmsError> {
+        let mut v = Violations::new();
+        if let Some(k) = &req.key_id {
+            v.str_length("keyId", k, 1, 2048);
+        }
+        let limit = validate::limit(&mut v, req.limit, 100, 50);
+        validate::marker(&mut v, &req.marker);
+        v.finish()?;
+        let key = req
+            .key_id
+            .as_deref()
+            .map(|k| validate::key_ref(Some(k), Forms::IdOrArn, checks.region))
+            .transpose()?;
+        Ok(Req {
+            key,
+            limit,
+            marker: req.marker,
         })
-        .collect();
-    Ok(ListAliasesResponse {
-        aliases,
-        next_marker,
-        truncated,
-    })
+    }
+
+    fn target(req: &Req) -> AccountAndKeySpec<'_> {
+        AccountAndKeySpec {
+            key: req.key.as_ref(),
+            facts: req,
+        }
+    }
+
+    async fn run(cx: Ctx<'_, AccountAndKey>, req: Req) -> Result<ListAliasesResponse, KmsError> {
+        let after = validate::decode_marker(&req.marker)?;
+        let filter = cx.auth.key.as_ref().map(|k| *k.id());
+        let account = cx.caller.account();
+        let limit = req.limit;
+        let mut rows = cx
+            .kms
+            .read(move |s| s.list_aliases(&account, filter.as_ref(), after.as_deref(), limit + 1))
+            .await?;
+        let (next_marker, truncated) = validate::cut_page(&mut rows, limit, |a| a.name.as_str());
+        let region = cx.kms.region();
+        let aliases = rows
+            .into_iter()
+            .map(|a| AliasListEntry {
+                alias_arn: Arn::alias(region, a.account_id, &a.name),
+                alias_name: a.name.to_string(),
+                target_key_id: Some(a.target_key_id.to_string()),
+                creation_date: Some(epoch_seconds(a.created_ms)),
+                last_updated_date: Some(epoch_seconds(a.updated_ms)),
+            })
+            .collect();
+        Ok(ListAliasesResponse {
+            aliases,
+            next_marker,
+            truncated,
+        })
+    }
 }

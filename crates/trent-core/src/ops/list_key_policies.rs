@@ -4,26 +4,38 @@ use trent_api::dto::{ListKeyPoliciesResponse, ListRequest};
 use trent_api::validate::Violations;
 use trent_api::{KmsError, Operation};
 
-use crate::credentials::Caller;
-use crate::ids::Forms;
-use crate::{validate, Kms};
+use super::common::{finish, IdReq};
+use crate::authz::{KeySpec, OneKey};
+use crate::pipeline::{Checks, Ctx, KmsOp};
+use crate::validate;
 
-pub async fn run(kms: &Kms, caller: &Caller, req: ListRequest) -> Result<ListKeyPoliciesResponse, KmsError> {
-    let mut v = Violations::new();
-    let key_id = validate::key_id(&mut v, "keyId", &req.key_id);
-    validate::limit(&mut v, req.limit, 1000, 100);
-    validate::marker(&mut v, &req.marker);
-    v.finish()?;
-    super::key_for(
-        kms,
-        caller,
-        key_id.unwrap_or_default(),
-        Forms::IdOrArn,
-        Operation::ListKeyPolicies,
-    )
-    .await?;
-    Ok(ListKeyPoliciesResponse {
-        policy_names: vec!["default".to_owned()],
-        truncated: false,
-    })
+pub(crate) struct ListKeyPolicies;
+
+impl KmsOp for ListKeyPolicies {
+    const OP: Operation = Operation::ListKeyPolicies;
+    type Input = ListRequest;
+    type Req = IdReq;
+    type Target = OneKey;
+    type Output = ListKeyPoliciesResponse;
+
+    fn validate(req: ListRequest, checks: &Checks<'_>) -> Result<IdReq, KmsError> {
+        let mut v = Violations::new();
+        let raw = validate::key_id(&mut v, "keyId", &req.key_id);
+        validate::limit(&mut v, req.limit, 1000, 100);
+        validate::marker(&mut v, &req.marker);
+        Ok(IdReq {
+            key: finish(v, raw, checks)?,
+        })
+    }
+
+    fn target(req: &IdReq) -> KeySpec<'_> {
+        req.spec()
+    }
+
+    async fn run(_cx: Ctx<'_, OneKey>, _req: IdReq) -> Result<ListKeyPoliciesResponse, KmsError> {
+        Ok(ListKeyPoliciesResponse {
+            policy_names: vec!["default".to_owned()],
+            truncated: false,
+        })
+    }
 }

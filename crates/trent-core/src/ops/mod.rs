@@ -1,77 +1,159 @@
-//! One module per KMS operation, named as AWS names it. Each exposes
-//! `run(kms, caller, request) -> Result<response, KmsError>` and follows the same order:
-//! validate members (all violations at once) → resolve key → check key state → authorize →
-//! execute → persist. Steps shared by several operations live below.
+//! One module per KMS operation, named as AWS names it. Each declares a `KmsOp`: its wire
+//! request and response, its validated request (domain types; the condition keys it supplies),
+//! its authorization target, and its body, which runs only with the target's `Authorized` proof.
+//! [`Kms::handle`] is the exhaustive catalogue: every operation of the model is placed, the
+//! unbuilt ones answer `UnsupportedOperationException`.
+//!
+//! Steps shared by several operations (key usage checks, the symmetric envelope, dry runs,
+//! asymmetric helpers) live below.
 
 mod asymmetric;
-pub mod cancel_key_deletion;
-pub mod create_alias;
-pub mod create_grant;
-pub mod create_key;
-pub mod decrypt;
-pub mod delete_alias;
-pub mod delete_imported_key_material;
-pub mod derive_shared_secret;
-pub mod describe_custom_key_stores;
-pub mod describe_key;
-pub mod disable_key;
-pub mod disable_key_rotation;
-pub mod enable_key;
-pub mod enable_key_rotation;
-pub mod encrypt;
-pub mod generate_data_key;
-pub mod generate_data_key_pair;
-pub mod generate_data_key_pair_without_plaintext;
-pub mod generate_data_key_without_plaintext;
-pub mod generate_mac;
-pub mod generate_random;
-pub mod get_key_last_usage;
-pub mod get_key_policy;
-pub mod get_key_rotation_status;
-pub mod get_parameters_for_import;
-pub mod get_public_key;
-pub mod import_key_material;
-pub mod list_aliases;
-pub mod list_grants;
-pub mod list_key_policies;
-pub mod list_key_rotations;
-pub mod list_keys;
-pub mod list_resource_tags;
-pub mod list_retirable_grants;
-pub mod put_key_policy;
-pub mod re_encrypt;
-pub mod retire_grant;
-pub mod revoke_grant;
-pub mod rotate_key_on_demand;
-pub mod schedule_key_deletion;
-pub mod sign;
-pub mod tag_resource;
-pub mod untag_resource;
-pub mod update_alias;
-pub mod update_key_description;
-pub mod verify;
-pub mod verify_mac;
-
-use std::sync::Arc;
+mod cancel_key_deletion;
+mod common;
+mod create_alias;
+mod create_grant;
+mod create_key;
+mod decrypt;
+mod delete_alias;
+mod delete_imported_key_material;
+mod derive_shared_secret;
+mod describe_custom_key_stores;
+mod describe_key;
+mod enable_disable_key;
+mod generate_data_key;
+mod generate_data_key_pair;
+mod generate_mac;
+mod generate_random;
+mod get_key_last_usage;
+mod get_key_policy;
+mod get_parameters_for_import;
+mod get_public_key;
+mod import_key_material;
+mod key_rotation;
+mod list_aliases;
+mod list_grants;
+mod list_key_policies;
+mod list_key_rotations;
+mod list_keys;
+mod list_resource_tags;
+mod members;
+mod put_key_policy;
+mod re_encrypt;
+mod retire_grant;
+mod revoke_grant;
+mod schedule_key_deletion;
+mod sign;
+mod tag_resource;
+mod untag_resource;
+mod update_alias;
+mod update_key_description;
 
 use trent_api::dto::EncryptionContextMap;
 use trent_api::{KmsError, Operation};
-use trent_crypto::{context, envelope, SecretBytes};
+use trent_crypto::envelope::{self, Header, KeyIdBytes};
+use trent_crypto::SecretBytes;
+use trent_types::{EncryptionAlgorithm, EncryptionContext, KeySpec, KeyUsage};
 
 use crate::credentials::Caller;
-use crate::ids::{key_id_bytes, key_id_string, Forms};
 use crate::keys::LoadedKey;
-use crate::{state, Kms};
+use crate::pipeline::{run, unsupported};
+use crate::service::{Kms, RequestMeta};
+
+impl Kms {
+    /// Answers one KMS request for an authenticated caller: the whole request path (see
+    /// `pipeline`), recorded in the audit trail.
+    pub async fn handle(
+        &self,
+        caller: &Caller,
+        op: Operation,
+        body: &[u8],
+        meta: &RequestMeta,
+    ) -> Result<Vec<u8>, KmsError> {
+        use Operation as O;
+        match op {
+            O::CreateKey => run::<create_key::CreateKey>(self, caller, body, meta).await,
+            O::DescribeKey => run::<describe_key::DescribeKey>(self, caller, body, meta).await,
+            O::ListKeys => run::<list_keys::ListKeys>(self, caller, body, meta).await,
+            O::UpdateKeyDescription => {
+                run::<update_key_description::UpdateKeyDescription>(self, caller, body, meta).await
+            }
+            O::EnableKey => run::<enable_disable_key::EnableKey>(self, caller, body, meta).await,
+            O::DisableKey => run::<enable_disable_key::DisableKey>(self, caller, body, meta).await,
+            O::ScheduleKeyDeletion => run::<schedule_key_deletion::ScheduleKeyDeletion>(self, caller, body, meta).await,
+            O::CancelKeyDeletion => run::<cancel_key_deletion::CancelKeyDeletion>(self, caller, body, meta).await,
+            O::Encrypt => run::<encrypt::Encrypt>(self, caller, body, meta).await,
+            O::Decrypt => run::<decrypt::Decrypt>(self, caller, body, meta).await,
+            O::ReEncrypt => run::<re_encrypt::ReEncrypt>(self, caller, body, meta).await,
+            O::GenerateDataKey => run::<generate_data_key::GenerateDataKey>(self, caller, body, meta).await,
+            O::GenerateDataKeyWithoutPlaintext => {
+                run::<generate_data_key::GenerateDataKeyWithoutPlaintext>(self, caller, body, meta).await
+            }
+            O::GenerateDataKeyPair => {
+                run::<generate_data_key_pair::GenerateDataKeyPair>(self, caller, body, meta).await
+            }
+            O::GenerateDataKeyPairWithoutPlaintext => {
+                run::<generate_data_key_pair::GenerateDataKeyPairWithoutPlaintext>(self, caller, body, meta).await
+            }
+            O::GenerateRandom => run::<generate_random::GenerateRandom>(self, caller, body, meta).await,
+            O::CreateAlias => run::<create_alias::CreateAlias>(self, caller, body, meta).await,
+            O::UpdateAlias => run::<update_alias::UpdateAlias>(self, caller, body, meta).await,
+            O::DeleteAlias => run::<delete_alias::DeleteAlias>(self, caller, body, meta).await,
+            O::ListAliases => run::<list_aliases::ListAliases>(self, caller, body, meta).await,
+            O::TagResource => run::<tag_resource::TagResource>(self, caller, body, meta).await,
+            O::UntagResource => run::<untag_resource::UntagResource>(self, caller, body, meta).await,
+            O::ListResourceTags => run::<list_resource_tags::ListResourceTags>(self, caller, body, meta).await,
+            O::GetKeyPolicy => run::<get_key_policy::GetKeyPolicy>(self, caller, body, meta).await,
+            O::PutKeyPolicy => run::<put_key_policy::PutKeyPolicy>(self, caller, body, meta).await,
+            O::ListKeyPolicies => run::<list_key_policies::ListKeyPolicies>(self, caller, body, meta).await,
+            O::Sign => run::<sign::Sign>(self, caller, body, meta).await,
+            O::Verify => run::<sign::Verify>(self, caller, body, meta).await,
+            O::GetPublicKey => run::<get_public_key::GetPublicKey>(self, caller, body, meta).await,
+            O::GenerateMac => run::<generate_mac::GenerateMac>(self, caller, body, meta).await,
+            O::VerifyMac => run::<generate_mac::VerifyMac>(self, caller, body, meta).await,
+            O::DeriveSharedSecret => run::<derive_shared_secret::DeriveSharedSecret>(self, caller, body, meta).await,
+            O::EnableKeyRotation => run::<key_rotation::EnableKeyRotation>(self, caller, body, meta).await,
+            O::DisableKeyRotation => run::<key_rotation::DisableKeyRotation>(self, caller, body, meta).await,
+            O::GetKeyRotationStatus => run::<key_rotation::GetKeyRotationStatus>(self, caller, body, meta).await,
+            O::RotateKeyOnDemand => run::<key_rotation::RotateKeyOnDemand>(self, caller, body, meta).await,
+            O::ListKeyRotations => run::<list_key_rotations::ListKeyRotations>(self, caller, body, meta).await,
+            O::GetParametersForImport => {
+                run::<get_parameters_for_import::GetParametersForImport>(self, caller, body, meta).await
+            }
+            O::ImportKeyMaterial => run::<import_key_material::ImportKeyMaterial>(self, caller, body, meta).await,
+            O::DeleteImportedKeyMaterial => {
+                run::<delete_imported_key_material::DeleteImportedKeyMaterial>(self, caller, body, meta).await
+            }
+            O::GetKeyLastUsage => run::<get_key_last_usage::GetKeyLastUsage>(self, caller, body, meta).await,
+            O::CreateGrant => run::<create_grant::CreateGrant>(self, caller, body, meta).await,
+            O::ListGrants => run::<list_grants::ListGrants>(self, caller, body, meta).await,
+            O::ListRetirableGrants => run::<list_grants::ListRetirableGrants>(self, caller, body, meta).await,
+            O::RetireGrant => run::<retire_grant::RetireGrant>(self, caller, body, meta).await,
+            O::RevokeGrant => run::<revoke_grant::RevokeGrant>(self, caller, body, meta).await,
+            O::DescribeCustomKeyStores => {
+                run::<describe_custom_key_stores::DescribeCustomKeyStores>(self, caller, body, meta).await
+            }
+            O::ConnectCustomKeyStore
+            | O::CreateCustomKeyStore
+            | O::DeleteCustomKeyStore
+            | O::DisconnectCustomKeyStore
+            | O::ReplicateKey
+            | O::UpdateCustomKeyStore
+            | O::UpdatePrimaryRegion => unsupported(self, caller, op, meta).await,
+        }
+    }
+}
+
+mod encrypt;
 
 /// `InvalidKeyUsageException: <arn> key usage is X which is not valid for Op.` (AWS-recorded).
-pub(crate) fn require_usage(key: &LoadedKey, usage: &str, op: Operation) -> Result<(), KmsError> {
-    if key.record.key_usage == usage {
+pub(crate) fn require_usage(key: &LoadedKey, usage: KeyUsage, op: Operation) -> Result<(), KmsError> {
+    if key.usage() == usage {
         return Ok(());
     }
     Err(KmsError::InvalidKeyUsage(format!(
         "{} key usage is {} which is not valid for {}.",
         key.arn,
-        key.record.key_usage,
+        key.usage(),
         op.name()
     )))
 }
@@ -80,7 +162,7 @@ pub(crate) fn require_usage(key: &LoadedKey, usage: &str, op: Operation) -> Resu
 /// signing or key-agreement usage): AWS answers `IncorrectKeyException` — the ciphertext cannot
 /// have come from that key (AWS-recorded: Decrypt of a symmetric blob naming an HMAC key).
 pub(crate) fn require_decrypting_key(key: &LoadedKey) -> Result<(), KmsError> {
-    if key.record.key_usage == "ENCRYPT_DECRYPT" {
+    if key.usage() == KeyUsage::EncryptDecrypt {
         Ok(())
     } else {
         Err(KmsError::IncorrectKey)
@@ -90,12 +172,12 @@ pub(crate) fn require_decrypting_key(key: &LoadedKey) -> Result<(), KmsError> {
 /// Symmetric-only operations (GenerateDataKey*, encryption context): a non-symmetric key is an
 /// `InvalidKeyUsageException`.
 pub(crate) fn require_symmetric(key: &LoadedKey, op: Operation) -> Result<(), KmsError> {
-    require_usage(key, "ENCRYPT_DECRYPT", op)?;
-    if key.record.key_spec != "SYMMETRIC_DEFAULT" {
+    require_usage(key, KeyUsage::EncryptDecrypt, op)?;
+    if key.spec() != KeySpec::SymmetricDefault {
         return Err(KmsError::InvalidKeyUsage(format!(
             "{} key spec is {} which is not valid for {}.",
             key.arn,
-            key.record.key_spec,
+            key.spec(),
             op.name()
         )));
     }
@@ -103,112 +185,68 @@ pub(crate) fn require_symmetric(key: &LoadedKey, op: Operation) -> Result<(), Km
 }
 
 /// `DryRunOperationException` once every check has passed (reference §4.8).
-pub(crate) fn finish_dry_run(dry_run: Option<bool>) -> Result<(), KmsError> {
-    if dry_run == Some(true) {
+pub(crate) fn finish_dry_run(dry_run: bool) -> Result<(), KmsError> {
+    if dry_run {
         return Err(KmsError::DryRun);
     }
     Ok(())
 }
 
-/// Resolves the key an operation works on, checks its state and authorizes the caller.
-pub(crate) async fn key_for(
-    kms: &Kms,
-    caller: &Caller,
-    raw: &str,
-    forms: Forms,
-    op: Operation,
-) -> Result<Arc<LoadedKey>, KmsError> {
-    let key = kms.resolve(caller, raw, forms).await?;
-    authorize(kms, caller, op, &key).await?;
-    state::check(op, &key)?;
-    Ok(key)
-}
-
-/// The IAM action that authorizes `op` on its (main) key; ReEncrypt's destination is authorized
-/// with `kms:ReEncryptTo` and its source with `kms:ReEncryptFrom`.
-pub(crate) fn action_of(op: Operation) -> &'static str {
-    match op {
-        Operation::ReEncrypt => "kms:ReEncryptTo",
-        other => other.actions().first().copied().unwrap_or("kms:*"),
+/// `EncryptionAlgorithm` for a symmetric key must be `SYMMETRIC_DEFAULT` when given.
+pub(crate) fn check_symmetric_algorithm(key: &LoadedKey, alg: Option<EncryptionAlgorithm>) -> Result<(), KmsError> {
+    match alg {
+        None | Some(EncryptionAlgorithm::SymmetricDefault) => Ok(()),
+        Some(other) => Err(KmsError::InvalidKeyUsage(format!(
+            "Algorithm {other} is incompatible with key spec {}.",
+            key.spec()
+        ))),
     }
 }
 
-/// The authorization stage for an operation on a key (key policy + identity policies).
-pub(crate) async fn authorize(kms: &Kms, caller: &Caller, op: Operation, key: &LoadedKey) -> Result<(), KmsError> {
-    kms.authorize_key(caller, action_of(op), key).await
-}
-
-fn context_aad(ctx: &Option<EncryptionContextMap>) -> Vec<u8> {
-    match ctx {
-        Some(c) => context::canonical(c),
-        None => context::canonical(&EncryptionContextMap::new()),
-    }
+fn context_aad(ctx: Option<&EncryptionContext>) -> Vec<u8> {
+    static EMPTY: std::sync::LazyLock<EncryptionContextMap> = std::sync::LazyLock::new(EncryptionContextMap::new);
+    trent_crypto::context::canonical(ctx.map_or(&*EMPTY, |c| c.as_map()))
 }
 
 /// Encrypts under the key's current material. Returns the blob and the material id.
 pub(crate) fn seal_symmetric(
     key: &LoadedKey,
-    ctx: &Option<EncryptionContextMap>,
+    ctx: Option<&EncryptionContext>,
     plaintext: &[u8],
 ) -> Result<(Vec<u8>, String), KmsError> {
     let material = key.current()?;
-    let id = key_id_bytes(key.id()).ok_or_else(|| KmsError::internal("key id is not blob-encodable"))?;
-    let blob = envelope::encrypt(id, material.id, &material.secret, &context_aad(ctx), plaintext)
-        .map_err(KmsError::internal)?;
+    let (multi_region, id) = key.id().to_bytes();
+    let blob = envelope::encrypt(
+        KeyIdBytes { multi_region, id },
+        material.id,
+        &material.secret,
+        &context_aad(ctx),
+        plaintext,
+    )
+    .map_err(KmsError::internal)?;
     Ok((blob, material.id_hex.clone()))
 }
 
-/// Opened symmetric ciphertext.
-pub(crate) struct Opened {
-    pub key: Arc<LoadedKey>,
-    pub plaintext: SecretBytes,
-    pub material_id: String,
-}
-
-/// Decrypts a symmetric blob: the blob names its key; a `KeyId` that names another key is
-/// `IncorrectKeyException`; any damage to blob or context is a detail-free
-/// `InvalidCiphertextException` (reference §4.1).
-pub(crate) async fn open_symmetric(
-    kms: &Kms,
-    caller: &Caller,
+/// Decrypts a symmetric blob under the key its header named (already authorized): any damage to
+/// blob or context is the one detail-free `InvalidCiphertextException` (reference §4.1).
+pub(crate) fn open_symmetric(
+    key: &LoadedKey,
+    header: &Header,
     blob: &[u8],
-    ctx: &Option<EncryptionContextMap>,
-    requested_key: Option<&Arc<LoadedKey>>,
-    op: Operation,
-) -> Result<Opened, KmsError> {
-    let header = envelope::header(blob).map_err(|_| KmsError::InvalidCiphertext)?;
-    let blob_key_id = key_id_string(&header.key);
-    let key = match requested_key {
-        Some(k) if k.id() != blob_key_id => return Err(KmsError::IncorrectKey),
-        Some(k) => Arc::clone(k),
-        None => kms.load_key(&blob_key_id).await?.ok_or(KmsError::InvalidCiphertext)?,
-    };
-    let action = if op == Operation::ReEncrypt {
-        "kms:ReEncryptFrom"
-    } else {
-        action_of(op)
-    };
-    kms.authorize_key(caller, action, &key).await?;
-    state::check(op, &key)?;
-    require_usage(&key, "ENCRYPT_DECRYPT", op)?;
+    ctx: Option<&EncryptionContext>,
+) -> Result<(SecretBytes, String), KmsError> {
     let material = key.material(&header.material_id).ok_or(KmsError::InvalidCiphertext)?;
     let plaintext =
         envelope::decrypt(blob, &material.secret, &context_aad(ctx)).map_err(|_| KmsError::InvalidCiphertext)?;
-    let material_id = material.id_hex.clone();
-    Ok(Opened {
-        key,
-        plaintext,
-        material_id,
-    })
+    Ok((plaintext, material.id_hex.clone()))
 }
 
-/// `EncryptionAlgorithm` for a symmetric key must be `SYMMETRIC_DEFAULT` when given.
-pub(crate) fn check_symmetric_algorithm(key: &LoadedKey, alg: &Option<String>) -> Result<(), KmsError> {
-    match alg.as_deref() {
-        None | Some("SYMMETRIC_DEFAULT") => Ok(()),
-        Some(other) => Err(KmsError::InvalidKeyUsage(format!(
-            "Algorithm {other} is incompatible with key spec {}.",
-            key.record.key_spec
-        ))),
+/// `Recipient` (attested environments) is not served.
+pub(crate) fn no_recipient<T>(recipient: &Option<T>) -> Result<(), KmsError> {
+    if recipient.is_some() {
+        return Err(KmsError::UnsupportedOperation(
+            "Recipient (attested environments) is not supported by this server.".to_owned(),
+        ));
     }
+    Ok(())
 }

@@ -1,42 +1,75 @@
-//! PutKeyPolicy (reference §9.1): replaces the key policy after checking its characters, the
-//! 32 KB quota and its grammar. (The lockout safety check and enforcement come with the
-//! identities-and-policies issue; `BypassPolicyLockoutSafetyCheck` is accepted.)
+//! PutKeyPolicy (reference §9.1): replaces the key policy after the checks of `policy`
+//! (characters, 32 KB quota, grammar, the ForAllValues trap, existing principals, and — unless
+//! `BypassPolicyLockoutSafetyCheck` — that the caller keeps `kms:PutKeyPolicy`).
 
 use trent_api::dto::{Empty, KeyPolicyRequest};
 use trent_api::validate::Violations;
 use trent_api::{KmsError, Operation};
+use trent_policy::Values;
 
-use crate::credentials::Caller;
-use crate::ids::Forms;
-use crate::{policy, validate, Kms};
+use super::common::finish;
+use super::get_key_policy::key_and_name;
+use crate::authz::facts::{self, KeyView, RequestFacts};
+use crate::authz::{Authorizer, KeySpec, OneKey};
+use crate::ids::KeyRef;
+use crate::pipeline::{Checks, Ctx, KmsOp};
+use crate::policy;
 
-pub async fn run(kms: &Kms, caller: &Caller, req: KeyPolicyRequest) -> Result<Empty, KmsError> {
-    let mut v = Violations::new();
-    let key_id = validate::key_id(&mut v, "keyId", &req.key_id);
-    policy::check_policy_name(&mut v, &req.policy_name)?;
-    match &req.policy {
-        None => v.not_null("policy"),
-        Some(p) => policy::validate_member(&mut v, p),
+pub(crate) struct PutKeyPolicy;
+
+pub(crate) struct Req {
+    key: KeyRef,
+    name: String,
+    policy: String,
+    bypass: bool,
+}
+
+impl RequestFacts for Req {
+    fn fact(&self, key: &str) -> Option<Values<'_>> {
+        (key == "kms:bypasspolicylockoutsafetycheck").then(|| facts::one(if self.bypass { "true" } else { "false" }))?
     }
-    v.finish()?;
-    let text = req.policy.unwrap_or_default();
-    let _guard = kms.write.lock().await;
-    let key = super::key_for(
-        kms,
-        caller,
-        key_id.unwrap_or_default(),
-        Forms::IdOrArn,
-        Operation::PutKeyPolicy,
-    )
-    .await?;
-    let bypass = req.bypass_policy_lockout_safety_check == Some(true);
-    policy::check_key_policy(kms, caller, crate::authz::KeyFacts::of(&key), &text, bypass).await?;
-    let name = req.policy_name.unwrap_or_else(|| "default".to_owned());
-    if name != "default" {
-        return Err(policy::policy_name_not_found(&name));
+}
+
+impl KmsOp for PutKeyPolicy {
+    const OP: Operation = Operation::PutKeyPolicy;
+    const SERIAL: bool = true;
+    type Input = KeyPolicyRequest;
+    type Req = Req;
+    type Target = OneKey;
+    type Output = Empty;
+
+    fn validate(req: KeyPolicyRequest, checks: &Checks<'_>) -> Result<Req, KmsError> {
+        let mut v = Violations::new();
+        let raw = key_and_name(&req, &mut v);
+        match &req.policy {
+            None => v.not_null("policy"),
+            Some(p) => policy::validate_member(&mut v, p),
+        }
+        Ok(Req {
+            key: finish(v, raw.as_deref(), checks)?,
+            name: req.policy_name.unwrap_or_else(|| "default".to_owned()),
+            policy: req.policy.unwrap_or_default(),
+            bypass: req.bypass_policy_lockout_safety_check == Some(true),
+        })
     }
-    let mut record = key.record.clone();
-    record.policy = text;
-    kms.write_key(&key, record).await?;
-    Ok(Empty {})
+
+    fn target(req: &Req) -> KeySpec<'_> {
+        KeySpec {
+            key: &req.key,
+            facts: req,
+        }
+    }
+
+    async fn run(cx: Ctx<'_, OneKey>, req: Req) -> Result<Empty, KmsError> {
+        let key = &cx.auth.key;
+        let az = Authorizer::new(cx.kms, cx.caller, cx.meta, Self::OP);
+        policy::check_key_policy(&az, KeyView::of(key), &key.arn, &req.policy, req.bypass, &req).await?;
+        if req.name != "default" {
+            return Err(policy::policy_name_not_found(&req.name));
+        }
+        let mut record = key.record.clone();
+        record.policy = req.policy;
+        cx.kms.write_key(&cx.auth, key, record).await?;
+        Ok(Empty {})
+    }
 }

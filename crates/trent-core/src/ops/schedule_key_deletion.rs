@@ -4,44 +4,69 @@
 use trent_api::dto::{ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse};
 use trent_api::validate::Violations;
 use trent_api::{KmsError, Operation};
+use trent_policy::Values;
+use trent_types::KeyState;
 
+use super::common::finish;
+use crate::authz::facts::{self, RequestFacts};
+use crate::authz::{KeySpec, OneKey};
 use crate::clock::{epoch_seconds, DAY_MS};
-use crate::credentials::Caller;
-use crate::ids::Forms;
-use crate::{validate, Kms};
+use crate::ids::KeyRef;
+use crate::pipeline::{Checks, Ctx, KmsOp};
 
-pub async fn run(
-    kms: &Kms,
-    caller: &Caller,
-    req: ScheduleKeyDeletionRequest,
-) -> Result<ScheduleKeyDeletionResponse, KmsError> {
-    let mut v = Violations::new();
-    let key_id = validate::key_id(&mut v, "keyId", &req.key_id);
-    if let Some(d) = req.pending_window_in_days {
-        // The model allows 1–365; the service enforces 7–30 with the same message shape.
-        v.range("pendingWindowInDays", d, 7, 30);
+pub(crate) struct ScheduleKeyDeletion;
+
+pub(crate) struct Req {
+    key: KeyRef,
+    days: i64,
+}
+
+impl RequestFacts for Req {
+    fn fact(&self, key: &str) -> Option<Values<'_>> {
+        (key == "kms:schedulekeydeletionpendingwindowindays").then(|| facts::owned(self.days.to_string()))?
     }
-    v.finish()?;
-    let days = req.pending_window_in_days.unwrap_or(30);
-    let _guard = kms.write.lock().await;
-    let key = super::key_for(
-        kms,
-        caller,
-        key_id.unwrap_or_default(),
-        Forms::IdOrArn,
-        Operation::ScheduleKeyDeletion,
-    )
-    .await?;
-    let deletion_ms = kms.now_ms() + days * DAY_MS;
-    let mut record = key.record.clone();
-    record.key_state = "PendingDeletion".to_owned();
-    record.deletion_ms = Some(deletion_ms);
-    record.pending_window_days = Some(days);
-    let key = kms.write_key(&key, record).await?;
-    Ok(ScheduleKeyDeletionResponse {
-        key_id: key.arn.clone(),
-        deletion_date: epoch_seconds(deletion_ms),
-        key_state: "PendingDeletion".to_owned(),
-        pending_window_in_days: days,
-    })
+}
+
+impl KmsOp for ScheduleKeyDeletion {
+    const OP: Operation = Operation::ScheduleKeyDeletion;
+    const SERIAL: bool = true;
+    type Input = ScheduleKeyDeletionRequest;
+    type Req = Req;
+    type Target = OneKey;
+    type Output = ScheduleKeyDeletionResponse;
+
+    fn validate(req: ScheduleKeyDeletionRequest, checks: &Checks<'_>) -> Result<Req, KmsError> {
+        let mut v = Violations::new();
+        let raw = crate::validate::key_id(&mut v, "keyId", &req.key_id);
+        if let Some(d) = req.pending_window_in_days {
+            // The model allows 1–365; the service enforces 7–30 with the same message shape.
+            v.range("pendingWindowInDays", d, 7, 30);
+        }
+        Ok(Req {
+            key: finish(v, raw, checks)?,
+            days: req.pending_window_in_days.unwrap_or(30),
+        })
+    }
+
+    fn target(req: &Req) -> KeySpec<'_> {
+        KeySpec {
+            key: &req.key,
+            facts: req,
+        }
+    }
+
+    async fn run(cx: Ctx<'_, OneKey>, req: Req) -> Result<ScheduleKeyDeletionResponse, KmsError> {
+        let deletion_ms = cx.kms.now_ms() + req.days * DAY_MS;
+        let mut record = cx.auth.key.record.clone();
+        record.key_state = KeyState::PendingDeletion;
+        record.deletion_ms = Some(deletion_ms);
+        record.pending_window_days = Some(req.days);
+        let key = cx.kms.write_key(&cx.auth, &cx.auth.key, record).await?;
+        Ok(ScheduleKeyDeletionResponse {
+            key_id: key.arn.to_string(),
+            deletion_date: epoch_seconds(deletion_ms),
+            key_state: KeyState::PendingDeletion.as_str().to_owned(),
+            pending_window_in_days: req.days,
+        })
+    }
 }

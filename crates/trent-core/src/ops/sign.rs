@@ -1,60 +1,99 @@
-//! Sign (reference §2.2–§2.3): RAW messages are hashed by Trent, DIGEST messages are signed as
-//! given (never hashed again; length must match the algorithm: "Digest is invalid length for
-//! algorithm …"), EXTERNAL_MU is the 64-byte μ of ML-DSA. Ed25519: ED25519_SHA_512 takes RAW,
-//! ED25519_PH_SHA_512 takes DIGEST.
+//! Sign and Verify (reference §2.2–§2.3): RAW messages are hashed by Trent, DIGEST messages are
+//! signed as given (never hashed again; length must match the algorithm: "Digest is invalid length
+//! for algorithm …"), EXTERNAL_MU is the 64-byte μ of ML-DSA. Ed25519: ED25519_SHA_512 takes RAW,
+//! ED25519_PH_SHA_512 takes DIGEST. A signature that does not verify is
+//! `KMSInvalidSignatureException` with no message.
 
-use trent_api::dto::{SignRequest, SignResponse};
+use trent_api::dto::{SignRequest, SignResponse, VerifyResponse};
 use trent_api::validate::Violations;
-use trent_api::{Blob, KmsError, Operation};
+use trent_api::{Blob, KmsError, Operation, SensitiveBlob};
 use trent_crypto::asymmetric::{MessageKind, SigningAlg};
+use trent_policy::Values;
+use trent_types::{KeyUsage, MessageType, SigningAlgorithm};
 
-use crate::credentials::Caller;
-use crate::ids::Forms;
+use crate::authz::facts::{self, RequestFacts};
+use crate::authz::{KeySpec, OneKey};
+use crate::ids::{Forms, KeyRef};
 use crate::keys::LoadedKey;
-use crate::{spec, validate, Kms};
+use crate::pipeline::{Checks, Ctx, KmsOp};
+use crate::{spec, validate};
 
-/// Member validation shared by Sign and Verify; returns (key id, algorithm name).
-pub(crate) fn validate_request<'a>(v: &mut Violations, req: &'a SignRequest) -> (Option<&'a str>, Option<&'a str>) {
-    let key_id = validate::key_id(v, "keyId", &req.key_id);
+pub(crate) struct Req {
+    key_id: String,
+    key: KeyRef,
+    message: SensitiveBlob,
+    message_type: MessageType,
+    algorithm: SigningAlgorithm,
+    signature: Blob,
+    grant_tokens: Vec<String>,
+    dry_run: bool,
+}
+
+impl RequestFacts for Req {
+    fn fact(&self, key: &str) -> Option<Values<'_>> {
+        match key {
+            "kms:signingalgorithm" => facts::one(self.algorithm.as_str()),
+            "kms:messagetype" => facts::one(self.message_type.as_str()),
+            _ => facts::request_alias(&self.key_id, key),
+        }
+    }
+}
+
+fn validate_request(req: SignRequest, checks: &Checks<'_>, verify: bool) -> Result<Req, KmsError> {
+    let mut v = Violations::new();
+    let key_id = validate::key_id(&mut v, "keyId", &req.key_id);
     match &req.message {
         None => v.not_null("message"),
         Some(m) => v.length("message", None, m.len(), 1, 4096),
     }
-    if let Some(t) = &req.message_type {
-        v.one_of("messageType", t, spec::MESSAGE_TYPES);
-    }
-    let alg = match &req.signing_algorithm {
-        None => {
-            v.not_null("signingAlgorithm");
-            None
+    let message_type = validate::enum_member(
+        &mut v,
+        "messageType",
+        &req.message_type,
+        MessageType::NAMES,
+        MessageType::parse,
+    );
+    let algorithm = validate::required_enum(
+        &mut v,
+        "signingAlgorithm",
+        &req.signing_algorithm,
+        SigningAlgorithm::NAMES,
+        SigningAlgorithm::parse,
+    );
+    validate::grant_tokens(&mut v, &req.grant_tokens);
+    if verify {
+        match &req.signature {
+            None => v.not_null("signature"),
+            Some(s) => validate::blob_length(&mut v, "signature", s.0.len(), 1, 6144),
         }
-        Some(a) => v
-            .one_of("signingAlgorithm", a, spec::SIGNING_ALGORITHMS)
-            .then_some(a.as_str()),
-    };
-    validate::grant_tokens(v, &req.grant_tokens);
-    (key_id, alg)
+    }
+    v.finish()?;
+    let key = validate::key_ref(key_id, Forms::Any, checks.region)?;
+    Ok(Req {
+        key,
+        key_id: req.key_id.unwrap_or_default(),
+        message: req.message.unwrap_or_default(),
+        message_type: message_type.unwrap_or(MessageType::Raw),
+        algorithm: algorithm.ok_or_else(|| KmsError::internal("validated signing algorithm"))?,
+        signature: req.signature.unwrap_or_default(),
+        grant_tokens: req.grant_tokens.unwrap_or_default(),
+        dry_run: req.dry_run == Some(true),
+    })
 }
 
 /// Checks the algorithm against the key and the message against the algorithm.
-pub(crate) fn check_signing(
-    key: &LoadedKey,
-    alg_name: &str,
-    message_type: &Option<String>,
-    message: &[u8],
-) -> Result<(SigningAlg, MessageKind), KmsError> {
-    let listed = spec::algorithms(&key.record.key_spec, &key.record.key_usage)
-        .signing
-        .unwrap_or_default();
-    let alg = match spec::signing_alg(alg_name) {
-        Some(a) if listed.iter().any(|l| l == alg_name) => a,
-        _ => return Err(super::asymmetric::incompatible(alg_name, key)),
+fn check_signing(key: &LoadedKey, req: &Req) -> Result<(SigningAlg, MessageKind), KmsError> {
+    let name = req.algorithm;
+    let listed = key.algorithms().signing.unwrap_or_default();
+    let alg = match spec::signing_alg(name) {
+        Some(a) if listed.contains(&name) => a,
+        _ => return Err(super::asymmetric::incompatible(name.as_str(), key)),
     };
-    let type_name = message_type.as_deref().unwrap_or("RAW");
-    let kind = spec::message_kind(type_name);
+    let kind = spec::message_kind(req.message_type);
     let unsupported = || {
         KmsError::Validation(format!(
-            "MessageType {type_name} is not supported for signing algorithm {alg_name}."
+            "MessageType {} is not supported for signing algorithm {name}.",
+            req.message_type
         ))
     };
     match (alg, kind) {
@@ -65,32 +104,101 @@ pub(crate) fn check_signing(
         (_, MessageKind::ExternalMu) => return Err(unsupported()),
         (_, MessageKind::Digest) => {}
     }
-    if kind != MessageKind::Raw && message.len() != alg.digest_len() {
+    if kind != MessageKind::Raw && req.message.len() != alg.digest_len() {
         return Err(KmsError::Validation(format!(
-            "Digest is invalid length for algorithm {alg_name}."
+            "Digest is invalid length for algorithm {name}."
         )));
     }
     Ok((alg, kind))
 }
 
-pub async fn run(kms: &Kms, caller: &Caller, req: SignRequest) -> Result<SignResponse, KmsError> {
-    let mut v = Violations::new();
-    let (key_id, alg_name) = validate_request(&mut v, &req);
-    v.finish()?;
-    let op = Operation::Sign;
-    let key = super::key_for(kms, caller, key_id.unwrap_or_default(), Forms::Any, op).await?;
-    super::require_usage(&key, "SIGN_VERIFY", op)?;
-    let alg_name = alg_name.unwrap_or_default().to_owned();
-    let message = req.message.unwrap_or_default();
-    let (alg, kind) = check_signing(&key, &alg_name, &req.message_type, message.expose())?;
-    super::finish_dry_run(req.dry_run)?;
-    let signature = super::asymmetric::private_op(&key, move |k| {
-        k.sign(alg, kind, message.expose()).map_err(KmsError::internal)
-    })
-    .await?;
-    Ok(SignResponse {
-        key_id: key.arn.clone(),
-        signature: Blob(signature),
-        signing_algorithm: alg_name,
-    })
+pub(crate) struct Sign;
+
+impl KmsOp for Sign {
+    const OP: Operation = Operation::Sign;
+    const TRACK_USAGE: bool = true;
+    type Input = SignRequest;
+    type Req = Req;
+    type Target = OneKey;
+    type Output = SignResponse;
+
+    fn validate(req: SignRequest, checks: &Checks<'_>) -> Result<Req, KmsError> {
+        validate_request(req, checks, false)
+    }
+
+    fn grant_tokens(req: &Req) -> &[String] {
+        &req.grant_tokens
+    }
+
+    fn target(req: &Req) -> KeySpec<'_> {
+        KeySpec {
+            key: &req.key,
+            facts: req,
+        }
+    }
+
+    async fn run(cx: Ctx<'_, OneKey>, req: Req) -> Result<SignResponse, KmsError> {
+        let key = &cx.auth.key;
+        super::require_usage(key, KeyUsage::SignVerify, Self::OP)?;
+        let (alg, kind) = check_signing(key, &req)?;
+        super::finish_dry_run(req.dry_run)?;
+        let name = req.algorithm;
+        let message = req.message;
+        let signature = super::asymmetric::private_op(key, move |k| {
+            k.sign(alg, kind, message.expose()).map_err(KmsError::internal)
+        })
+        .await?;
+        Ok(SignResponse {
+            key_id: key.arn.to_string(),
+            signature: Blob(signature),
+            signing_algorithm: name.as_str().to_owned(),
+        })
+    }
+}
+
+pub(crate) struct Verify;
+
+impl KmsOp for Verify {
+    const OP: Operation = Operation::Verify;
+    const TRACK_USAGE: bool = true;
+    type Input = SignRequest;
+    type Req = Req;
+    type Target = OneKey;
+    type Output = VerifyResponse;
+
+    fn validate(req: SignRequest, checks: &Checks<'_>) -> Result<Req, KmsError> {
+        validate_request(req, checks, true)
+    }
+
+    fn grant_tokens(req: &Req) -> &[String] {
+        &req.grant_tokens
+    }
+
+    fn target(req: &Req) -> KeySpec<'_> {
+        KeySpec {
+            key: &req.key,
+            facts: req,
+        }
+    }
+
+    async fn run(cx: Ctx<'_, OneKey>, req: Req) -> Result<VerifyResponse, KmsError> {
+        let key = &cx.auth.key;
+        super::require_usage(key, KeyUsage::SignVerify, Self::OP)?;
+        let (alg, kind) = check_signing(key, &req)?;
+        super::finish_dry_run(req.dry_run)?;
+        let name = req.algorithm;
+        let (message, signature) = (req.message, req.signature);
+        let valid = super::asymmetric::private_op(key, move |k| {
+            Ok(k.verify(alg, kind, message.expose(), &signature.0).unwrap_or(false))
+        })
+        .await?;
+        if !valid {
+            return Err(KmsError::InvalidSignatureValue);
+        }
+        Ok(VerifyResponse {
+            key_id: key.arn.to_string(),
+            signature_valid: true,
+            signing_algorithm: name.as_str().to_owned(),
+        })
+    }
 }

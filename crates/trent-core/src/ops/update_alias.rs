@@ -1,78 +1,57 @@
-//! UpdateAlias (reference §8): re-points an alias to another key of the same type and usage;
-//! allowed away from a key pending deletion, not to one.
+//! UpdateAlias (reference §8): re-points an alias to another customer managed key of the same
+//! type and usage; allowed away from a key pending deletion, not to one (the state table).
+//! Needs `kms:UpdateAlias` on the alias, the new key and the current key.
 
 use trent_api::dto::{AliasRequest, Empty};
-use trent_api::validate::Violations;
 use trent_api::{KmsError, Operation};
 
-use crate::credentials::Caller;
-use crate::ids::Forms;
-use crate::{validate, Kms};
+use super::create_alias::{validate_alias, AliasReq};
+use crate::authz::{AliasChange, AliasSpec};
+use crate::pipeline::{Checks, Ctx, KmsOp};
 
-fn key_type(spec: &str) -> &'static str {
-    if spec == "SYMMETRIC_DEFAULT" {
-        "SYMMETRIC"
-    } else if spec.starts_with("HMAC_") {
-        "HMAC"
-    } else {
-        "ASYMMETRIC"
-    }
-}
+pub(crate) struct UpdateAlias;
 
-pub async fn run(kms: &Kms, caller: &Caller, req: AliasRequest) -> Result<Empty, KmsError> {
-    let mut v = Violations::new();
-    let name = super::create_alias::alias_name_member(&mut v, &req.alias_name);
-    let target = validate::key_id(&mut v, "targetKeyId", &req.target_key_id);
-    v.finish()?;
-    let name = name.unwrap_or_default().to_owned();
-    super::create_alias::alias_name_rules(&name, false)?;
-    if name.starts_with("alias/aws/") {
-        return Err(KmsError::NotAuthorized(String::new()));
+impl KmsOp for UpdateAlias {
+    const OP: Operation = Operation::UpdateAlias;
+    const SERIAL: bool = true;
+    type Input = AliasRequest;
+    type Req = AliasReq;
+    type Target = AliasChange;
+    type Output = Empty;
+
+    fn validate(req: AliasRequest, checks: &Checks<'_>) -> Result<AliasReq, KmsError> {
+        validate_alias(&req, checks, true)
     }
-    let alias_arn = kms.location().alias_arn(&caller.account_id, &name);
-    kms.authorize_identity(caller, "kms:UpdateAlias", &alias_arn).await?;
-    let _guard = kms.write.lock().await;
-    let not_found = || {
-        KmsError::NotFound(format!(
-            "Alias {} is not found.",
-            kms.location().alias_arn(&caller.account_id, &name)
-        ))
-    };
-    let (account, n) = (caller.account_id.clone(), name.clone());
-    let mut alias = kms.db(move |s| s.alias(&account, &n)).await?.ok_or_else(not_found)?;
-    if name.starts_with("alias/aws/") {
-        return Err(KmsError::NotAuthorized(String::new()));
+
+    fn target(req: &AliasReq) -> AliasSpec<'_> {
+        req.spec()
     }
-    let new_key = super::key_for(
-        kms,
-        caller,
-        target.unwrap_or_default(),
-        Forms::IdOrArn,
-        Operation::UpdateAlias,
-    )
-    .await?;
-    if new_key.record.key_manager != "CUSTOMER" {
-        return Err(KmsError::NotAuthorized(String::new()));
-    }
-    if let Some(current) = kms.load_key(&alias.target_key_id).await? {
-        super::authorize(kms, caller, Operation::UpdateAlias, &current).await?;
-        let same = key_type(&current.record.key_spec) == key_type(&new_key.record.key_spec)
-            && current.record.key_usage == new_key.record.key_usage;
-        if !same {
-            return Err(KmsError::Validation(format!(
-                "Alias {name} cannot be changed from a key of type {} and usage {} to key {} of type {} and usage {}.",
-                key_type(&current.record.key_spec),
-                current.record.key_usage,
-                new_key.arn,
-                key_type(&new_key.record.key_spec),
-                new_key.record.key_usage
-            )));
+
+    async fn run(cx: Ctx<'_, AliasChange>, req: AliasReq) -> Result<Empty, KmsError> {
+        let new = &cx.auth.new;
+        if !new.is_customer_managed() {
+            return Err(KmsError::NotAuthorized(String::new()));
         }
+        if let Some(current) = &cx.auth.current {
+            let same = current.spec().family() == new.spec().family() && current.usage() == new.usage();
+            if !same {
+                return Err(KmsError::Validation(format!(
+                    "Alias {} cannot be changed from a key of type {} and usage {} to key {} of type {} and usage {}.",
+                    req.name,
+                    current.spec().family().as_str(),
+                    current.usage(),
+                    new.arn,
+                    new.spec().family().as_str(),
+                    new.usage()
+                )));
+            }
+        }
+        let mut alias = cx.auth.alias.clone();
+        alias.target_key_id = *new.id();
+        alias.updated_ms = cx.kms.now_ms();
+        let a = alias.clone();
+        cx.kms.write(&cx.auth, move |s| s.update_alias(&a)).await?;
+        cx.kms.set_alias_target(alias.account_id, &alias.name, Some(*new.id()));
+        Ok(Empty {})
     }
-    alias.target_key_id = new_key.id().to_owned();
-    alias.updated_ms = kms.now_ms();
-    let a = alias.clone();
-    kms.db(move |s| s.update_alias(&a)).await?;
-    kms.set_alias_target(&caller.account_id, &name, Some(new_key.id()));
-    Ok(Empty {})
 }

@@ -11,6 +11,8 @@ pub struct InstrumentedStore {
     pub inner: SqliteStore,
     /// Store calls so far, except batched last-usage writes (off the request path).
     pub calls: AtomicUsize,
+    /// Writes so far (every `Store` method, last-usage writes included).
+    pub writes: AtomicUsize,
     pub crash_next_rotation: AtomicBool,
 }
 
@@ -19,12 +21,17 @@ impl InstrumentedStore {
         InstrumentedStore {
             inner,
             calls: AtomicUsize::new(0),
+            writes: AtomicUsize::new(0),
             crash_next_rotation: AtomicBool::new(false),
         }
     }
 
     pub fn calls(&self) -> usize {
         self.calls.load(Ordering::SeqCst)
+    }
+
+    pub fn writes(&self) -> usize {
+        self.writes.load(Ordering::SeqCst)
     }
 }
 
@@ -37,67 +44,85 @@ macro_rules! counted {
     };
 }
 
-impl trent_store::Store for InstrumentedStore {
+macro_rules! written {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+        $(fn $name(&self, $($arg: $ty),*) -> $ret {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            self.writes.fetch_add(1, Ordering::SeqCst);
+            self.inner.$name($($arg),*)
+        })*
+    };
+}
+
+use trent_store::{
+    AccessKeyRecord, AccountRecord, AliasRecord, AuditBatchRecord, AuditHead, EntityKind, EntityRecord, GrantRecord,
+    KeyRecord, MaterialRecord, StoreError, TagRecord, UsageRecord,
+};
+use trent_types::{AccessKeyStatus, AccountId, AliasName, KeyId};
+
+impl trent_store::StoreRead for InstrumentedStore {
     fn backend(&self) -> &'static str {
         "instrumented-sqlite"
     }
-    fn record_usage(&self, u: &[trent_store::UsageRecord]) -> Result<(), trent_store::StoreError> {
+    counted! {
+        accounts() -> Result<Vec<AccountRecord>, StoreError>;
+        access_keys() -> Result<Vec<AccessKeyRecord>, StoreError>;
+        access_key(id: &str) -> Result<Option<AccessKeyRecord>, StoreError>;
+        entity(a: &AccountId, k: EntityKind, n: &str) -> Result<Option<EntityRecord>, StoreError>;
+        entities(a: &AccountId, k: EntityKind) -> Result<Vec<EntityRecord>, StoreError>;
+        key(id: &KeyId) -> Result<Option<KeyRecord>, StoreError>;
+        materials(id: &KeyId) -> Result<Vec<MaterialRecord>, StoreError>;
+        keys_due_for_rotation(now: i64) -> Result<Vec<KeyRecord>, StoreError>;
+        expired_materials(now: i64) -> Result<Vec<MaterialRecord>, StoreError>;
+        usage(id: &KeyId) -> Result<Option<UsageRecord>, StoreError>;
+        list_keys(a: &AccountId, after: Option<&str>, limit: usize) -> Result<Vec<KeyRecord>, StoreError>;
+        keys_due_for_deletion(now: i64) -> Result<Vec<KeyRecord>, StoreError>;
+        alias(a: &AccountId, n: &AliasName) -> Result<Option<AliasRecord>, StoreError>;
+        list_aliases(a: &AccountId, k: Option<&KeyId>, after: Option<&str>, limit: usize) -> Result<Vec<AliasRecord>, StoreError>;
+        all_aliases() -> Result<Vec<AliasRecord>, StoreError>;
+        grant(id: &str) -> Result<Option<GrantRecord>, StoreError>;
+        grants(k: &KeyId) -> Result<Vec<GrantRecord>, StoreError>;
+        grants_retirable_by(p: &str) -> Result<Vec<GrantRecord>, StoreError>;
+        audit_batches_after(after: i64, limit: usize) -> Result<Vec<AuditBatchRecord>, StoreError>;
+        last_audit() -> Result<Option<AuditHead>, StoreError>;
+        audit_anchor() -> Result<Option<(i64, Vec<u8>)>, StoreError>;
+        tags(id: &KeyId) -> Result<Vec<TagRecord>, StoreError>;
+    }
+}
+
+impl trent_store::Store for InstrumentedStore {
+    fn record_usage(&self, u: &[UsageRecord]) -> Result<(), StoreError> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
         self.inner.record_usage(u)
     }
-    fn rotate_key(
-        &self,
-        key: &trent_store::KeyRecord,
-        expected: Option<&str>,
-        m: &trent_store::MaterialRecord,
-    ) -> Result<(), trent_store::StoreError> {
+    fn rotate_key(&self, key: &KeyRecord, expected: Option<&str>, m: &MaterialRecord) -> Result<(), StoreError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
+        self.writes.fetch_add(1, Ordering::SeqCst);
         if self.crash_next_rotation.swap(false, Ordering::SeqCst) {
-            return Err(trent_store::StoreError::Backend("process killed before commit".into()));
+            return Err(StoreError::Backend("process killed before commit".into()));
         }
         self.inner.rotate_key(key, expected, m)
     }
-    counted! {
-        insert_account(a: &trent_store::AccountRecord) -> Result<(), trent_store::StoreError>;
-        accounts() -> Result<Vec<trent_store::AccountRecord>, trent_store::StoreError>;
-        insert_access_key(k: &trent_store::AccessKeyRecord) -> Result<(), trent_store::StoreError>;
-        access_keys() -> Result<Vec<trent_store::AccessKeyRecord>, trent_store::StoreError>;
-        access_key(id: &str) -> Result<Option<trent_store::AccessKeyRecord>, trent_store::StoreError>;
-        set_access_key_status(id: &str, st: &str) -> Result<(), trent_store::StoreError>;
-        delete_access_key(id: &str) -> Result<(), trent_store::StoreError>;
-        put_entity(e: &trent_store::EntityRecord, replace: bool) -> Result<(), trent_store::StoreError>;
-        entity(a: &str, k: &str, n: &str) -> Result<Option<trent_store::EntityRecord>, trent_store::StoreError>;
-        entities(a: &str, k: &str) -> Result<Vec<trent_store::EntityRecord>, trent_store::StoreError>;
-        delete_entity(a: &str, k: &str, n: &str) -> Result<(), trent_store::StoreError>;
-        create_grant(g: &trent_store::GrantRecord) -> Result<(), trent_store::StoreError>;
-        grant(id: &str) -> Result<Option<trent_store::GrantRecord>, trent_store::StoreError>;
-        grants(k: &str) -> Result<Vec<trent_store::GrantRecord>, trent_store::StoreError>;
-        grants_retirable_by(p: &str) -> Result<Vec<trent_store::GrantRecord>, trent_store::StoreError>;
-        delete_grant(id: &str) -> Result<(), trent_store::StoreError>;
-        create_key(k: &trent_store::KeyRecord, m: Option<&trent_store::MaterialRecord>, t: &[trent_store::TagRecord]) -> Result<(), trent_store::StoreError>;
-        key(id: &str) -> Result<Option<trent_store::KeyRecord>, trent_store::StoreError>;
-        update_key(k: &trent_store::KeyRecord) -> Result<(), trent_store::StoreError>;
-        materials(id: &str) -> Result<Vec<trent_store::MaterialRecord>, trent_store::StoreError>;
-        put_material(k: &trent_store::KeyRecord, m: &trent_store::MaterialRecord) -> Result<(), trent_store::StoreError>;
-        keys_due_for_rotation(now: i64) -> Result<Vec<trent_store::KeyRecord>, trent_store::StoreError>;
-        expired_materials(now: i64) -> Result<Vec<trent_store::MaterialRecord>, trent_store::StoreError>;
-        usage(id: &str) -> Result<Option<trent_store::UsageRecord>, trent_store::StoreError>;
-        list_keys(a: &str, after: Option<&str>, limit: usize) -> Result<Vec<trent_store::KeyRecord>, trent_store::StoreError>;
-        delete_key(id: &str) -> Result<(), trent_store::StoreError>;
-        keys_due_for_deletion(now: i64) -> Result<Vec<trent_store::KeyRecord>, trent_store::StoreError>;
-        create_alias(a: &trent_store::AliasRecord) -> Result<(), trent_store::StoreError>;
-        alias(a: &str, n: &str) -> Result<Option<trent_store::AliasRecord>, trent_store::StoreError>;
-        update_alias(a: &trent_store::AliasRecord) -> Result<(), trent_store::StoreError>;
-        delete_alias(a: &str, n: &str) -> Result<(), trent_store::StoreError>;
-        list_aliases(a: &str, k: Option<&str>, after: Option<&str>, limit: usize) -> Result<Vec<trent_store::AliasRecord>, trent_store::StoreError>;
-        all_aliases() -> Result<Vec<trent_store::AliasRecord>, trent_store::StoreError>;
-        tags(id: &str) -> Result<Vec<trent_store::TagRecord>, trent_store::StoreError>;
-        put_tags(id: &str, t: &[trent_store::TagRecord]) -> Result<(), trent_store::StoreError>;
-        delete_tags(id: &str, k: &[String]) -> Result<(), trent_store::StoreError>;
-        append_audit(e: &[trent_store::AuditRecord]) -> Result<(), trent_store::StoreError>;
-        audit_after(after: i64, limit: usize) -> Result<Vec<trent_store::AuditRecord>, trent_store::StoreError>;
-        last_audit() -> Result<Option<trent_store::AuditRecord>, trent_store::StoreError>;
-        prune_audit(before: i64, max: usize) -> Result<usize, trent_store::StoreError>;
-        audit_anchor() -> Result<Option<(i64, Vec<u8>)>, trent_store::StoreError>;
+    written! {
+        insert_account(a: &AccountRecord) -> Result<(), StoreError>;
+        insert_access_key(k: &AccessKeyRecord) -> Result<(), StoreError>;
+        set_access_key_status(id: &str, st: AccessKeyStatus) -> Result<(), StoreError>;
+        delete_access_key(id: &str) -> Result<(), StoreError>;
+        put_entity(e: &EntityRecord, replace: bool) -> Result<(), StoreError>;
+        delete_entity(a: &AccountId, k: EntityKind, n: &str) -> Result<(), StoreError>;
+        create_key(k: &KeyRecord, m: Option<&MaterialRecord>, t: &[TagRecord]) -> Result<(), StoreError>;
+        update_key(k: &KeyRecord) -> Result<(), StoreError>;
+        put_material(k: &KeyRecord, m: &MaterialRecord) -> Result<(), StoreError>;
+        delete_key(id: &KeyId) -> Result<(), StoreError>;
+        create_alias(a: &AliasRecord) -> Result<(), StoreError>;
+        update_alias(a: &AliasRecord) -> Result<(), StoreError>;
+        delete_alias(a: &AccountId, n: &AliasName) -> Result<(), StoreError>;
+        create_grant(g: &GrantRecord) -> Result<(), StoreError>;
+        delete_grant(id: &str) -> Result<(), StoreError>;
+        append_audit_batches(b: &[AuditBatchRecord]) -> Result<(), StoreError>;
+        prune_audit(before: i64, max: usize) -> Result<usize, StoreError>;
+        put_tags(id: &KeyId, t: &[TagRecord]) -> Result<(), StoreError>;
+        delete_tags(id: &KeyId, k: &[String]) -> Result<(), StoreError>;
     }
 }
 

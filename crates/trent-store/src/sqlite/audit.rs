@@ -1,72 +1,122 @@
-//! The audit trail table: append-only rows keyed by a contiguous sequence number. Appends of one
-//! batch are one transaction, so a batch is either wholly on disk or absent.
+//! The audit trail tables: `audit_batches` (one row per batch of events, schema 6) and
+//! `audit_events` (one JSON event per row, written by schema 5 binaries and still read: they are
+//! returned as one-event batches, so the chain verifies across the upgrade). Appends are one
+//! transaction and only continue the stored chain, so a batch is wholly on disk or absent and two
+//! writers can never interleave sequence numbers.
 
-use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 
 use super::classify;
-use crate::{AuditRecord, StoreError};
+use crate::{AuditBatchRecord, AuditHead, StoreError};
 
-fn row(r: &Row<'_>) -> rusqlite::Result<AuditRecord> {
-    Ok(AuditRecord {
-        seq: r.get(0)?,
-        time_ms: r.get(1)?,
-        event: r.get(2)?,
-        chain_hash: r.get(3)?,
+const BATCH_COLUMNS: &str = "first_seq, last_seq, first_time_ms, last_time_ms, body, last_hash";
+/// Pre-batch rows read as one-event batches (`event` is TEXT; its bytes are what was hashed).
+const LEGACY_AS_BATCH: &str = "seq, seq, time_ms, time_ms, CAST(event AS BLOB), chain_hash";
+
+fn batch_row(r: &Row<'_>) -> rusqlite::Result<AuditBatchRecord> {
+    Ok(AuditBatchRecord {
+        first_seq: r.get(0)?,
+        last_seq: r.get(1)?,
+        first_time_ms: r.get(2)?,
+        last_time_ms: r.get(3)?,
+        body: r.get(4)?,
+        last_hash: r.get(5)?,
     })
 }
 
-pub(super) fn append(c: &mut Connection, events: &[AuditRecord]) -> Result<(), StoreError> {
+fn head(c: &Connection) -> Result<Option<AuditHead>, StoreError> {
+    let q = "SELECT seq, hash FROM (SELECT last_seq AS seq, last_hash AS hash FROM audit_batches \
+             UNION ALL SELECT seq, chain_hash FROM audit_events) ORDER BY seq DESC LIMIT 1";
+    c.query_row(q, [], |r| {
+        Ok(AuditHead {
+            seq: r.get(0)?,
+            hash: r.get(1)?,
+        })
+    })
+    .optional()
+    .map_err(classify)
+}
+
+pub(super) fn append(c: &mut Connection, batches: &[AuditBatchRecord]) -> Result<(), StoreError> {
     let tx = c
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(classify)?;
+    let stored = match head(&tx)? {
+        Some(h) => h.seq,
+        None => anchor(&tx)?.map_or(0, |a| a.0),
+    };
+    let mut expected = stored + 1;
     {
         let mut st = tx
-            .prepare_cached("INSERT INTO audit_events (seq, time_ms, event, chain_hash) VALUES (?1, ?2, ?3, ?4)")
+            .prepare_cached(&format!(
+                "INSERT INTO audit_batches ({BATCH_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+            ))
             .map_err(classify)?;
-        for e in events {
-            st.execute(params![e.seq, e.time_ms, e.event, e.chain_hash])
-                .map_err(classify)?;
+        for b in batches {
+            if b.first_seq != expected || b.last_seq < b.first_seq {
+                return Err(StoreError::Conflict);
+            }
+            st.execute(params![
+                b.first_seq,
+                b.last_seq,
+                b.first_time_ms,
+                b.last_time_ms,
+                b.body,
+                b.last_hash
+            ])
+            .map_err(classify)?;
+            expected = b.last_seq + 1;
         }
     }
     tx.commit().map_err(classify)
 }
 
-pub(super) fn after(c: &Connection, after_seq: i64, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
-    let mut st = c
-        .prepare("SELECT seq, time_ms, event, chain_hash FROM audit_events WHERE seq > ?1 ORDER BY seq LIMIT ?2")
+pub(super) fn after(c: &Connection, after_seq: i64, limit: usize) -> Result<Vec<AuditBatchRecord>, StoreError> {
+    let q = format!(
+        "SELECT * FROM (SELECT {LEGACY_AS_BATCH} FROM audit_events WHERE seq > ?1 \
+         UNION ALL SELECT {BATCH_COLUMNS} FROM audit_batches WHERE last_seq > ?1) ORDER BY 1 LIMIT ?2"
+    );
+    let mut st = c.prepare(&q).map_err(classify)?;
+    let rows = st
+        .query_map(params![after_seq, limit as i64], batch_row)
         .map_err(classify)?;
-    let rows = st.query_map(params![after_seq, limit as i64], row).map_err(classify)?;
     rows.collect::<Result<Vec<_>, _>>().map_err(classify)
 }
 
-pub(super) fn last(c: &Connection) -> Result<Option<AuditRecord>, StoreError> {
-    c.query_row(
-        "SELECT seq, time_ms, event, chain_hash FROM audit_events ORDER BY seq DESC LIMIT 1",
-        [],
-        row,
-    )
-    .optional()
-    .map_err(classify)
+pub(super) fn last(c: &Connection) -> Result<Option<AuditHead>, StoreError> {
+    head(c)
 }
 
-pub(super) fn prune(c: &mut Connection, before_ms: i64, max_rows: usize) -> Result<usize, StoreError> {
+fn set_anchor(tx: &Transaction<'_>, seq: i64, hash: &[u8]) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO audit_anchor (id, seq, chain_hash) VALUES (1, ?1, ?2) \
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, chain_hash = excluded.chain_hash",
+        params![seq, hash],
+    )
+    .map_err(classify)?;
+    Ok(())
+}
+
+pub(super) fn prune(c: &mut Connection, before_ms: i64, max_events: usize) -> Result<usize, StoreError> {
     let tx = c
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(classify)?;
     let mut last: Option<(i64, Vec<u8>)> = None;
     let mut n = 0usize;
     {
-        let mut st = tx
-            .prepare("SELECT seq, time_ms, chain_hash FROM audit_events ORDER BY seq LIMIT ?1")
-            .map_err(classify)?;
-        let mut rows = st.query(params![max_rows as i64]).map_err(classify)?;
+        let q = format!(
+            "SELECT * FROM (SELECT {LEGACY_AS_BATCH} FROM audit_events \
+             UNION ALL SELECT {BATCH_COLUMNS} FROM audit_batches) ORDER BY 1 LIMIT ?1"
+        );
+        let mut st = tx.prepare(&q).map_err(classify)?;
+        let mut rows = st.query(params![max_events.max(1) as i64]).map_err(classify)?;
         while let Some(r) = rows.next().map_err(classify)? {
-            let time_ms: i64 = r.get(1).map_err(classify)?;
-            if time_ms >= before_ms {
+            let b = batch_row(r).map_err(classify)?;
+            if b.last_time_ms >= before_ms || n >= max_events.max(1) {
                 break;
             }
-            last = Some((r.get(0).map_err(classify)?, r.get(2).map_err(classify)?));
-            n += 1;
+            n += usize::try_from(b.last_seq - b.first_seq + 1).unwrap_or(0);
+            last = Some((b.last_seq, b.last_hash));
         }
     }
     let Some((seq, hash)) = last else {
@@ -74,12 +124,9 @@ pub(super) fn prune(c: &mut Connection, before_ms: i64, max_rows: usize) -> Resu
     };
     tx.execute("DELETE FROM audit_events WHERE seq <= ?1", [seq])
         .map_err(classify)?;
-    tx.execute(
-        "INSERT INTO audit_anchor (id, seq, chain_hash) VALUES (1, ?1, ?2) \
-         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, chain_hash = excluded.chain_hash",
-        params![seq, hash],
-    )
-    .map_err(classify)?;
+    tx.execute("DELETE FROM audit_batches WHERE last_seq <= ?1", [seq])
+        .map_err(classify)?;
+    set_anchor(&tx, seq, &hash)?;
     tx.commit().map_err(classify)?;
     Ok(n)
 }

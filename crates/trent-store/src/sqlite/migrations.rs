@@ -128,6 +128,18 @@ const MIGRATIONS: &[&str] = &[
         chain_hash BLOB NOT NULL
     );
     "#,
+    // 6: the audit trail in batches (one row per batch of events, binary and hash-chained by the
+    // service); rows of `audit_events` stay readable and continue into these.
+    r#"
+    CREATE TABLE audit_batches (
+        first_seq INTEGER PRIMARY KEY,
+        last_seq INTEGER NOT NULL UNIQUE,
+        first_time_ms INTEGER NOT NULL,
+        last_time_ms INTEGER NOT NULL,
+        body BLOB NOT NULL,
+        last_hash BLOB NOT NULL
+    );
+    "#,
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -154,7 +166,10 @@ pub fn apply(conn: &mut Connection) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Store;
+    use crate::StoreRead;
+
+    static KEY: std::sync::LazyLock<trent_types::KeyId> =
+        std::sync::LazyLock::new(|| trent_types::KeyId::parse("1234abcd-12ab-34cd-56ef-1234567890ab").expect("id"));
 
     /// A database written by schema version 1 reads after the upgrade to the latest schema.
     #[test]
@@ -167,18 +182,18 @@ mod tests {
             tx.execute_batch(MIGRATIONS[0]).expect("v1");
             tx.pragma_update(None, "user_version", 1).expect("version");
             tx.execute_batch(
-                "INSERT INTO keys VALUES ('k', 'a', 'us-east-1', '', 'SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT', 'AWS_KMS', 'CUSTOMER', 'Enabled', 1, NULL, NULL, '{}', 'm', 0);
-                 INSERT INTO key_materials VALUES ('k', 'm', x'0102', 1);",
+                "INSERT INTO keys VALUES ('1234abcd-12ab-34cd-56ef-1234567890ab', '111122223333', 'us-east-1', '', 'SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT', 'AWS_KMS', 'CUSTOMER', 'Enabled', 1, NULL, NULL, '{}', 'm', 0);
+                 INSERT INTO key_materials VALUES ('1234abcd-12ab-34cd-56ef-1234567890ab', 'm', x'0102', 1);",
             )
             .expect("v1 rows");
             tx.commit().expect("commit");
         }
         let store = super::super::SqliteStore::open(&path).expect("upgrade");
         assert_eq!(store.schema_version().expect("v"), LATEST);
-        let key = store.key("k").expect("read").expect("exists");
+        let key = store.key(&KEY).expect("read").expect("exists");
         assert!(!key.rotation_enabled);
         assert_eq!(key.next_rotation_ms, None);
-        let mats = store.materials("k").expect("materials");
+        let mats = store.materials(&KEY).expect("materials");
         assert_eq!(mats.len(), 1);
         assert!(mats[0].is_present() && !mats[0].pending_rotation && mats[0].rotation_type.is_none());
     }

@@ -8,11 +8,16 @@ mod migrations;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
+use rusqlite::types::Type;
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use trent_types::{
+    AccessKeyStatus, AccountId, AliasName, ExpirationModel, GrantOperation, ImportState, KeyId, KeyManager, KeySpec,
+    KeyState, KeyUsage, Origin, Region, RotationType,
+};
 
 use crate::{
-    AccessKeyRecord, AccountRecord, AliasRecord, AuditRecord, EntityRecord, GrantRecord, KeyRecord, MaterialRecord,
-    Store, StoreError, TagRecord, UsageRecord,
+    AccessKeyRecord, AccountRecord, AliasRecord, AuditBatchRecord, AuditHead, EntityKind, EntityRecord, GrantRecord,
+    KeyRecord, MaterialRecord, Store, StoreError, StoreRead, TagRecord, UsageRecord,
 };
 
 /// SQLite-backed [`Store`].
@@ -21,6 +26,9 @@ pub struct SqliteStore {
 }
 
 fn classify(e: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::FromSqlConversionFailure(col, _, why) = &e {
+        return StoreError::Corrupt(format!("column {col}: {why}"));
+    }
     if let rusqlite::Error::SqliteFailure(f, _) = &e {
         if f.code == rusqlite::ErrorCode::ConstraintViolation && matches!(f.extended_code, 2067 | 1555) {
             // SQLITE_CONSTRAINT_UNIQUE / SQLITE_CONSTRAINT_PRIMARYKEY
@@ -28,6 +36,40 @@ fn classify(e: rusqlite::Error) -> StoreError {
         }
     }
     StoreError::Backend(e.to_string())
+}
+
+/// A text column parsed into a domain value; an unknown value is a corrupt row.
+fn parsed<T>(r: &Row<'_>, i: usize, parse: impl Fn(&str) -> Option<T>) -> rusqlite::Result<T> {
+    let s: String = r.get(i)?;
+    parse(&s)
+        .ok_or_else(|| rusqlite::Error::FromSqlConversionFailure(i, Type::Text, format!("unknown value {s:?}").into()))
+}
+
+fn parsed_opt<T>(r: &Row<'_>, i: usize, parse: impl Fn(&str) -> Option<T>) -> rusqlite::Result<Option<T>> {
+    let s: Option<String> = r.get(i)?;
+    s.map(|s| {
+        parse(&s).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(i, Type::Text, format!("unknown value {s:?}").into())
+        })
+    })
+    .transpose()
+}
+
+/// Grant operations as the column keeps them: a JSON array of names (`["Encrypt","Decrypt"]`).
+fn operations_text(ops: &[GrantOperation]) -> String {
+    let names: Vec<String> = ops.iter().map(|o| format!("\"{}\"", o.as_str())).collect();
+    format!("[{}]", names.join(","))
+}
+
+fn parse_operations(s: &str) -> Option<Vec<GrantOperation>> {
+    let inner = s.trim().strip_prefix('[')?.strip_suffix(']')?.trim();
+    if inner.is_empty() {
+        return Some(Vec::new());
+    }
+    inner
+        .split(',')
+        .map(|n| GrantOperation::parse(n.trim().strip_prefix('"')?.strip_suffix('"')?))
+        .collect()
 }
 
 const KEY_COLUMNS: &str = "key_id, account_id, region, description, key_spec, key_usage, origin, key_manager, key_state, created_ms, deletion_ms, pending_window_days, policy, current_material_id, multi_region, rotation_enabled, rotation_period_days, next_rotation_ms";
@@ -38,15 +80,15 @@ const MATERIAL_COLUMNS: &str = "key_id, material_id, sealed, created_ms, rotatio
 
 fn key_row(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
     Ok(KeyRecord {
-        key_id: r.get(0)?,
-        account_id: r.get(1)?,
-        region: r.get(2)?,
+        key_id: parsed(r, 0, KeyId::parse)?,
+        account_id: parsed(r, 1, AccountId::parse)?,
+        region: parsed(r, 2, Region::parse)?,
         description: r.get(3)?,
-        key_spec: r.get(4)?,
-        key_usage: r.get(5)?,
-        origin: r.get(6)?,
-        key_manager: r.get(7)?,
-        key_state: r.get(8)?,
+        key_spec: parsed(r, 4, KeySpec::parse)?,
+        key_usage: parsed(r, 5, KeyUsage::parse)?,
+        origin: parsed(r, 6, Origin::parse)?,
+        key_manager: parsed(r, 7, KeyManager::parse)?,
+        key_state: parsed(r, 8, KeyState::parse)?,
         created_ms: r.get(9)?,
         deletion_ms: r.get(10)?,
         pending_window_days: r.get(11)?,
@@ -62,10 +104,10 @@ fn key_row(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
 fn access_key_row(r: &Row<'_>) -> rusqlite::Result<AccessKeyRecord> {
     Ok(AccessKeyRecord {
         access_key_id: r.get(0)?,
-        account_id: r.get(1)?,
+        account_id: parsed(r, 1, AccountId::parse)?,
         principal_arn: r.get(2)?,
         sealed_secret: r.get(3)?,
-        status: r.get(4)?,
+        status: parsed(r, 4, AccessKeyStatus::parse)?,
         created_ms: r.get(5)?,
         user_name: r.get(6)?,
         session_token_hash: r.get(7)?,
@@ -76,8 +118,8 @@ fn access_key_row(r: &Row<'_>) -> rusqlite::Result<AccessKeyRecord> {
 
 fn entity_row(r: &Row<'_>) -> rusqlite::Result<EntityRecord> {
     Ok(EntityRecord {
-        account_id: r.get(0)?,
-        kind: r.get(1)?,
+        account_id: parsed(r, 0, AccountId::parse)?,
+        kind: parsed(r, 1, EntityKind::parse)?,
         name: r.get(2)?,
         body: r.get(3)?,
     })
@@ -86,12 +128,12 @@ fn entity_row(r: &Row<'_>) -> rusqlite::Result<EntityRecord> {
 fn grant_row(r: &Row<'_>) -> rusqlite::Result<GrantRecord> {
     Ok(GrantRecord {
         grant_id: r.get(0)?,
-        key_id: r.get(1)?,
-        account_id: r.get(2)?,
+        key_id: parsed(r, 1, KeyId::parse)?,
+        account_id: parsed(r, 2, AccountId::parse)?,
         name: r.get(3)?,
         grantee_principal: r.get(4)?,
         retiring_principal: r.get(5)?,
-        operations: r.get(6)?,
+        operations: parsed(r, 6, parse_operations)?,
         constraints: r.get(7)?,
         created_ms: r.get(8)?,
     })
@@ -99,15 +141,15 @@ fn grant_row(r: &Row<'_>) -> rusqlite::Result<GrantRecord> {
 
 fn material_row(r: &Row<'_>) -> rusqlite::Result<MaterialRecord> {
     Ok(MaterialRecord {
-        key_id: r.get(0)?,
+        key_id: parsed(r, 0, KeyId::parse)?,
         material_id: r.get(1)?,
         sealed: r.get(2)?,
         created_ms: r.get(3)?,
-        rotation_type: r.get(4)?,
+        rotation_type: parsed_opt(r, 4, RotationType::parse)?,
         rotation_ms: r.get(5)?,
         pending_rotation: r.get(6)?,
-        import_state: r.get(7)?,
-        expiration_model: r.get(8)?,
+        import_state: parsed_opt(r, 7, ImportState::parse)?,
+        expiration_model: parsed_opt(r, 8, ExpirationModel::parse)?,
         valid_to_ms: r.get(9)?,
         description: r.get(10)?,
     })
@@ -122,8 +164,17 @@ fn upsert_material(tx: &rusqlite::Transaction<'_>, m: &MaterialRecord) -> Result
              expiration_model = excluded.expiration_model, valid_to_ms = excluded.valid_to_ms, description = excluded.description"
         ),
         params![
-            m.key_id, m.material_id, m.sealed, m.created_ms, m.rotation_type, m.rotation_ms, m.pending_rotation,
-            m.import_state, m.expiration_model, m.valid_to_ms, m.description
+            m.key_id.as_str(),
+            m.material_id,
+            m.sealed,
+            m.created_ms,
+            m.rotation_type.map(RotationType::as_str),
+            m.rotation_ms,
+            m.pending_rotation,
+            m.import_state.map(ImportState::as_str),
+            m.expiration_model.map(ExpirationModel::as_str),
+            m.valid_to_ms,
+            m.description
         ],
     )
     .map_err(classify)?;
@@ -135,8 +186,16 @@ fn write_key(tx: &rusqlite::Connection, k: &KeyRecord) -> Result<usize, StoreErr
         "UPDATE keys SET description = ?2, key_state = ?3, deletion_ms = ?4, pending_window_days = ?5, policy = ?6, \
          current_material_id = ?7, rotation_enabled = ?8, rotation_period_days = ?9, next_rotation_ms = ?10 WHERE key_id = ?1",
         params![
-            k.key_id, k.description, k.key_state, k.deletion_ms, k.pending_window_days, k.policy, k.current_material_id,
-            k.rotation_enabled, k.rotation_period_days, k.next_rotation_ms
+            k.key_id.as_str(),
+            k.description,
+            k.key_state.as_str(),
+            k.deletion_ms,
+            k.pending_window_days,
+            k.policy,
+            k.current_material_id,
+            k.rotation_enabled,
+            k.rotation_period_days,
+            k.next_rotation_ms
         ],
     )
     .map_err(classify)
@@ -144,9 +203,9 @@ fn write_key(tx: &rusqlite::Connection, k: &KeyRecord) -> Result<usize, StoreErr
 
 fn alias_row(r: &Row<'_>) -> rusqlite::Result<AliasRecord> {
     Ok(AliasRecord {
-        account_id: r.get(0)?,
-        name: r.get(1)?,
-        target_key_id: r.get(2)?,
+        account_id: parsed(r, 0, AccountId::parse)?,
+        name: parsed(r, 1, AliasName::parse)?,
+        target_key_id: parsed(r, 2, KeyId::parse)?,
         created_ms: r.get(3)?,
         updated_ms: r.get(4)?,
     })
@@ -187,19 +246,9 @@ impl SqliteStore {
     }
 }
 
-impl Store for SqliteStore {
+impl StoreRead for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
-    }
-
-    fn insert_account(&self, a: &AccountRecord) -> Result<(), StoreError> {
-        self.conn()?
-            .execute(
-                "INSERT INTO accounts (account_id, created_ms) VALUES (?1, ?2)",
-                params![a.account_id, a.created_ms],
-            )
-            .map_err(classify)?;
-        Ok(())
     }
 
     fn accounts(&self) -> Result<Vec<AccountRecord>, StoreError> {
@@ -210,35 +259,12 @@ impl Store for SqliteStore {
         let rows = st
             .query_map([], |r| {
                 Ok(AccountRecord {
-                    account_id: r.get(0)?,
+                    account_id: parsed(r, 0, AccountId::parse)?,
                     created_ms: r.get(1)?,
                 })
             })
             .map_err(classify)?;
         rows.collect::<Result<_, _>>().map_err(classify)
-    }
-
-    fn insert_access_key(&self, k: &AccessKeyRecord) -> Result<(), StoreError> {
-        self.conn()?
-            .execute(
-                &format!(
-                    "INSERT INTO access_keys ({ACCESS_KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-                ),
-                params![
-                    k.access_key_id,
-                    k.account_id,
-                    k.principal_arn,
-                    k.sealed_secret,
-                    k.status,
-                    k.created_ms,
-                    k.user_name,
-                    k.session_token_hash,
-                    k.expires_ms,
-                    k.session
-                ],
-            )
-            .map_err(classify)?;
-        Ok(())
     }
 
     fn access_keys(&self) -> Result<Vec<AccessKeyRecord>, StoreError> {
@@ -261,12 +287,271 @@ impl Store for SqliteStore {
             .map_err(classify)
     }
 
-    fn set_access_key_status(&self, id: &str, status: &str) -> Result<(), StoreError> {
+    fn entity(&self, account_id: &AccountId, kind: EntityKind, name: &str) -> Result<Option<EntityRecord>, StoreError> {
+        self.conn()?
+            .query_row(
+                "SELECT account_id, kind, name, body FROM iam_entities WHERE account_id = ?1 AND kind = ?2 AND name = ?3",
+                [account_id.as_str(), kind.as_str(), name],
+                entity_row,
+            )
+            .optional()
+            .map_err(classify)
+    }
+
+    fn entities(&self, account_id: &AccountId, kind: EntityKind) -> Result<Vec<EntityRecord>, StoreError> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare("SELECT account_id, kind, name, body FROM iam_entities WHERE account_id = ?1 AND kind = ?2 ORDER BY name")
+            .map_err(classify)?;
+        let rows = st
+            .query_map([account_id.as_str(), kind.as_str()], entity_row)
+            .map_err(classify)?;
+        rows.collect::<Result<_, _>>().map_err(classify)
+    }
+
+    fn key(&self, key_id: &KeyId) -> Result<Option<KeyRecord>, StoreError> {
+        self.conn()?
+            .query_row(
+                &format!("SELECT {KEY_COLUMNS} FROM keys WHERE key_id = ?1"),
+                [key_id.as_str()],
+                key_row,
+            )
+            .optional()
+            .map_err(classify)
+    }
+
+    fn materials(&self, key_id: &KeyId) -> Result<Vec<MaterialRecord>, StoreError> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare(&format!(
+                "SELECT {MATERIAL_COLUMNS} FROM key_materials WHERE key_id = ?1 ORDER BY created_ms, material_id"
+            ))
+            .map_err(classify)?;
+        let rows = st.query_map([key_id.as_str()], material_row).map_err(classify)?;
+        rows.collect::<Result<_, _>>().map_err(classify)
+    }
+
+    fn keys_due_for_rotation(&self, now_ms: i64) -> Result<Vec<KeyRecord>, StoreError> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare(&format!(
+                "SELECT {KEY_COLUMNS} FROM keys WHERE rotation_enabled = 1 AND key_state = 'Enabled' AND next_rotation_ms IS NOT NULL AND next_rotation_ms <= ?1"
+            ))
+            .map_err(classify)?;
+        let rows = st.query_map([now_ms], key_row).map_err(classify)?;
+        rows.collect::<Result<_, _>>().map_err(classify)
+    }
+
+    fn expired_materials(&self, now_ms: i64) -> Result<Vec<MaterialRecord>, StoreError> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare(&format!(
+                "SELECT {MATERIAL_COLUMNS} FROM key_materials WHERE valid_to_ms IS NOT NULL AND valid_to_ms <= ?1 AND length(sealed) > 0"
+            ))
+            .map_err(classify)?;
+        let rows = st.query_map([now_ms], material_row).map_err(classify)?;
+        rows.collect::<Result<_, _>>().map_err(classify)
+    }
+
+    fn usage(&self, key_id: &KeyId) -> Result<Option<UsageRecord>, StoreError> {
+        self.conn()?
+            .query_row(
+                "SELECT key_id, operation, at_ms, request_id FROM key_usage WHERE key_id = ?1",
+                [key_id.as_str()],
+                |r| {
+                    Ok(UsageRecord {
+                        key_id: parsed(r, 0, KeyId::parse)?,
+                        operation: r.get(1)?,
+                        at_ms: r.get(2)?,
+                        request_id: r.get(3)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(classify)
+    }
+
+    fn list_keys(
+        &self,
+        account_id: &AccountId,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<KeyRecord>, StoreError> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare(&format!(
+                "SELECT {KEY_COLUMNS} FROM keys WHERE account_id = ?1 AND key_id > ?2 ORDER BY key_id LIMIT ?3"
+            ))
+            .map_err(classify)?;
+        let rows = st
+            .query_map(params![account_id.as_str(), after.unwrap_or(""), limit as i64], key_row)
+            .map_err(classify)?;
+        rows.collect::<Result<_, _>>().map_err(classify)
+    }
+
+    fn keys_due_for_deletion(&self, now_ms: i64) -> Result<Vec<KeyRecord>, StoreError> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare(&format!(
+                "SELECT {KEY_COLUMNS} FROM keys WHERE key_state = 'PendingDeletion' AND deletion_ms IS NOT NULL AND deletion_ms <= ?1"
+            ))
+            .map_err(classify)?;
+        let rows = st.query_map([now_ms], key_row).map_err(classify)?;
+        rows.collect::<Result<_, _>>().map_err(classify)
+    }
+
+    fn alias(&self, account_id: &AccountId, name: &AliasName) -> Result<Option<AliasRecord>, StoreError> {
+        self.conn()?
+            .query_row(
+                "SELECT account_id, name, target_key_id, created_ms, updated_ms FROM aliases WHERE account_id = ?1 AND name = ?2",
+                [account_id.as_str(), name.as_str()],
+                alias_row,
+            )
+            .optional()
+            .map_err(classify)
+    }
+
+    fn list_aliases(
+        &self,
+        account_id: &AccountId,
+        key_id: Option<&KeyId>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AliasRecord>, StoreError> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare(
+                "SELECT account_id, name, target_key_id, created_ms, updated_ms FROM aliases WHERE account_id = ?1 AND (?2 IS NULL OR target_key_id = ?2) AND name > ?3 ORDER BY name LIMIT ?4",
+            )
+            .map_err(classify)?;
+        let rows = st
+            .query_map(
+                params![
+                    account_id.as_str(),
+                    key_id.map(KeyId::as_str),
+                    after.unwrap_or(""),
+                    limit as i64
+                ],
+                alias_row,
+            )
+            .map_err(classify)?;
+        rows.collect::<Result<_, _>>().map_err(classify)
+    }
+
+    fn all_aliases(&self) -> Result<Vec<AliasRecord>, StoreError> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare("SELECT account_id, name, target_key_id, created_ms, updated_ms FROM aliases")
+            .map_err(classify)?;
+        let rows = st.query_map([], alias_row).map_err(classify)?;
+        rows.collect::<Result<_, _>>().map_err(classify)
+    }
+
+    fn grant(&self, grant_id: &str) -> Result<Option<GrantRecord>, StoreError> {
+        self.conn()?
+            .query_row(
+                &format!("SELECT {GRANT_COLUMNS} FROM grants WHERE grant_id = ?1"),
+                [grant_id],
+                grant_row,
+            )
+            .optional()
+            .map_err(classify)
+    }
+
+    fn grants(&self, key_id: &KeyId) -> Result<Vec<GrantRecord>, StoreError> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare(&format!(
+                "SELECT {GRANT_COLUMNS} FROM grants WHERE key_id = ?1 ORDER BY grant_id"
+            ))
+            .map_err(classify)?;
+        let rows = st.query_map([key_id.as_str()], grant_row).map_err(classify)?;
+        rows.collect::<Result<_, _>>().map_err(classify)
+    }
+
+    fn grants_retirable_by(&self, principal: &str) -> Result<Vec<GrantRecord>, StoreError> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare(&format!(
+                "SELECT {GRANT_COLUMNS} FROM grants WHERE retiring_principal = ?1 ORDER BY grant_id"
+            ))
+            .map_err(classify)?;
+        let rows = st.query_map([principal], grant_row).map_err(classify)?;
+        rows.collect::<Result<_, _>>().map_err(classify)
+    }
+
+    fn audit_batches_after(&self, after_seq: i64, limit: usize) -> Result<Vec<AuditBatchRecord>, StoreError> {
+        let c = self.conn()?;
+        audit::after(&c, after_seq, limit)
+    }
+
+    fn last_audit(&self) -> Result<Option<AuditHead>, StoreError> {
+        let c = self.conn()?;
+        audit::last(&c)
+    }
+
+    fn audit_anchor(&self) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
+        let c = self.conn()?;
+        audit::anchor(&c)
+    }
+
+    fn tags(&self, key_id: &KeyId) -> Result<Vec<TagRecord>, StoreError> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare("SELECT tag_key, tag_value FROM tags WHERE key_id = ?1 ORDER BY tag_key")
+            .map_err(classify)?;
+        let rows = st
+            .query_map([key_id.as_str()], |r| {
+                Ok(TagRecord {
+                    key: r.get(0)?,
+                    value: r.get(1)?,
+                })
+            })
+            .map_err(classify)?;
+        rows.collect::<Result<_, _>>().map_err(classify)
+    }
+}
+
+impl Store for SqliteStore {
+    fn insert_account(&self, a: &AccountRecord) -> Result<(), StoreError> {
+        self.conn()?
+            .execute(
+                "INSERT INTO accounts (account_id, created_ms) VALUES (?1, ?2)",
+                params![a.account_id.as_str(), a.created_ms],
+            )
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    fn insert_access_key(&self, k: &AccessKeyRecord) -> Result<(), StoreError> {
+        self.conn()?
+            .execute(
+                &format!(
+                    "INSERT INTO access_keys ({ACCESS_KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                ),
+                params![
+                    k.access_key_id,
+                    k.account_id.as_str(),
+                    k.principal_arn,
+                    k.sealed_secret,
+                    k.status.as_str(),
+                    k.created_ms,
+                    k.user_name,
+                    k.session_token_hash,
+                    k.expires_ms,
+                    k.session
+                ],
+            )
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    fn set_access_key_status(&self, id: &str, status: AccessKeyStatus) -> Result<(), StoreError> {
         let n = self
             .conn()?
             .execute(
                 "UPDATE access_keys SET status = ?2 WHERE access_key_id = ?1",
-                [id, status],
+                [id, status.as_str()],
             )
             .map_err(classify)?;
         if n == 0 {
@@ -293,37 +578,17 @@ impl Store for SqliteStore {
             "INSERT INTO iam_entities (account_id, kind, name, body) VALUES (?1, ?2, ?3, ?4)"
         };
         self.conn()?
-            .execute(sql, params![e.account_id, e.kind, e.name, e.body])
+            .execute(sql, params![e.account_id.as_str(), e.kind.as_str(), e.name, e.body])
             .map_err(classify)?;
         Ok(())
     }
 
-    fn entity(&self, account_id: &str, kind: &str, name: &str) -> Result<Option<EntityRecord>, StoreError> {
-        self.conn()?
-            .query_row(
-                "SELECT account_id, kind, name, body FROM iam_entities WHERE account_id = ?1 AND kind = ?2 AND name = ?3",
-                [account_id, kind, name],
-                entity_row,
-            )
-            .optional()
-            .map_err(classify)
-    }
-
-    fn entities(&self, account_id: &str, kind: &str) -> Result<Vec<EntityRecord>, StoreError> {
-        let c = self.conn()?;
-        let mut st = c
-            .prepare("SELECT account_id, kind, name, body FROM iam_entities WHERE account_id = ?1 AND kind = ?2 ORDER BY name")
-            .map_err(classify)?;
-        let rows = st.query_map([account_id, kind], entity_row).map_err(classify)?;
-        rows.collect::<Result<_, _>>().map_err(classify)
-    }
-
-    fn delete_entity(&self, account_id: &str, kind: &str, name: &str) -> Result<(), StoreError> {
+    fn delete_entity(&self, account_id: &AccountId, kind: EntityKind, name: &str) -> Result<(), StoreError> {
         let n = self
             .conn()?
             .execute(
                 "DELETE FROM iam_entities WHERE account_id = ?1 AND kind = ?2 AND name = ?3",
-                [account_id, kind, name],
+                [account_id.as_str(), kind.as_str(), name],
             )
             .map_err(classify)?;
         if n == 0 {
@@ -340,9 +605,24 @@ impl Store for SqliteStore {
         tx.execute(
             &format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"),
             params![
-                k.key_id, k.account_id, k.region, k.description, k.key_spec, k.key_usage, k.origin, k.key_manager,
-                k.key_state, k.created_ms, k.deletion_ms, k.pending_window_days, k.policy, k.current_material_id,
-                k.multi_region, k.rotation_enabled, k.rotation_period_days, k.next_rotation_ms
+                k.key_id.as_str(),
+                k.account_id.as_str(),
+                k.region.as_str(),
+                k.description,
+                k.key_spec.as_str(),
+                k.key_usage.as_str(),
+                k.origin.as_str(),
+                k.key_manager.as_str(),
+                k.key_state.as_str(),
+                k.created_ms,
+                k.deletion_ms,
+                k.pending_window_days,
+                k.policy,
+                k.current_material_id,
+                k.multi_region,
+                k.rotation_enabled,
+                k.rotation_period_days,
+                k.next_rotation_ms
             ],
         )
         .map_err(classify)?;
@@ -352,22 +632,11 @@ impl Store for SqliteStore {
         for t in tags {
             tx.execute(
                 "INSERT INTO tags (key_id, tag_key, tag_value) VALUES (?1, ?2, ?3)",
-                params![k.key_id, t.key, t.value],
+                params![k.key_id.as_str(), t.key, t.value],
             )
             .map_err(classify)?;
         }
         tx.commit().map_err(classify)
-    }
-
-    fn key(&self, key_id: &str) -> Result<Option<KeyRecord>, StoreError> {
-        self.conn()?
-            .query_row(
-                &format!("SELECT {KEY_COLUMNS} FROM keys WHERE key_id = ?1"),
-                [key_id],
-                key_row,
-            )
-            .optional()
-            .map_err(classify)
     }
 
     fn update_key(&self, k: &KeyRecord) -> Result<(), StoreError> {
@@ -378,17 +647,6 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn materials(&self, key_id: &str) -> Result<Vec<MaterialRecord>, StoreError> {
-        let c = self.conn()?;
-        let mut st = c
-            .prepare(&format!(
-                "SELECT {MATERIAL_COLUMNS} FROM key_materials WHERE key_id = ?1 ORDER BY created_ms, material_id"
-            ))
-            .map_err(classify)?;
-        let rows = st.query_map([key_id], material_row).map_err(classify)?;
-        rows.collect::<Result<_, _>>().map_err(classify)
-    }
-
     fn rotate_key(&self, k: &KeyRecord, expected_current: Option<&str>, m: &MaterialRecord) -> Result<(), StoreError> {
         let mut c = self.conn()?;
         let tx = c
@@ -397,7 +655,7 @@ impl Store for SqliteStore {
         let current: Option<Option<String>> = tx
             .query_row(
                 "SELECT current_material_id FROM keys WHERE key_id = ?1",
-                [&k.key_id],
+                [k.key_id.as_str()],
                 |r| r.get(0),
             )
             .optional()
@@ -424,28 +682,6 @@ impl Store for SqliteStore {
         tx.commit().map_err(classify)
     }
 
-    fn keys_due_for_rotation(&self, now_ms: i64) -> Result<Vec<KeyRecord>, StoreError> {
-        let c = self.conn()?;
-        let mut st = c
-            .prepare(&format!(
-                "SELECT {KEY_COLUMNS} FROM keys WHERE rotation_enabled = 1 AND key_state = 'Enabled' AND next_rotation_ms IS NOT NULL AND next_rotation_ms <= ?1"
-            ))
-            .map_err(classify)?;
-        let rows = st.query_map([now_ms], key_row).map_err(classify)?;
-        rows.collect::<Result<_, _>>().map_err(classify)
-    }
-
-    fn expired_materials(&self, now_ms: i64) -> Result<Vec<MaterialRecord>, StoreError> {
-        let c = self.conn()?;
-        let mut st = c
-            .prepare(&format!(
-                "SELECT {MATERIAL_COLUMNS} FROM key_materials WHERE valid_to_ms IS NOT NULL AND valid_to_ms <= ?1 AND length(sealed) > 0"
-            ))
-            .map_err(classify)?;
-        let rows = st.query_map([now_ms], material_row).map_err(classify)?;
-        rows.collect::<Result<_, _>>().map_err(classify)
-    }
-
     fn record_usage(&self, usage: &[UsageRecord]) -> Result<(), StoreError> {
         let mut c = self.conn()?;
         let tx = c
@@ -456,45 +692,14 @@ impl Store for SqliteStore {
                 "INSERT INTO key_usage (key_id, operation, at_ms, request_id) VALUES (?1, ?2, ?3, ?4) \
                  ON CONFLICT (key_id) DO UPDATE SET operation = excluded.operation, at_ms = excluded.at_ms, request_id = excluded.request_id \
                  WHERE excluded.at_ms >= key_usage.at_ms",
-                params![u.key_id, u.operation, u.at_ms, u.request_id],
+                params![u.key_id.as_str(), u.operation, u.at_ms, u.request_id],
             )
             .map_err(classify)?;
         }
         tx.commit().map_err(classify)
     }
 
-    fn usage(&self, key_id: &str) -> Result<Option<UsageRecord>, StoreError> {
-        self.conn()?
-            .query_row(
-                "SELECT key_id, operation, at_ms, request_id FROM key_usage WHERE key_id = ?1",
-                [key_id],
-                |r| {
-                    Ok(UsageRecord {
-                        key_id: r.get(0)?,
-                        operation: r.get(1)?,
-                        at_ms: r.get(2)?,
-                        request_id: r.get(3)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(classify)
-    }
-
-    fn list_keys(&self, account_id: &str, after: Option<&str>, limit: usize) -> Result<Vec<KeyRecord>, StoreError> {
-        let c = self.conn()?;
-        let mut st = c
-            .prepare(&format!(
-                "SELECT {KEY_COLUMNS} FROM keys WHERE account_id = ?1 AND key_id > ?2 ORDER BY key_id LIMIT ?3"
-            ))
-            .map_err(classify)?;
-        let rows = st
-            .query_map(params![account_id, after.unwrap_or(""), limit as i64], key_row)
-            .map_err(classify)?;
-        rows.collect::<Result<_, _>>().map_err(classify)
-    }
-
-    fn delete_key(&self, key_id: &str) -> Result<(), StoreError> {
+    fn delete_key(&self, key_id: &KeyId) -> Result<(), StoreError> {
         let mut c = self.conn()?;
         let tx = c
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -507,41 +712,25 @@ impl Store for SqliteStore {
             "DELETE FROM grants WHERE key_id = ?1",
             "DELETE FROM keys WHERE key_id = ?1",
         ] {
-            tx.execute(sql, [key_id]).map_err(classify)?;
+            tx.execute(sql, [key_id.as_str()]).map_err(classify)?;
         }
         tx.commit().map_err(classify)
-    }
-
-    fn keys_due_for_deletion(&self, now_ms: i64) -> Result<Vec<KeyRecord>, StoreError> {
-        let c = self.conn()?;
-        let mut st = c
-            .prepare(&format!(
-                "SELECT {KEY_COLUMNS} FROM keys WHERE key_state = 'PendingDeletion' AND deletion_ms IS NOT NULL AND deletion_ms <= ?1"
-            ))
-            .map_err(classify)?;
-        let rows = st.query_map([now_ms], key_row).map_err(classify)?;
-        rows.collect::<Result<_, _>>().map_err(classify)
     }
 
     fn create_alias(&self, a: &AliasRecord) -> Result<(), StoreError> {
         self.conn()?
             .execute(
                 "INSERT INTO aliases (account_id, name, target_key_id, created_ms, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![a.account_id, a.name, a.target_key_id, a.created_ms, a.updated_ms],
+                params![
+                    a.account_id.as_str(),
+                    a.name.as_str(),
+                    a.target_key_id.as_str(),
+                    a.created_ms,
+                    a.updated_ms
+                ],
             )
             .map_err(classify)?;
         Ok(())
-    }
-
-    fn alias(&self, account_id: &str, name: &str) -> Result<Option<AliasRecord>, StoreError> {
-        self.conn()?
-            .query_row(
-                "SELECT account_id, name, target_key_id, created_ms, updated_ms FROM aliases WHERE account_id = ?1 AND name = ?2",
-                [account_id, name],
-                alias_row,
-            )
-            .optional()
-            .map_err(classify)
     }
 
     fn update_alias(&self, a: &AliasRecord) -> Result<(), StoreError> {
@@ -549,7 +738,12 @@ impl Store for SqliteStore {
             .conn()?
             .execute(
                 "UPDATE aliases SET target_key_id = ?3, updated_ms = ?4 WHERE account_id = ?1 AND name = ?2",
-                params![a.account_id, a.name, a.target_key_id, a.updated_ms],
+                params![
+                    a.account_id.as_str(),
+                    a.name.as_str(),
+                    a.target_key_id.as_str(),
+                    a.updated_ms
+                ],
             )
             .map_err(classify)?;
         if n == 0 {
@@ -558,49 +752,18 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn delete_alias(&self, account_id: &str, name: &str) -> Result<(), StoreError> {
+    fn delete_alias(&self, account_id: &AccountId, name: &AliasName) -> Result<(), StoreError> {
         let n = self
             .conn()?
             .execute(
                 "DELETE FROM aliases WHERE account_id = ?1 AND name = ?2",
-                [account_id, name],
+                [account_id.as_str(), name.as_str()],
             )
             .map_err(classify)?;
         if n == 0 {
             return Err(StoreError::NotFound);
         }
         Ok(())
-    }
-
-    fn list_aliases(
-        &self,
-        account_id: &str,
-        key_id: Option<&str>,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<AliasRecord>, StoreError> {
-        let c = self.conn()?;
-        let mut st = c
-            .prepare(
-                "SELECT account_id, name, target_key_id, created_ms, updated_ms FROM aliases WHERE account_id = ?1 AND (?2 IS NULL OR target_key_id = ?2) AND name > ?3 ORDER BY name LIMIT ?4",
-            )
-            .map_err(classify)?;
-        let rows = st
-            .query_map(
-                params![account_id, key_id, after.unwrap_or(""), limit as i64],
-                alias_row,
-            )
-            .map_err(classify)?;
-        rows.collect::<Result<_, _>>().map_err(classify)
-    }
-
-    fn all_aliases(&self) -> Result<Vec<AliasRecord>, StoreError> {
-        let c = self.conn()?;
-        let mut st = c
-            .prepare("SELECT account_id, name, target_key_id, created_ms, updated_ms FROM aliases")
-            .map_err(classify)?;
-        let rows = st.query_map([], alias_row).map_err(classify)?;
-        rows.collect::<Result<_, _>>().map_err(classify)
     }
 
     fn create_grant(&self, g: &GrantRecord) -> Result<(), StoreError> {
@@ -609,51 +772,18 @@ impl Store for SqliteStore {
                 &format!("INSERT INTO grants ({GRANT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
                 params![
                     g.grant_id,
-                    g.key_id,
-                    g.account_id,
+                    g.key_id.as_str(),
+                    g.account_id.as_str(),
                     g.name,
                     g.grantee_principal,
                     g.retiring_principal,
-                    g.operations,
+                    operations_text(&g.operations),
                     g.constraints,
                     g.created_ms
                 ],
             )
             .map_err(classify)?;
         Ok(())
-    }
-
-    fn grant(&self, grant_id: &str) -> Result<Option<GrantRecord>, StoreError> {
-        self.conn()?
-            .query_row(
-                &format!("SELECT {GRANT_COLUMNS} FROM grants WHERE grant_id = ?1"),
-                [grant_id],
-                grant_row,
-            )
-            .optional()
-            .map_err(classify)
-    }
-
-    fn grants(&self, key_id: &str) -> Result<Vec<GrantRecord>, StoreError> {
-        let c = self.conn()?;
-        let mut st = c
-            .prepare(&format!(
-                "SELECT {GRANT_COLUMNS} FROM grants WHERE key_id = ?1 ORDER BY grant_id"
-            ))
-            .map_err(classify)?;
-        let rows = st.query_map([key_id], grant_row).map_err(classify)?;
-        rows.collect::<Result<_, _>>().map_err(classify)
-    }
-
-    fn grants_retirable_by(&self, principal: &str) -> Result<Vec<GrantRecord>, StoreError> {
-        let c = self.conn()?;
-        let mut st = c
-            .prepare(&format!(
-                "SELECT {GRANT_COLUMNS} FROM grants WHERE retiring_principal = ?1 ORDER BY grant_id"
-            ))
-            .map_err(classify)?;
-        let rows = st.query_map([principal], grant_row).map_err(classify)?;
-        rows.collect::<Result<_, _>>().map_err(classify)
     }
 
     fn delete_grant(&self, grant_id: &str) -> Result<(), StoreError> {
@@ -667,48 +797,17 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn append_audit(&self, events: &[AuditRecord]) -> Result<(), StoreError> {
+    fn append_audit_batches(&self, batches: &[AuditBatchRecord]) -> Result<(), StoreError> {
         let mut c = self.conn()?;
-        audit::append(&mut c, events)
+        audit::append(&mut c, batches)
     }
 
-    fn audit_after(&self, after_seq: i64, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
-        let c = self.conn()?;
-        audit::after(&c, after_seq, limit)
-    }
-
-    fn last_audit(&self) -> Result<Option<AuditRecord>, StoreError> {
-        let c = self.conn()?;
-        audit::last(&c)
-    }
-
-    fn prune_audit(&self, before_ms: i64, max_rows: usize) -> Result<usize, StoreError> {
+    fn prune_audit(&self, before_ms: i64, max_events: usize) -> Result<usize, StoreError> {
         let mut c = self.conn()?;
-        audit::prune(&mut c, before_ms, max_rows)
+        audit::prune(&mut c, before_ms, max_events)
     }
 
-    fn audit_anchor(&self) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
-        let c = self.conn()?;
-        audit::anchor(&c)
-    }
-
-    fn tags(&self, key_id: &str) -> Result<Vec<TagRecord>, StoreError> {
-        let c = self.conn()?;
-        let mut st = c
-            .prepare("SELECT tag_key, tag_value FROM tags WHERE key_id = ?1 ORDER BY tag_key")
-            .map_err(classify)?;
-        let rows = st
-            .query_map([key_id], |r| {
-                Ok(TagRecord {
-                    key: r.get(0)?,
-                    value: r.get(1)?,
-                })
-            })
-            .map_err(classify)?;
-        rows.collect::<Result<_, _>>().map_err(classify)
-    }
-
-    fn put_tags(&self, key_id: &str, tags: &[TagRecord]) -> Result<(), StoreError> {
+    fn put_tags(&self, key_id: &KeyId, tags: &[TagRecord]) -> Result<(), StoreError> {
         let mut c = self.conn()?;
         let tx = c
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -716,14 +815,14 @@ impl Store for SqliteStore {
         for t in tags {
             tx.execute(
                 "INSERT INTO tags (key_id, tag_key, tag_value) VALUES (?1, ?2, ?3) ON CONFLICT (key_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
-                params![key_id, t.key, t.value],
+                params![key_id.as_str(), t.key, t.value],
             )
             .map_err(classify)?;
         }
         tx.commit().map_err(classify)
     }
 
-    fn delete_tags(&self, key_id: &str, tag_keys: &[String]) -> Result<(), StoreError> {
+    fn delete_tags(&self, key_id: &KeyId, tag_keys: &[String]) -> Result<(), StoreError> {
         let mut c = self.conn()?;
         let tx = c
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -731,7 +830,7 @@ impl Store for SqliteStore {
         for k in tag_keys {
             tx.execute(
                 "DELETE FROM tags WHERE key_id = ?1 AND tag_key = ?2",
-                params![key_id, k],
+                params![key_id.as_str(), k],
             )
             .map_err(classify)?;
         }
@@ -755,7 +854,7 @@ mod tests {
         {
             let s = SqliteStore::open(&path).expect("open");
             s.insert_account(&AccountRecord {
-                account_id: "111122223333".into(),
+                account_id: AccountId::parse("111122223333").expect("account"),
                 created_ms: 1,
             })
             .expect("ins");

@@ -1,0 +1,142 @@
+//! Loading and saving IAM entities, with AWS's NoSuchEntity / EntityAlreadyExists texts, and
+//! dropping cached identity policies whenever identities change. Saving and deleting take the
+//! action's authorization (the write authority).
+
+use std::collections::HashMap;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use trent_store::{EntityKind, StoreError};
+use trent_types::{AccountId, Arn};
+
+use super::model::{self, ManagedPolicy, Role, User};
+use super::protocol::IamError;
+use crate::service::{Authority, Kms};
+
+fn noun(kind: EntityKind) -> &'static str {
+    match kind {
+        EntityKind::User => "user",
+        EntityKind::Role => "role",
+        EntityKind::Policy => "policy",
+    }
+}
+
+impl Kms {
+    pub(crate) async fn iam_load<T: DeserializeOwned + Send + 'static>(
+        &self,
+        account: AccountId,
+        kind: EntityKind,
+        name: &str,
+    ) -> Result<T, IamError> {
+        let n = name.to_owned();
+        let rec = self.read(move |s| s.entity(&account, kind, &n)).await?;
+        match rec {
+            Some(r) => Ok(model::from_record(&r)?),
+            None if kind == EntityKind::Policy => Err(IamError::no_such_entity(format!(
+                "Policy {} does not exist or is not attachable.",
+                model::policy_arn(account, "/", name)
+            ))),
+            None => Err(IamError::no_such_entity(format!(
+                "The {} with name {name} cannot be found.",
+                noun(kind)
+            ))),
+        }
+    }
+
+    pub(crate) async fn iam_save<T: Serialize, A: Authority>(
+        &self,
+        authority: &A,
+        account: AccountId,
+        kind: EntityKind,
+        name: &str,
+        value: &T,
+        create: bool,
+    ) -> Result<(), IamError> {
+        let rec = model::to_record(account, kind, name, value)?;
+        let stored = self
+            .write(authority, move |s| match s.put_entity(&rec, !create) {
+                Err(StoreError::UniqueViolation) => Ok(false),
+                other => other.map(|()| true),
+            })
+            .await?;
+        self.identities.clear();
+        if stored {
+            return Ok(());
+        }
+        Err(IamError::exists(match kind {
+            EntityKind::User => format!("User with name {name} already exists."),
+            EntityKind::Role => format!("Role with name {name} already exists."),
+            EntityKind::Policy => format!("A policy called {name} already exists. Duplicate names are not allowed."),
+        }))
+    }
+
+    pub(crate) async fn iam_delete<A: Authority>(
+        &self,
+        authority: &A,
+        account: AccountId,
+        kind: EntityKind,
+        name: &str,
+    ) -> Result<(), IamError> {
+        let n = name.to_owned();
+        self.write(authority, move |s| match s.delete_entity(&account, kind, &n) {
+            Err(StoreError::NotFound) => Ok(()),
+            other => other,
+        })
+        .await?;
+        self.identities.clear();
+        Ok(())
+    }
+
+    pub(crate) async fn iam_list<T: DeserializeOwned + Send + 'static>(
+        &self,
+        account: AccountId,
+        kind: EntityKind,
+    ) -> Result<Vec<T>, IamError> {
+        let recs = self.read(move |s| s.entities(&account, kind)).await?;
+        recs.iter()
+            .map(|r| model::from_record(r).map_err(IamError::from))
+            .collect()
+    }
+
+    /// How many users and roles attach each managed policy ARN (DeletePolicy refuses attached
+    /// policies; GetPolicy and ListPolicies report the count).
+    pub(crate) async fn attachment_counts(&self, account: AccountId) -> Result<HashMap<String, usize>, IamError> {
+        let users: Vec<User> = self.iam_list(account, EntityKind::User).await?;
+        let roles: Vec<Role> = self.iam_list(account, EntityKind::Role).await?;
+        let mut counts = HashMap::new();
+        for arn in users
+            .iter()
+            .flat_map(|u| &u.attached)
+            .chain(roles.iter().flat_map(|r| &r.attached))
+        {
+            *counts.entry(arn.clone()).or_insert(0) += 1;
+        }
+        Ok(counts)
+    }
+
+    /// How many users and roles attach `policy_arn`.
+    pub(crate) async fn attachment_count(&self, account: AccountId, policy_arn: &str) -> Result<usize, IamError> {
+        Ok(self
+            .attachment_counts(account)
+            .await?
+            .get(policy_arn)
+            .copied()
+            .unwrap_or(0))
+    }
+
+    /// A managed policy by ARN (in the caller's account).
+    pub(crate) async fn policy_by_arn(&self, account: AccountId, arn: &str) -> Result<ManagedPolicy, IamError> {
+        let missing = || IamError::no_such_entity(format!("Policy {arn} does not exist or is not attachable."));
+        let Ok(Arn::Policy { name, .. }) = Arn::parse(arn) else {
+            return Err(missing());
+        };
+        let p: ManagedPolicy = self
+            .iam_load(account, EntityKind::Policy, &name)
+            .await
+            .map_err(|_| missing())?;
+        if model::policy_arn(account, &p.path, &p.name) != arn {
+            return Err(missing());
+        }
+        Ok(p)
+    }
+}

@@ -1,0 +1,260 @@
+//! The one request path every KMS operation runs through, in this order:
+//!
+//! 1. **decode** the body once into the operation's typed request (`SerializationException`);
+//! 2. **validate** it into domain types (`ValidationException`, every violated constraint at
+//!    once, AWS's texts), plus the service rules that need no key;
+//! 3. check every **grant token** it carries (`InvalidGrantTokenException`);
+//! 4. **authorize**: the operation's declared [`Target`] resolves the key(s), decides, checks key
+//!    state, and yields the [`Authorized`] proof — before anything is written;
+//! 5. **run** the operation with that proof;
+//! 6. **encode** the typed response.
+//!
+//! A [`Recorder`] created first records the request in the audit trail whatever happens: the
+//! decoded parameters, the resources the response names, the error — and if the future is
+//! dropped midway (a panic unwinding through it, a client that went away), an internal error.
+
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use trent_api::{KmsError, Operation};
+use trent_audit::{Event, Parameters, Source};
+use trent_types::{KeyId, Region};
+
+use crate::authz::facts::RequestFacts;
+use crate::authz::{Authorized, Authorizer, Target};
+use crate::credentials::Caller;
+use crate::service::{Kms, RequestMeta};
+
+/// What a request's members record in `requestParameters` (each operation lists its own; secrets
+/// are never among them).
+pub(crate) trait AuditMembers {
+    fn audit(&self, p: &mut Parameters);
+}
+
+/// The key ARNs a successful response names (the audit event's `resources`).
+pub(crate) trait Resources {
+    fn resources(&self, out: &mut Vec<Arc<str>>);
+}
+
+/// What validation may consult: nothing secret, nothing stored.
+pub(crate) struct Checks<'a> {
+    pub region: &'a Region,
+    pub now_ms: i64,
+}
+
+/// One KMS operation: its wire types, its validated request, its target, its body.
+pub(crate) trait KmsOp {
+    const OP: Operation;
+    /// Operations that read, then write key or alias records hold the process write lock from
+    /// authorization to the end of the run, so what was authorized is what is changed.
+    const SERIAL: bool = false;
+    /// Successful uses are recorded for GetKeyLastUsage.
+    const TRACK_USAGE: bool = false;
+
+    type Input: DeserializeOwned + AuditMembers + Send;
+    type Req: RequestFacts + Send + Sync;
+    type Target: Target;
+    type Output: Serialize + Resources + Send;
+
+    fn validate(input: Self::Input, checks: &Checks<'_>) -> Result<Self::Req, KmsError>;
+
+    /// The grant tokens the request carries.
+    fn grant_tokens(_req: &Self::Req) -> &[String] {
+        &[]
+    }
+
+    /// What the request acts on.
+    fn target(req: &Self::Req) -> <Self::Target as Target>::Spec<'_>;
+
+    fn run(
+        cx: Ctx<'_, Self::Target>,
+        req: Self::Req,
+    ) -> impl std::future::Future<Output = Result<Self::Output, KmsError>> + Send;
+}
+
+/// What an operation runs with: the service, the caller, and the proof of authorization (which
+/// is also its authority to write).
+pub(crate) struct Ctx<'a, T> {
+    pub kms: &'a Kms,
+    pub caller: &'a Caller,
+    pub meta: &'a RequestMeta,
+    pub auth: Authorized<T>,
+}
+
+/// Records one request in the audit trail exactly once (see the module docs).
+pub(crate) struct Recorder<'a> {
+    kms: &'a Kms,
+    event: Option<Event>,
+}
+
+impl<'a> Recorder<'a> {
+    pub fn new(kms: &'a Kms, caller: &Caller, meta: &RequestMeta, source: Source, name: &str, read_only: bool) -> Self {
+        let event = Event {
+            time_ms: kms.now_ms(),
+            source,
+            name: name.to_owned().into(),
+            region: Arc::clone(kms.region_name()),
+            identity: Some(Arc::clone(caller.audit_identity())),
+            source_ip: meta.source_ip.clone(),
+            request_id: meta.request_id.clone(),
+            parameters: Parameters::new(),
+            resources: Vec::new(),
+            error: None,
+            read_only,
+            additional: None,
+        };
+        Recorder {
+            kms,
+            event: Some(event),
+        }
+    }
+
+    pub fn parameters(&mut self) -> Option<&mut Parameters> {
+        self.event.as_mut().map(|e| &mut e.parameters)
+    }
+
+    pub fn resources(&mut self, r: Vec<Arc<str>>) {
+        if let Some(e) = self.event.as_mut() {
+            e.resources = r;
+        }
+    }
+
+    /// Records the outcome.
+    pub fn finish(mut self, error: Option<(&'static str, String)>) {
+        if let Some(mut e) = self.event.take() {
+            e.error = error.map(|(c, m)| (c.into(), m));
+            self.kms.audit.push(e);
+        }
+    }
+
+    pub fn finish_kms(self, result: &Result<Vec<u8>, KmsError>) {
+        let error = result.as_ref().err().map(|e| (e.code().as_str(), e.client_message()));
+        self.finish(error);
+    }
+}
+
+impl Drop for Recorder<'_> {
+    /// Reached without `finish`: the request panicked or was cancelled.
+    fn drop(&mut self) {
+        if let Some(mut e) = self.event.take() {
+            e.error = Some(("KMSInternalException".into(), KmsError::internal("").client_message()));
+            self.kms.audit.push(e);
+        }
+    }
+}
+
+const NOT_A_STRUCTURE: &str = "Start of structure or map found where not expected.";
+
+/// Decodes a request body: one JSON object (an empty body is `{}`). Syntax errors and
+/// non-objects are AWS's "Start of structure…" text; type errors keep serde's description of the
+/// member without positions.
+pub(crate) fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, KmsError> {
+    let trimmed = body.trim_ascii_start();
+    if trimmed.is_empty() {
+        return serde_json::from_slice(b"{}").map_err(|e| KmsError::Serialization(message(&e)));
+    }
+    if trimmed.first() != Some(&b'{') {
+        return Err(KmsError::Serialization(NOT_A_STRUCTURE.to_owned()));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        if e.is_syntax() || e.is_eof() {
+            KmsError::Serialization(NOT_A_STRUCTURE.to_owned())
+        } else {
+            KmsError::Serialization(message(&e))
+        }
+    })
+}
+
+/// serde's message names the member and the expected type; keep that, drop positions.
+fn message(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.find(" at line ") {
+        Some(i) => text.get(..i).unwrap_or_default().to_owned(),
+        None => text,
+    }
+}
+
+fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, KmsError> {
+    let mut out = Vec::with_capacity(512);
+    serde_json::to_writer(&mut out, v).map_err(KmsError::internal)?;
+    Ok(out)
+}
+
+/// Runs one operation through the whole path and records it.
+pub(crate) async fn run<O: KmsOp>(
+    kms: &Kms,
+    caller: &Caller,
+    body: &[u8],
+    meta: &RequestMeta,
+) -> Result<Vec<u8>, KmsError> {
+    let mut recorder = Recorder::new(kms, caller, meta, Source::Kms, O::OP.name(), O::OP.is_read_only());
+    let result = run_inner::<O>(kms, caller, body, meta, &mut recorder).await;
+    recorder.finish_kms(&result);
+    result
+}
+
+async fn run_inner<O: KmsOp>(
+    kms: &Kms,
+    caller: &Caller,
+    body: &[u8],
+    meta: &RequestMeta,
+    recorder: &mut Recorder<'_>,
+) -> Result<Vec<u8>, KmsError> {
+    let input: O::Input = decode(body)?;
+    if let Some(p) = recorder.parameters() {
+        input.audit(p);
+    }
+    let checks = Checks {
+        region: kms.region(),
+        now_ms: kms.now_ms(),
+    };
+    let req = O::validate(input, &checks)?;
+    for token in O::grant_tokens(&req) {
+        kms.grant_tokens.verify(token)?;
+    }
+    let _serial = if O::SERIAL {
+        Some(kms.write_lock.lock().await)
+    } else {
+        None
+    };
+    let az = Authorizer::new(kms, caller, meta, O::OP);
+    let auth = <O::Target as Target>::authorize(&az, O::target(&req)).await?;
+    let out = O::run(
+        Ctx {
+            kms,
+            caller,
+            meta,
+            auth,
+        },
+        req,
+    )
+    .await?;
+    let mut resources = Vec::new();
+    out.resources(&mut resources);
+    if O::TRACK_USAGE {
+        for arn in &resources {
+            if let Some(id) = arn.rsplit_once("key/").and_then(|(_, id)| KeyId::parse(id)) {
+                kms.usage.record(id, O::OP.name(), kms.now_ms(), &meta.request_id);
+            }
+        }
+    }
+    recorder.resources(resources);
+    encode(&out)
+}
+
+/// An operation Trent does not serve: `UnsupportedOperationException`, audited like any other.
+pub(crate) async fn unsupported(
+    kms: &Kms,
+    caller: &Caller,
+    op: Operation,
+    meta: &RequestMeta,
+) -> Result<Vec<u8>, KmsError> {
+    let recorder = Recorder::new(kms, caller, meta, Source::Kms, op.name(), op.is_read_only());
+    let result = Err(KmsError::UnsupportedOperation(format!(
+        "{} is not supported by this server yet.",
+        op.name()
+    )));
+    recorder.finish_kms(&result);
+    result
+}

@@ -1,0 +1,162 @@
+//! The service's own background work, with [`System`] authority (no caller): deleting keys whose
+//! waiting period passed (reference §6), automatic rotations (§5), expiring imported material
+//! (§7), storing buffered last-usage records, flushing and pruning the audit trail. Time comes
+//! from the injectable clock, so tests advance days instantly.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use trent_api::KmsError;
+use trent_types::{KeyState, RotationType};
+
+use super::{Kms, System};
+
+impl Kms {
+    /// Deletes keys whose deletion date has passed; returns how many.
+    pub async fn run_due_deletions(&self) -> Result<usize, KmsError> {
+        let now = self.now_ms();
+        let due = self.read(move |s| s.keys_due_for_deletion(now)).await?;
+        let _guard = self.write_lock.lock().await;
+        let system = System::new();
+        for key in &due {
+            let id = key.key_id;
+            self.write(&system, move |s| s.delete_key(&id)).await?;
+            self.uncache(&key.key_id);
+            self.forget_key_aliases(&key.key_id);
+            tracing::info!(key_id = %key.key_id, "key deleted after its waiting period");
+        }
+        Ok(due.len())
+    }
+
+    /// Performs every automatic rotation that is due; returns how many this server made.
+    pub async fn run_due_rotations(&self) -> Result<usize, KmsError> {
+        let now = self.now_ms();
+        let due = self.read(move |s| s.keys_due_for_rotation(now)).await?;
+        let system = System::new();
+        let mut rotated = 0;
+        for record in due {
+            let _guard = self.write_lock.lock().await;
+            self.uncache(&record.key_id);
+            let Some(key) = self.load_key(&record.key_id).await? else {
+                continue;
+            };
+            let still_due = key.record.rotation_enabled
+                && key.state() == KeyState::Enabled
+                && key.record.next_rotation_ms.is_some_and(|t| t <= now);
+            if still_due && self.rotate(&system, &key, RotationType::Automatic).await?.1 {
+                rotated += 1;
+            }
+        }
+        Ok(rotated)
+    }
+
+    /// Deletes imported material whose ValidTo has passed; returns how many.
+    pub async fn run_material_expiry(&self) -> Result<usize, KmsError> {
+        let now = self.now_ms();
+        let expired = self.read(move |s| s.expired_materials(now)).await?;
+        let _guard = self.write_lock.lock().await;
+        let system = System::new();
+        for m in &expired {
+            self.uncache(&m.key_id);
+            if let Some(key) = self.load_key(&m.key_id).await? {
+                self.delete_material(&system, &key, &m.material_id).await?;
+            }
+        }
+        Ok(expired.len())
+    }
+
+    /// Stores buffered last-usage records in one batch; returns how many.
+    pub async fn flush_usage(&self) -> Result<usize, KmsError> {
+        let batch = self.usage.take();
+        let n = batch.len();
+        if n > 0 {
+            self.write(&System::new(), move |s| s.record_usage(&batch)).await?;
+        }
+        Ok(n)
+    }
+
+    /// Sets how many days audit events are kept (0: forever). Pruning runs with the scheduler.
+    pub fn set_audit_retention_days(&self, days: u32) {
+        self.audit.set_retention_days(days);
+    }
+
+    /// Writes buffered audit events to the store, extending the chain; returns how many were
+    /// written. Encoding, hashing and the write run on the blocking pool.
+    pub async fn flush_audit(&self) -> Result<usize, KmsError> {
+        if self.audit.pending() == 0 {
+            return Ok(0);
+        }
+        let now = self.now_ms();
+        let region = Arc::clone(self.region_name());
+        let key = Arc::clone(self.chain_key());
+        let store = self.store_for(&System::new());
+        let log = self.audit_log();
+        tokio::task::spawn_blocking(move || log.flush(store.as_ref(), &key, now, &region))
+            .await
+            .map_err(KmsError::internal)?
+            .map_err(KmsError::internal)
+    }
+
+    /// Deletes audit events older than the retention period, in chunks of 10,000 events per
+    /// transaction so the writer is never held for long; returns how many were deleted.
+    pub async fn prune_audit(&self) -> Result<usize, KmsError> {
+        if self.audit.retention_ms() <= 0 {
+            return Ok(0);
+        }
+        let now = self.now_ms();
+        let store = self.store_for(&System::new());
+        let log = self.audit_log();
+        tokio::task::spawn_blocking(move || log.prune(store.as_ref(), now, 10_000))
+            .await
+            .map_err(KmsError::internal)?
+            .map_err(KmsError::internal)
+    }
+
+    /// One round of every background job (errors are logged; the next round retries).
+    pub async fn run_scheduled(&self) {
+        if let Err(e) = self.run_due_deletions().await {
+            tracing::error!(error = %e, "scheduled deletion failed");
+        }
+        if let Err(e) = self.run_due_rotations().await {
+            tracing::error!(error = %e, "scheduled rotation failed");
+        }
+        if let Err(e) = self.run_material_expiry().await {
+            tracing::error!(error = %e, "imported material expiry failed");
+        }
+        if let Err(e) = self.flush_usage().await {
+            tracing::error!(error = %e, "last-usage flush failed");
+        }
+        if let Err(e) = self.flush_audit().await {
+            tracing::error!(error = %e, "audit flush failed");
+        }
+        match self.prune_audit().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(events = n, "audit events past retention deleted"),
+            Err(e) => tracing::error!(error = %e, "audit retention failed"),
+        }
+    }
+}
+
+/// Flushes the audit buffer every `period` (one second in the server).
+pub fn spawn_audit_flusher(kms: Arc<Kms>, period: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        loop {
+            tick.tick().await;
+            if let Err(e) = kms.flush_audit().await {
+                tracing::error!(error = %e, "audit flush failed; the events are kept for the next attempt");
+            }
+        }
+    })
+}
+
+/// Runs [`Kms::run_scheduled`] every `period`.
+pub fn spawn_scheduler(kms: Arc<Kms>, period: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        loop {
+            tick.tick().await;
+            kms.run_scheduled().await;
+        }
+    })
+}

@@ -1,0 +1,283 @@
+//! The service object: configuration, the caches the request path reads, and the one door to the
+//! store.
+//!
+//! The door has two sides. Reading (`Kms::read`) is open to the whole crate: resolution and
+//! listing need it and a read changes nothing. Writing (`Kms::write`) takes an [`Authority`]: an
+//! authorization decision (`authz::Authorized`), the authorizer's own resolution work
+//! (`authz::Lookup`, e.g. creating an AWS managed key on first reference, as AWS does), or the
+//! service's background jobs ([`System`], constructible only here and in `jobs`). `Authority` is
+//! sealed in this module, so no other type can claim it: an operation that would write without a
+//! decision does not compile.
+
+mod jobs;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use trent_api::KmsError;
+use trent_audit::{AuditLog, ChainKey};
+use trent_crypto::RootKey;
+use trent_store::{Store, StoreError, StoreRead};
+use trent_types::{AccountId, AliasName, KeyId, Region};
+
+use crate::authz::identity::IdentityCache;
+use crate::clock::Clock;
+use crate::credentials::{Caller, CredentialCache};
+use crate::grants::TokenKey;
+use crate::keys::LoadedKey;
+use crate::usage::UsageBuffer;
+
+pub use jobs::{spawn_audit_flusher, spawn_scheduler};
+
+/// Static configuration of a service instance.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub region: String,
+}
+
+/// Per-request facts from the transport.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub request_id: String,
+    pub source_ip: Option<String>,
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// Permission to write to the store (see the module docs). Sealed: implemented only below.
+pub(crate) trait Authority: sealed::Sealed + Sync {}
+
+impl<T: Sync> sealed::Sealed for crate::authz::Authorized<T> {}
+impl<T: Sync> Authority for crate::authz::Authorized<T> {}
+impl sealed::Sealed for crate::authz::Lookup {}
+impl Authority for crate::authz::Lookup {}
+impl sealed::Sealed for System {}
+impl Authority for System {}
+
+/// The service's own background work (scheduler jobs, flushes): acts for no caller.
+pub(crate) struct System(());
+
+impl System {
+    fn new() -> System {
+        System(())
+    }
+}
+
+/// Aliases by (account, name), and each key's aliases (`kms:ResourceAliases`).
+#[derive(Default)]
+pub(crate) struct AliasMaps {
+    by_name: HashMap<(AccountId, AliasName), KeyId>,
+    by_key: HashMap<KeyId, Vec<AliasName>>,
+}
+
+impl AliasMaps {
+    fn set(&mut self, account: AccountId, name: &AliasName, key: Option<KeyId>) {
+        if let Some(old) = self.by_name.remove(&(account, name.clone())) {
+            if let Some(list) = self.by_key.get_mut(&old) {
+                list.retain(|n| n != name);
+            }
+        }
+        if let Some(k) = key {
+            self.by_name.insert((account, name.clone()), k);
+            self.by_key.entry(k).or_default().push(name.clone());
+        }
+    }
+
+    fn forget_key(&mut self, key: &KeyId) {
+        self.by_name.retain(|_, k| k != key);
+        self.by_key.remove(key);
+    }
+}
+
+/// The service. Cheap to share behind an `Arc`; all state is internally synchronised.
+pub struct Kms {
+    store: Arc<dyn Store>,
+    root: Arc<RootKey>,
+    clock: Arc<dyn Clock>,
+    region: Region,
+    region_name: Arc<str>,
+    /// Decrypted keys by key id: the hot path reads only this (never the database) once warm.
+    keys: RwLock<HashMap<KeyId, Arc<LoadedKey>>>,
+    aliases: RwLock<AliasMaps>,
+    credentials: CredentialCache,
+    /// Parsed identity policies by principal.
+    pub(crate) identities: IdentityCache,
+    /// Last uses not yet written to the store.
+    pub(crate) usage: UsageBuffer,
+    /// Audit events not yet written to the store.
+    pub(crate) audit: Arc<AuditLog>,
+    chain_key: Arc<ChainKey>,
+    pub(crate) grant_tokens: TokenKey,
+    /// Serialises read-modify-write of key records within this process.
+    pub(crate) write_lock: tokio::sync::Mutex<()>,
+    /// Serialises the creation of AWS managed keys (during resolution, so never under
+    /// `write_lock`).
+    pub(crate) managed_lock: tokio::sync::Mutex<()>,
+}
+
+impl Kms {
+    /// Opens the service over `store`, loading credentials and aliases into memory.
+    pub fn open(store: Arc<dyn Store>, root: RootKey, clock: Arc<dyn Clock>, config: Config) -> Result<Self, KmsError> {
+        let region = Region::parse(&config.region)
+            .ok_or_else(|| KmsError::internal(format!("'{}' is not a Region name", config.region)))?;
+        let credentials = CredentialCache::default();
+        credentials.load(store.as_ref(), &root)?;
+        let mut aliases = AliasMaps::default();
+        for a in store.all_aliases().map_err(KmsError::internal)? {
+            aliases.set(a.account_id, &a.name, Some(a.target_key_id));
+        }
+        let chain_key = Arc::new(crate::audit::chain_key(&root)?);
+        let grant_tokens = TokenKey::derive(&root)?;
+        Ok(Self {
+            store,
+            root: Arc::new(root),
+            clock,
+            region_name: Arc::from(region.as_str()),
+            region,
+            keys: RwLock::new(HashMap::new()),
+            aliases: RwLock::new(aliases),
+            credentials,
+            identities: IdentityCache::default(),
+            usage: UsageBuffer::default(),
+            audit: Arc::new(AuditLog::new()),
+            chain_key,
+            grant_tokens,
+            write_lock: tokio::sync::Mutex::new(()),
+            managed_lock: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The Region this service serves.
+    pub fn region(&self) -> &Region {
+        &self.region
+    }
+
+    pub(crate) fn region_name(&self) -> &Arc<str> {
+        &self.region_name
+    }
+
+    pub fn credentials(&self) -> &CredentialCache {
+        &self.credentials
+    }
+
+    pub(crate) fn root(&self) -> &Arc<RootKey> {
+        &self.root
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Runs a read on the blocking pool so the database never stalls the async executor.
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T, KmsError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn StoreRead) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .map_err(KmsError::internal)?
+            .map_err(KmsError::internal)
+    }
+
+    /// Runs a write (with the reads it needs) on the blocking pool. Needs an [`Authority`].
+    pub(crate) async fn write<T, F, A>(&self, _authority: &A, f: F) -> Result<T, KmsError>
+    where
+        A: Authority + ?Sized,
+        T: Send + 'static,
+        F: FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .map_err(KmsError::internal)?
+            .map_err(KmsError::internal)
+    }
+
+    /// The store for synchronous writes already running on the blocking pool.
+    pub(crate) fn store_for<A: Authority + ?Sized>(&self, _authority: &A) -> Arc<dyn Store> {
+        Arc::clone(&self.store)
+    }
+
+    // --- caches ---
+
+    pub(crate) fn cached_key(&self, key_id: &KeyId) -> Option<Arc<LoadedKey>> {
+        self.keys.read().ok()?.get(key_id).cloned()
+    }
+
+    pub(crate) fn cache_key(&self, key: Arc<LoadedKey>) {
+        if let Ok(mut m) = self.keys.write() {
+            m.insert(key.record.key_id, key);
+        }
+    }
+
+    /// Drops a key from the cache; the next use reloads it.
+    pub(crate) fn uncache(&self, key_id: &KeyId) {
+        if let Ok(mut m) = self.keys.write() {
+            m.remove(key_id);
+        }
+    }
+
+    pub(crate) fn alias_target(&self, account: AccountId, name: &AliasName) -> Option<KeyId> {
+        self.aliases.read().ok()?.by_name.get(&(account, name.clone())).copied()
+    }
+
+    pub(crate) fn set_alias_target(&self, account: AccountId, name: &AliasName, key: Option<KeyId>) {
+        if let Ok(mut m) = self.aliases.write() {
+            m.set(account, name, key);
+        }
+    }
+
+    pub(crate) fn forget_key_aliases(&self, key: &KeyId) {
+        if let Ok(mut m) = self.aliases.write() {
+            m.forget_key(key);
+        }
+    }
+
+    /// Alias names that point at a key (`kms:ResourceAliases`).
+    pub(crate) fn aliases_of(&self, key_id: &KeyId) -> Vec<AliasName> {
+        self.aliases
+            .read()
+            .ok()
+            .and_then(|m| m.by_key.get(key_id).cloned())
+            .unwrap_or_default()
+    }
+
+    /// Makes sure an access key created elsewhere (another server, `trent admin
+    /// create-account`) is in the credential cache; the store is read only on a cache miss.
+    pub async fn ensure_credential(&self, access_key_id: &str) -> Result<(), KmsError> {
+        if self.credentials.contains(access_key_id) {
+            return Ok(());
+        }
+        let id = access_key_id.to_owned();
+        let root = Arc::clone(&self.root);
+        let found = self
+            .read(move |s| {
+                let Some(r) = s.access_key(&id)? else { return Ok(None) };
+                let entry =
+                    crate::credentials::prepare(s, &root, &r).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok(entry)
+            })
+            .await?;
+        if let Some(entry) = found {
+            self.credentials.insert(entry);
+        }
+        Ok(())
+    }
+
+    /// The caller a known access key authenticates as (tests, tools).
+    pub fn caller_of(&self, access_key_id: &str) -> Option<Caller> {
+        self.credentials.caller(access_key_id)
+    }
+
+    pub(crate) fn chain_key(&self) -> &Arc<ChainKey> {
+        &self.chain_key
+    }
+
+    pub(crate) fn audit_log(&self) -> Arc<AuditLog> {
+        Arc::clone(&self.audit)
+    }
+}
