@@ -91,15 +91,13 @@ impl Violations {
 
     /// `Ok` when nothing was violated, else the combined `ValidationException`.
     pub fn finish(self) -> Result<(), KmsError> {
-        match self.0.len() {
-            0 => Ok(()),
-            1 => Err(KmsError::Validation(format!(
-                "1 validation error detected: {}",
-                self.0[0]
-            ))),
-            n => Err(KmsError::Validation(format!(
-                "{n} validation errors detected: {}",
-                self.0.join("; ")
+        match self.0.as_slice() {
+            [] => Ok(()),
+            [one] => Err(KmsError::Validation(format!("1 validation error detected: {one}"))),
+            all => Err(KmsError::Validation(format!(
+                "{} validation errors detected: {}",
+                all.len(),
+                all.join("; ")
             ))),
         }
     }

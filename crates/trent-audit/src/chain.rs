@@ -2,8 +2,14 @@
 //!
 //! Events are written in batches, one store row per batch (at most [`BATCH_MAX`] events), so the
 //! database does one insert per batch instead of one per request. A batch body is
-//! `0x01 ‖ postcard([(seq, event, hash), …])` where `event` is the postcard encoding of an
-//! [`Event`] (format version 1) and `hash` links it to its predecessor:
+//! `version ‖ postcard([(seq, event, hash), …])` where `hash` links `event` to its predecessor,
+//! and `event` is, by version:
+//!
+//! - `0x02` (written today): the compact encoding of an [`Event`] (`compact.rs`: repeated strings
+//!   once per batch, then by index);
+//! - `0x01`: the postcard encoding of an [`Event`], self-contained.
+//!
+//! The chain, for every version:
 //!
 //! `hash_n = HMAC-SHA256(K, hash_{n-1} ‖ be64(n) ‖ event_n)`, `hash_0` = 32 zero bytes,
 //! `K = HKDF-SHA256(root key, "trent-audit-chain-v1")`.
@@ -13,17 +19,22 @@
 
 use std::borrow::Cow;
 
+use std::sync::Arc;
+
 use aws_lc_rs::hmac;
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use trent_store::{AuditBatchRecord, StoreError, StoreRead};
 
+use crate::compact::{Decoder, Encoder};
 use crate::event::Event;
 
 /// Events per stored batch.
 pub const BATCH_MAX: usize = 1000;
-/// The batch body format written today.
+/// Batch bodies of self-contained postcard events (read only).
 const BATCH_V1: u8 = 1;
+/// Batch bodies of compact events (written today).
+const BATCH_V2: u8 = 2;
 
 /// The chain's HMAC key (derived from the root key by the service).
 pub struct ChainKey(hmac::Key);
@@ -51,10 +62,20 @@ pub(crate) fn link(key: &ChainKey, prev: &[u8], seq: i64, event: &[u8]) -> [u8; 
     out
 }
 
+/// Bytes written with `serialize_bytes` (postcard: varint length, then the bytes — the layout a
+/// sequence of `u8` has too, so earlier batches read the same, at a fraction of the cost).
+struct RawBytes<'a>(&'a [u8]);
+
+impl Serialize for RawBytes<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(self.0)
+    }
+}
+
 #[derive(Serialize)]
 struct EntryOut<'a> {
     seq: i64,
-    event: &'a [u8],
+    event: RawBytes<'a>,
     hash: [u8; 32],
 }
 
@@ -67,23 +88,32 @@ struct EntryIn<'a> {
 }
 
 /// One stored event, as read back.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     pub seq: i64,
-    /// The exact bytes the chain hash covers (postcard, or JSON for pre-batch rows).
+    /// The exact bytes the chain hash covers (compact or plain postcard, or JSON for pre-batch
+    /// rows).
     pub event: Vec<u8>,
     pub hash: Vec<u8>,
+    /// Compact events, decoded with their batch when it was read (they cannot be decoded alone).
+    decoded: Option<Result<Arc<Event>, String>>,
 }
 
 impl Entry {
     /// The event, decoded.
     pub fn decode(&self) -> Result<Stored, StoreError> {
+        if let Some(d) = &self.decoded {
+            return match d {
+                Ok(e) => Ok(Stored::Event(Box::new(Event::clone(e)))),
+                Err(why) => Err(StoreError::Corrupt(why.clone())),
+            };
+        }
         if self.event.first() == Some(&b'{') {
             let v = serde_json::from_slice(&self.event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             return Ok(Stored::Legacy(v));
         }
         postcard::from_bytes(&self.event)
-            .map(Stored::Event)
+            .map(|e| Stored::Event(Box::new(e)))
             .map_err(|e| StoreError::Corrupt(e.to_string()))
     }
 }
@@ -106,28 +136,47 @@ pub fn seal(
     head: ChainHead,
     events: &[Event],
 ) -> Result<(Vec<AuditBatchRecord>, ChainHead), StoreError> {
+    seal_into(key, head, events, &mut Vec::new())
+}
+
+/// [`seal`], taking the batch bodies' buffers from `buffers` (emptied buffers of earlier
+/// batches): a flush then writes into memory that is already mapped instead of faulting in
+/// fresh pages for every batch.
+pub fn seal_into(
+    key: &ChainKey,
+    head: ChainHead,
+    events: &[Event],
+    buffers: &mut Vec<Vec<u8>>,
+) -> Result<(Vec<AuditBatchRecord>, ChainHead), StoreError> {
+    let backend = |e: postcard::Error| StoreError::Backend(e.to_string());
     let (mut seq, mut hash) = head;
     let mut batches = Vec::with_capacity(events.len().div_ceil(BATCH_MAX));
+    // One scratch buffer for every event's encoding; each entry is appended to the batch body
+    // as it is chained. The body is exactly `postcard(Vec<EntryOut>)`: the sequence length,
+    // then the entries.
+    let mut scratch = Vec::with_capacity(1024);
     for chunk in events.chunks(BATCH_MAX) {
         let first_seq = seq + 1;
-        let mut encoded: Vec<(i64, Vec<u8>, [u8; 32])> = Vec::with_capacity(chunk.len());
+        let mut body = buffers.pop().unwrap_or_default();
+        body.clear();
+        body.reserve(chunk.len() * 160);
+        body.push(BATCH_V2);
+        body = postcard::to_extend(&chunk.len(), body).map_err(backend)?;
+        let mut encoder = Encoder::default();
         for e in chunk {
-            let bytes = postcard::to_allocvec(e).map_err(|e| StoreError::Backend(e.to_string()))?;
+            scratch.clear();
+            scratch = encoder.encode(e, scratch).map_err(backend)?;
             seq += 1;
-            let h = link(key, &hash, seq, &bytes);
-            hash = h.to_vec();
-            encoded.push((seq, bytes, h));
+            let h = link(key, &hash, seq, &scratch);
+            hash.clear();
+            hash.extend_from_slice(&h);
+            let entry = EntryOut {
+                seq,
+                event: RawBytes(&scratch),
+                hash: h,
+            };
+            body = postcard::to_extend(&entry, body).map_err(backend)?;
         }
-        let entries: Vec<EntryOut<'_>> = encoded
-            .iter()
-            .map(|(s, e, h)| EntryOut {
-                seq: *s,
-                event: e,
-                hash: *h,
-            })
-            .collect();
-        let mut body = vec![BATCH_V1];
-        body = postcard::to_extend(&entries, body).map_err(|e| StoreError::Backend(e.to_string()))?;
         batches.push(AuditBatchRecord {
             first_seq,
             last_seq: seq,
@@ -147,6 +196,7 @@ pub fn entries(batch: &AuditBatchRecord) -> Result<Vec<Entry>, StoreError> {
             seq: batch.first_seq,
             event: batch.body.clone(),
             hash: batch.last_hash.clone(),
+            decoded: None,
         }]),
         Some((&BATCH_V1, rest)) => {
             let list: Vec<EntryIn<'_>> = postcard::from_bytes(rest).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -156,6 +206,32 @@ pub fn entries(batch: &AuditBatchRecord) -> Result<Vec<Entry>, StoreError> {
                     seq: e.seq,
                     event: e.event.into_owned(),
                     hash: e.hash.to_vec(),
+                    decoded: None,
+                })
+                .collect())
+        }
+        Some((&BATCH_V2, rest)) => {
+            let list: Vec<EntryIn<'_>> = postcard::from_bytes(rest).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let mut decoder = Decoder::default();
+            let mut failed: Option<String> = None;
+            Ok(list
+                .into_iter()
+                .map(|e| {
+                    // Once one event fails to decode, the tables after it are unknown.
+                    let decoded = match &failed {
+                        Some(why) => Err(why.clone()),
+                        None => decoder.decode(&e.event).map(Arc::new).map_err(|why| {
+                            let why = format!("event {} does not decode: {why}", e.seq);
+                            failed = Some(why.clone());
+                            why
+                        }),
+                    };
+                    Entry {
+                        seq: e.seq,
+                        event: e.event.into_owned(),
+                        hash: e.hash.to_vec(),
+                        decoded: Some(decoded),
+                    }
                 })
                 .collect())
         }
@@ -236,6 +312,44 @@ pub fn verify(store: &dyn StoreRead, key: &ChainKey) -> Result<Verification, Sto
     })
 }
 
+/// Seals `events` in the version-1 format (self-contained postcard events) that earlier
+/// releases wrote: for tests that data written then still reads and verifies.
+pub fn seal_v1_for_tests(
+    key: &ChainKey,
+    head: ChainHead,
+    events: &[Event],
+) -> Result<(AuditBatchRecord, ChainHead), StoreError> {
+    let backend = |e: postcard::Error| StoreError::Backend(e.to_string());
+    let (mut seq, mut hash) = head;
+    let first_seq = seq + 1;
+    let mut encoded = Vec::new();
+    for e in events {
+        let bytes = postcard::to_allocvec(e).map_err(backend)?;
+        seq += 1;
+        let h = link(key, &hash, seq, &bytes);
+        hash = h.to_vec();
+        encoded.push((seq, bytes, h));
+    }
+    let out: Vec<EntryOut<'_>> = encoded
+        .iter()
+        .map(|(s, e, h)| EntryOut {
+            seq: *s,
+            event: RawBytes(e),
+            hash: *h,
+        })
+        .collect();
+    let body = postcard::to_extend(&out, vec![BATCH_V1]).map_err(backend)?;
+    let record = AuditBatchRecord {
+        first_seq,
+        last_seq: seq,
+        first_time_ms: events.first().map_or(0, |e| e.time_ms),
+        last_time_ms: events.iter().map(|e| e.time_ms).max().unwrap_or(0),
+        body,
+        last_hash: hash.clone(),
+    };
+    Ok((record, (seq, hash)))
+}
+
 /// Re-encodes a batch from (possibly edited) entries without touching their hashes: what an
 /// attacker with write access to the database could do. For tests of `verify`.
 pub fn reencode_for_tests(batch: &AuditBatchRecord, entries: &[Entry]) -> Result<AuditBatchRecord, StoreError> {
@@ -248,11 +362,12 @@ pub fn reencode_for_tests(batch: &AuditBatchRecord, entries: &[Entry]) -> Result
             }
             EntryOut {
                 seq: e.seq,
-                event: &e.event,
+                event: RawBytes(&e.event),
                 hash: h,
             }
         })
         .collect();
-    let body = postcard::to_extend(&out, vec![BATCH_V1]).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let version = batch.body.first().copied().unwrap_or(BATCH_V2);
+    let body = postcard::to_extend(&out, vec![version]).map_err(|e| StoreError::Backend(e.to_string()))?;
     Ok(AuditBatchRecord { body, ..batch.clone() })
 }

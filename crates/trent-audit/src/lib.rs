@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 pub mod chain;
+mod compact;
 mod event;
 mod log;
 pub mod render;

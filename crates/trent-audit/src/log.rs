@@ -9,7 +9,10 @@ use std::sync::{Arc, Mutex};
 
 use trent_store::{Store, StoreError};
 
-use crate::chain::{seal, ChainKey};
+use crate::chain::{seal_into, ChainKey};
+
+/// Emptied batch buffers kept between flushes (a second of saturation is a few dozen batches).
+const KEPT_BUFFERS: usize = 128;
 use crate::event::{Event, Source, Value};
 
 /// Buffered events beyond this are dropped (and counted, and reported by a marker event) rather
@@ -20,10 +23,16 @@ pub const MAX_BUFFERED: usize = 1_000_000;
 #[derive(Default)]
 pub struct AuditLog {
     pending: Mutex<Vec<Event>>,
+    /// The buffer the last flush drained, emptied, kept with its capacity for the next swap: the
+    /// request path then appends into memory that is already mapped (no growth, no page faults
+    /// each second).
+    spare: Mutex<Vec<Event>>,
     dropped: AtomicU64,
     /// (seq, hash) of the newest stored event; `None` until read from the store. Held across a
     /// flush, so flushes never interleave.
     head: Mutex<Option<(i64, Vec<u8>)>>,
+    /// Batch body buffers for the next flush (only touched under `head`).
+    buffers: Mutex<Vec<Vec<u8>>>,
     /// How long events are kept, in ms; 0 keeps them forever.
     retention_ms: AtomicI64,
 }
@@ -68,10 +77,15 @@ impl AuditLog {
         let Ok(mut head) = self.head.lock() else {
             return Err(StoreError::Backend("audit chain lock poisoned".to_owned()));
         };
+        let spare = self
+            .spare
+            .lock()
+            .map(|mut v| std::mem::take(&mut *v))
+            .unwrap_or_default();
         let mut batch = self
             .pending
             .lock()
-            .map(|mut v| std::mem::take(&mut *v))
+            .map(|mut v| std::mem::replace(&mut *v, spare))
             .unwrap_or_default();
         let dropped = self.dropped.swap(0, Ordering::Relaxed);
         if dropped > 0 {
@@ -94,6 +108,9 @@ impl AuditLog {
             });
         }
         if batch.is_empty() {
+            if let Ok(mut v) = self.spare.lock() {
+                *v = batch;
+            }
             return Ok(0);
         }
         let outcome = (|| {
@@ -105,14 +122,29 @@ impl AuditLog {
                     None => store.audit_anchor()?.unwrap_or((0, vec![0u8; 32])),
                 },
             };
-            let (records, new_head) = seal(key, start, &batch)?;
+            let mut buffers = self
+                .buffers
+                .lock()
+                .map(|mut b| std::mem::take(&mut *b))
+                .unwrap_or_default();
+            let (records, new_head) = seal_into(key, start, &batch, &mut buffers)?;
             store.append_audit_batches(&records)?;
+            buffers.extend(records.into_iter().map(|r| r.body).take(KEPT_BUFFERS));
+            buffers.truncate(KEPT_BUFFERS);
+            if let Ok(mut b) = self.buffers.lock() {
+                *b = buffers;
+            }
             Ok::<_, StoreError>(new_head)
         })();
         match outcome {
             Ok(new_head) => {
                 *head = Some(new_head);
-                Ok(batch.len())
+                let n = batch.len();
+                batch.clear();
+                if let Ok(mut v) = self.spare.lock() {
+                    *v = batch;
+                }
+                Ok(n)
             }
             Err(e) => {
                 // Another writer may have moved the chain: read it again next time, and keep

@@ -1,6 +1,7 @@
 //! The trail through a real SQLite store: events flush as batches, verify, render as CloudTrail
 //! JSON; an edited, removed or reordered event is found and named; rows written by the
 //! one-JSON-event-per-row format of earlier versions verify and continue into batches.
+#![allow(clippy::indexing_slicing, clippy::string_slice)] // tests index and slice freely
 
 use std::sync::Arc;
 
@@ -92,15 +93,10 @@ fn tampering_is_named_by_event() {
     let batch = store.audit_batches_after(0, 1).expect("batch").remove(0);
     let original = entries(&batch).expect("entries");
 
-    // An edited event: its bytes no longer match its hash.
+    // An edited event (its time): its bytes no longer match its hash.
     let mut edited = original.clone();
     let e3 = edited.get_mut(2).expect("event 3");
-    let pos = e3
-        .event
-        .windows(7)
-        .position(|w| w == b"Encrypt")
-        .expect("name in the encoding");
-    e3.event.splice(pos..pos + 7, b"Decrypt".iter().copied());
+    e3.event[0] ^= 0x02;
     let tampered = reencode_for_tests(&batch, &edited).expect("re-encode");
     let copy = SqliteStore::in_memory().expect("store");
     copy.append_audit_batches(&[tampered]).expect("append");
@@ -109,6 +105,36 @@ fn tampering_is_named_by_event() {
         Verification::Broken {
             seq: 3,
             reason: "event 3 does not match its chain hash".into()
+        }
+    );
+
+    // A string every event of the batch shares is written once, in the first event: editing it
+    // there ("Encrypt" → "Decrypt" for all five) breaks the first event's hash.
+    let mut edited = original.clone();
+    let e1 = edited.get_mut(0).expect("event 1");
+    let pos = e1
+        .event
+        .windows(7)
+        .position(|w| w == b"Encrypt")
+        .expect("name in the first event");
+    e1.event.splice(pos..pos + 7, b"Decrypt".iter().copied());
+    assert!(
+        !edited
+            .get(2)
+            .expect("event 3")
+            .event
+            .windows(7)
+            .any(|w| w == b"Encrypt"),
+        "later events refer to the shared name"
+    );
+    let tampered = reencode_for_tests(&batch, &edited).expect("re-encode");
+    let copy = SqliteStore::in_memory().expect("store");
+    copy.append_audit_batches(&[tampered]).expect("append");
+    assert_eq!(
+        verify(&copy, &key()).expect("verify"),
+        Verification::Broken {
+            seq: 1,
+            reason: "event 1 does not match its chain hash".into()
         }
     );
 
@@ -177,4 +203,33 @@ fn pre_batch_rows_verify_and_the_chain_continues_into_batches() {
     // Retention takes the legacy rows first and leaves the anchor the batches continue from.
     assert_eq!(store.prune_audit(3, 10).expect("prune"), 2);
     assert_eq!(intact(&store), 1);
+}
+
+#[test]
+fn version_1_batches_still_read_verify_and_continue_into_compact_batches() {
+    let store = SqliteStore::in_memory().expect("store");
+    let old: Vec<_> = (1..=3).map(|n| event(n, "Decrypt")).collect();
+    let (v1, _) = trent_audit::chain::seal_v1_for_tests(&key(), (0, vec![0u8; 32]), &old).expect("seal v1");
+    assert_eq!(v1.body.first(), Some(&1u8));
+    store.append_audit_batches(&[v1]).expect("append v1");
+    let log = AuditLog::new();
+    for n in 4..=6 {
+        log.push(event(n, "Encrypt"));
+    }
+    log.flush(&store, &key(), 0, &Arc::from("us-east-1"))
+        .expect("flush continues the chain");
+    assert_eq!(intact(&store), 6);
+    let mut names = Vec::new();
+    trent_audit::chain::for_each_entry(&store, 0, |e| {
+        let json: serde_json::Value = serde_json::from_str(&render::render(&e)?).expect("json");
+        names.push(json["eventName"].as_str().unwrap_or_default().to_owned());
+        Ok(true)
+    })
+    .expect("read");
+    assert_eq!(
+        names,
+        ["Decrypt", "Decrypt", "Decrypt", "Encrypt", "Encrypt", "Encrypt"]
+    );
+    let batches = store.audit_batches_after(0, 10).expect("batches");
+    assert_eq!(batches.iter().map(|b| b.body[0]).collect::<Vec<_>>(), [1, 2]);
 }

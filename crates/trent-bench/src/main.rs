@@ -225,15 +225,15 @@ async fn grantee(client: &HttpClient, t: &Target, key_id: &str) -> Result<Target
 }
 
 fn between(text: &str, start: &str, end: &str) -> Result<String, String> {
-    let from = text.find(start).ok_or_else(|| format!("{start} missing"))? + start.len();
-    let to = text[from..].find(end).ok_or_else(|| format!("{end} missing"))? + from;
-    Ok(text[from..to].to_owned())
+    let (_, rest) = text.split_once(start).ok_or_else(|| format!("{start} missing"))?;
+    let (inner, _) = rest.split_once(end).ok_or_else(|| format!("{end} missing"))?;
+    Ok(inner.to_owned())
 }
 
 fn json_field(body: &[u8], field: &str) -> Result<String, String> {
     let v: serde_json::Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
-    v[field]
-        .as_str()
+    v.get(field)
+        .and_then(serde_json::Value::as_str)
         .map(str::to_owned)
         .ok_or_else(|| format!("no {field} in {v}"))
 }
@@ -243,7 +243,7 @@ fn percentile(sorted: &[u64], p: f64) -> u64 {
         return 0;
     }
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
+    sorted.get(i).or(sorted.last()).copied().unwrap_or(0)
 }
 
 fn signing_setup(spec: &str) -> Result<(KeyKind, SigningAlg, &'static str), String> {
@@ -318,7 +318,10 @@ async fn main() -> Result<(), String> {
                 return Err(format!("CreateKey failed: {}", String::from_utf8_lossy(&body)));
             }
             let v: serde_json::Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
-            v["KeyMetadata"]["Arn"].as_str().ok_or("no Arn")?.to_owned()
+            v.pointer("/KeyMetadata/Arn")
+                .and_then(serde_json::Value::as_str)
+                .ok_or("no Arn")?
+                .to_owned()
         }
     };
     create_grants(&client, &t, &key_id, args.grants).await?;

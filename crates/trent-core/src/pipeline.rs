@@ -89,11 +89,18 @@ pub(crate) struct Recorder<'a> {
 }
 
 impl<'a> Recorder<'a> {
-    pub fn new(kms: &'a Kms, caller: &Caller, meta: &RequestMeta, source: Source, name: &str, read_only: bool) -> Self {
+    pub fn new(
+        kms: &'a Kms,
+        caller: &Caller,
+        meta: &RequestMeta,
+        source: Source,
+        name: impl Into<std::borrow::Cow<'static, str>>,
+        read_only: bool,
+    ) -> Self {
         let event = Event {
             time_ms: kms.now_ms(),
             source,
-            name: name.to_owned().into(),
+            name: name.into(),
             region: Arc::clone(kms.region_name()),
             identity: Some(Arc::clone(caller.audit_identity())),
             source_ip: meta.source_ip.clone(),
@@ -202,6 +209,10 @@ async fn run_inner<O: KmsOp>(
     recorder: &mut Recorder<'_>,
 ) -> Result<Vec<u8>, KmsError> {
     let input: O::Input = decode(body)?;
+    #[cfg(debug_assertions)]
+    if kms.panic_on.get() == Some(&O::OP) {
+        panic!("injected fault in {}", O::OP.name());
+    }
     if let Some(p) = recorder.parameters() {
         input.audit(p);
     }

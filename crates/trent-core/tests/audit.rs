@@ -1,6 +1,7 @@
 //! Audit retention and chain continuity with an injected clock: pruning keeps an anchor, the
 //! chain verifies from it, and a restarted service (fresh in-memory chain state) continues the
 //! chain even after every stored event was pruned.
+#![allow(clippy::indexing_slicing, clippy::string_slice)] // tests index and slice freely
 
 mod common;
 

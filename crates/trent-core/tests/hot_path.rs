@@ -1,6 +1,7 @@
 //! The hot path reads no database: once a key is warm, Encrypt, Decrypt and GenerateDataKey make
 //! no store call at all (brief: "must not touch the database when the key is cached"). A store
 //! wrapper counts every call; usage records are batched by `flush_usage` and excluded.
+#![allow(clippy::indexing_slicing, clippy::string_slice)] // tests index and slice freely
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Scheduler-driven lifecycle with an injected clock: automatic rotation (once, even with two
 //! servers on one store), catch-up after re-enabling, and expiry of imported material.
+#![allow(clippy::indexing_slicing, clippy::string_slice)] // tests index and slice freely
 
 mod common;
 

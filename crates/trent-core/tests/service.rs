@@ -1,5 +1,6 @@
 //! Service-level tests on a real SQLite file: key material never reaches disk in the clear, and
 //! scheduled deletion happens when the (injected) clock passes the window.
+#![allow(clippy::indexing_slicing, clippy::string_slice)] // tests index and slice freely
 
 use std::sync::Arc;
 

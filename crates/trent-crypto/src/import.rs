@@ -112,18 +112,27 @@ pub fn unwrap(
     wrapped: &[u8],
 ) -> Result<Result<SecretBytes, CryptoError>, TokenError> {
     let payload = seal::unseal(root, SealPurpose::ImportToken, key_arn, token).map_err(|_| TokenError::Invalid)?;
-    let p = payload.expose();
-    if p.len() < 14 || p[0] != TOKEN_VERSION {
+    // version (1) ‖ algorithm (1) ‖ modulus bits (4, BE) ‖ expiry ms (8, BE) ‖ PKCS#8 key.
+    let Some(([version, code], rest)) = payload.expose().split_first_chunk::<2>() else {
+        return Err(TokenError::Invalid);
+    };
+    let Some((bits, rest)) = rest.split_first_chunk::<4>() else {
+        return Err(TokenError::Invalid);
+    };
+    let Some((expires, pkcs8)) = rest.split_first_chunk::<8>() else {
+        return Err(TokenError::Invalid);
+    };
+    if *version != TOKEN_VERSION {
         return Err(TokenError::Invalid);
     }
-    let alg = WrappingAlg::from_code(p[1]).ok_or(TokenError::Invalid)?;
-    let bits = u32::from_be_bytes(p[2..6].try_into().map_err(|_| TokenError::Invalid)?);
-    let expires = i64::from_be_bytes(p[6..14].try_into().map_err(|_| TokenError::Invalid)?);
+    let alg = WrappingAlg::from_code(*code).ok_or(TokenError::Invalid)?;
+    let bits = u32::from_be_bytes(*bits);
+    let expires = i64::from_be_bytes(*expires);
     if now_ms > expires {
         return Err(TokenError::Expired);
     }
     let kind = rsa_kind(bits).map_err(|_| TokenError::Invalid)?;
-    let key = AsymmetricKey::from_pkcs8(kind, Purpose::Encrypt, &p[14..]).map_err(|_| TokenError::Invalid)?;
+    let key = AsymmetricKey::from_pkcs8(kind, Purpose::Encrypt, pkcs8).map_err(|_| TokenError::Invalid)?;
     Ok(unwrap_with(&key, bits as usize / 8, alg, wrapped))
 }
 

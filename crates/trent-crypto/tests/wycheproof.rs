@@ -1,5 +1,6 @@
 //! Project Wycheproof vectors (tests/vectors/wycheproof) against Trent's crypto wrappers.
 //! "valid" must pass, "invalid" must fail; "acceptable" cases may go either way.
+#![allow(clippy::indexing_slicing, clippy::string_slice)] // tests index and slice freely
 
 use serde_json::Value;
 use trent_crypto::asymmetric::{self, ecdsa, KeyKind, MessageKind, OaepAlg, SigningAlg};

@@ -1,5 +1,6 @@
 //! Table-driven evaluator tests built from AWS's documented policy examples. Each case names the
 //! document it comes from (KMS Developer Guide = DG, IAM User Guide = IAM UG).
+#![allow(clippy::indexing_slicing, clippy::string_slice)] // tests index and slice freely
 
 use std::collections::BTreeMap;
 

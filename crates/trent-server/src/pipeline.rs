@@ -146,6 +146,16 @@ fn render_query(api: Api, action: &str, request_id: &str, result: Result<Option<
     with_headers((status, Body::from(out)).into_response(), "text/xml", request_id)
 }
 
+/// A random (version 4) UUID from the userspace DRBG of aws-lc (`uuid::Uuid::new_v4` makes a
+/// `getrandom` system call per request).
+fn new_request_id() -> String {
+    let bytes = trent_crypto::random::array::<16>().unwrap_or_else(|_| {
+        // The DRBG does not fail once seeded; should it, the system generator still answers.
+        *uuid::Uuid::new_v4().as_bytes()
+    });
+    uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+}
+
 /// The `Authorization` header, parsed once: the credential scope's service picks the API.
 fn authorization(headers: &axum::http::HeaderMap) -> Result<AuthorizationHeader<'_>, SigV4Error> {
     let Some(value) = headers.get("authorization") else {
@@ -195,7 +205,7 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, req: Request) -> 
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip().to_string());
     let started = Instant::now();
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = new_request_id();
     let (parts, body) = req.into_parts();
     let auth = authorization(&parts.headers);
     let api = api_of(&parts.headers, &auth);

@@ -220,11 +220,21 @@ impl CtEqIgnoreAsciiCase for [u8] {
     }
 }
 
-fn hex_lower(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
+/// Lower-case hex (RFC 4648 §8 alphabet, lower case as SigV4 requires), without `fmt`.
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    fn digit(n: u8) -> char {
+        char::from(if n < 10 { b'0' + n } else { b'a' + (n - 10) })
     }
+    out.reserve(bytes.len() * 2);
+    for b in bytes {
+        out.push(digit(b >> 4));
+        out.push(digit(b & 0x0f));
+    }
+}
+
+fn hex_lower(bytes: &[u8]) -> String {
+    let mut s = String::new();
+    push_hex(&mut s, bytes);
     s
 }
 
@@ -235,12 +245,18 @@ fn string_to_sign(input: &VerifyInput<'_>, auth: &AuthorizationHeader<'_>, date:
     let mut s = String::with_capacity(200);
     s.push_str("AWS4-HMAC-SHA256\n");
     s.push_str(date);
-    let _ = write!(
-        s,
-        "\n{}/{}/{}/aws4_request\n",
-        auth.scope_date, auth.region, auth.service
-    );
-    s.push_str(&hex_lower(hash.as_ref()));
+    for part in [
+        "\n",
+        auth.scope_date,
+        "/",
+        auth.region,
+        "/",
+        auth.service,
+        "/aws4_request\n",
+    ] {
+        s.push_str(part);
+    }
+    push_hex(&mut s, hash.as_ref());
     s
 }
 
@@ -276,7 +292,7 @@ fn canonical_request(input: &VerifyInput<'_>, auth: &AuthorizationHeader<'_>) ->
     c.push('\n');
     c.push_str(&names.join(";"));
     c.push('\n');
-    c.push_str(&hex_lower(digest::digest(&digest::SHA256, input.body).as_ref()));
+    push_hex(&mut c, digest::digest(&digest::SHA256, input.body).as_ref());
     c
 }
 

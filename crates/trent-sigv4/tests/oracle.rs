@@ -2,6 +2,7 @@
 //! of many shapes — percent-encoded and dot-segment paths, unsorted and repeated query
 //! parameters, header values with runs of spaces, repeated headers, session tokens, arbitrary
 //! bodies — are signed by it and must verify here; any change to what was signed must not.
+#![allow(clippy::indexing_slicing, clippy::string_slice)] // tests index and slice freely
 
 use std::time::{Duration, SystemTime};
 

@@ -1,5 +1,6 @@
 //! The conformance suite every [`Store`] backend must pass (sqlx practice: one suite, every
-//! backend). Call [`run_all`] with a freshly migrated, empty store.
+//! backend). Call [`run_all`] with a freshly migrated, empty store. Test code: panics on purpose.
+#![allow(clippy::indexing_slicing, clippy::string_slice)]
 
 use trent_types::{
     AccessKeyStatus, AccountId, AliasName, ExpirationModel, GrantOperation, ImportState, KeyId, KeyManager, KeySpec,

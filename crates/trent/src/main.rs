@@ -127,6 +127,14 @@ struct ServeArgs {
     /// Days audit events are kept before the scheduler deletes them (0 keeps them forever).
     #[arg(long, env = "TRENT_AUDIT_RETENTION_DAYS", default_value_t = 90)]
     audit_retention_days: u32,
+    /// Threads serving requests (default: one per CPU). On a machine shared with a busy
+    /// neighbour (a load generator, say) fewer threads can serve more: see BENCHMARKS.md.
+    #[arg(long, env = "TRENT_WORKER_THREADS", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    worker_threads: Option<u16>,
+    /// Fault injection for tests (debug builds only): requests for this operation panic.
+    #[cfg(debug_assertions)]
+    #[arg(long, hide = true)]
+    fault_panic_on: Option<String>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -138,7 +146,15 @@ fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Command::Serve(ServeArgs {
+        worker_threads: Some(n),
+        ..
+    }) = &cli.command
+    {
+        builder.worker_threads(usize::from(*n));
+    }
+    let runtime = match builder.enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("trent: cannot start the async runtime: {e}");
@@ -186,6 +202,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let opened = datadir::open(&args.data_dir, &args.region, args.account_id.as_deref(), addr)?;
     let kms = Arc::new(opened.kms);
     kms.set_audit_retention_days(args.audit_retention_days);
+    #[cfg(debug_assertions)]
+    if let Some(op) = &args.fault_panic_on {
+        kms.inject_panic(op)?;
+    }
     let scheduler = trent_core::spawn_scheduler(
         Arc::clone(&kms),
         Duration::from_secs(args.scheduler_interval_secs.max(1)),
@@ -196,7 +216,13 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     println!("trent: credentials in {}", opened.admin_env.display());
     println!("trent: listening on http://{addr}");
     tracing::info!(%addr, data_dir = %args.data_dir.display(), "serving the AWS KMS API");
-    // Connection info gives the pipeline the peer address (aws:SourceIp, the audit trail).
+    // Responses go out as soon as they are written (no Nagle delay behind a client's delayed
+    // ACK). Connection info gives the pipeline the peer address (aws:SourceIp, the audit trail).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await;

@@ -1,4 +1,5 @@
 //! Aliases, tags and key policies through the real binary.
+#![allow(clippy::indexing_slicing, clippy::string_slice)] // tests index and slice freely
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Asymmetric, HMAC and key-agreement keys through the real binary, with every signature,
 //! ciphertext and shared secret checked by an independent implementation (the Python
 //! `cryptography` package, via tests/py/crosscheck.py).
+#![allow(clippy::indexing_slicing, clippy::string_slice)] // tests index and slice freely
 
 mod common;
 

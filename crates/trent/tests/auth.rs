@@ -1,4 +1,5 @@
 //! SigV4 rejections and the wire protocol, with raw HTTP requests and real signing.
+#![allow(clippy::indexing_slicing, clippy::string_slice)] // tests index and slice freely
 
 mod common;
 

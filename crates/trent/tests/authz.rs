@@ -1,6 +1,7 @@
 //! Authorization end to end: IAM users, roles and sessions, key policies, a second account and
 //! the lockout check, driven by boto3 (tests/py/test_authz.py) against the real binary; and the
 //! `trent admin create-account` and `trent policy simulate` commands.
+#![allow(clippy::indexing_slicing, clippy::string_slice)] // tests index and slice freely
 
 mod common;
 

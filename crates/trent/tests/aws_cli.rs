@@ -1,5 +1,6 @@
 //! The installed AWS CLI against a real server: `aws kms encrypt … fileb://`, then decrypt, with
 //! nothing but the variables of `admin.env` in its environment.
+#![allow(clippy::indexing_slicing, clippy::string_slice)] // tests index and slice freely
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Symmetric cryptographic operations through the real binary: Encrypt, Decrypt, ReEncrypt,
 //! GenerateDataKey(WithoutPlaintext), GenerateRandom, DryRun, and their errors.
+#![allow(clippy::indexing_slicing, clippy::string_slice)] // tests index and slice freely
 
 mod common;
 

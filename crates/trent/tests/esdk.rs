@@ -1,6 +1,7 @@
 //! The AWS Encryption SDK for Python (tests/py/test_esdk.py) against the real binary: envelope
 //! encryption through GenerateDataKey / Encrypt / Decrypt exactly as the ESDK's KMS master-key
 //! providers issue them (strict and discovery, signed and unsigned committing suites, multi-key).
+#![allow(clippy::indexing_slicing, clippy::string_slice)] // tests index and slice freely
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Grants end to end with aws-sdk-kms: a principal with no policy permission decrypts only through
 //! a grant, only with a matching encryption context, only until the grant is retired or revoked;
 //! grant tokens, child-grant narrowing, name idempotency and the grant errors.
+#![allow(clippy::indexing_slicing, clippy::string_slice)] // tests index and slice freely
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Key lifecycle through the real binary with aws-sdk-kms: CreateKey, DescribeKey, ListKeys,
 //! UpdateKeyDescription, Enable/DisableKey, Schedule/CancelKeyDeletion and the key-state table.
+#![allow(clippy::indexing_slicing, clippy::string_slice)] // tests index and slice freely
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Key lifecycle through the real binary: rotation, AWS managed keys, imported key material
 //! (wrapped by an independent implementation), and last usage.
+#![allow(clippy::indexing_slicing, clippy::string_slice)] // tests index and slice freely
 
 mod common;
 

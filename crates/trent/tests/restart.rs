@@ -1,5 +1,6 @@
 //! Durability: keys, aliases, tags and policies survive a restart, ciphertext made before it
 //! decrypts after it, the bootstrap credentials are reused, and SIGTERM exits cleanly.
+#![allow(clippy::indexing_slicing, clippy::string_slice)] // tests index and slice freely
 
 mod common;
 

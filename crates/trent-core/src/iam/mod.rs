@@ -58,7 +58,14 @@ impl Kms {
     pub async fn handle_query(&self, caller: &Caller, service: &str, params: &Params, meta: &RequestMeta) -> IamResult {
         let name = params.get("Action").unwrap_or("Unknown");
         let source = if service == "sts" { Source::Sts } else { Source::Iam };
-        let mut recorder = Recorder::new(self, caller, meta, source, name, trent_audit::is_read_only(name));
+        let mut recorder = Recorder::new(
+            self,
+            caller,
+            meta,
+            source,
+            name.to_owned(),
+            trent_audit::is_read_only(name),
+        );
         if let Some(p) = recorder.parameters() {
             for member in RECORDED {
                 if let Some(v) = params.get(member) {

@@ -115,6 +115,10 @@ pub struct Kms {
     /// Serialises the creation of AWS managed keys (during resolution, so never under
     /// `write_lock`).
     pub(crate) managed_lock: tokio::sync::Mutex<()>,
+    /// Fault injection (debug builds only): the operation that panics mid-request, to test that
+    /// a panic is answered and audited.
+    #[cfg(debug_assertions)]
+    pub(crate) panic_on: std::sync::OnceLock<trent_api::Operation>,
 }
 
 impl Kms {
@@ -146,7 +150,19 @@ impl Kms {
             grant_tokens,
             write_lock: tokio::sync::Mutex::new(()),
             managed_lock: tokio::sync::Mutex::new(()),
+            #[cfg(debug_assertions)]
+            panic_on: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Fault injection, compiled into debug builds only: every request for `operation` (its
+    /// `TrentService` name) panics after it is decoded, as a bug would.
+    #[cfg(debug_assertions)]
+    pub fn inject_panic(&self, operation: &str) -> Result<(), String> {
+        let op = trent_api::Operation::from_name(operation).ok_or_else(|| format!("no operation {operation}"))?;
+        self.panic_on
+            .set(op)
+            .map_err(|_| "a fault is already injected".to_owned())
     }
 
     /// The Region this service serves.
