@@ -357,7 +357,9 @@ mod tests {
             },
             parameters,
             resources: vec![Arc::from(format!("arn:aws:kms:eu-west-1:111122223333:key/k{}", n % 60))],
-            error: n.is_multiple_of(11).then(|| (Cow::Borrowed("AccessDeniedException"), format!("no {n}"))),
+            error: n
+                .is_multiple_of(11)
+                .then(|| (Cow::Borrowed("AccessDeniedException"), format!("no {n}"))),
             read_only: n.is_multiple_of(2),
             additional: None,
         }

@@ -316,11 +316,11 @@ fn pick<const N: usize>(alphabet: &[u8; N], b: u8) -> u8 {
 }
 
 /// Who an access key is for.
-pub(crate) enum KeyOwner<'a> {
+pub(crate) enum KeyOwner {
     Root,
-    User(&'a str),
+    User(String),
     Session {
-        session: &'a Session,
+        session: Session,
         token_hash: String,
         expires_ms: i64,
     },
@@ -332,7 +332,7 @@ pub(crate) fn issue_access_key(
     store: &dyn Store,
     root: &RootKey,
     account: AccountId,
-    owner: KeyOwner<'_>,
+    owner: KeyOwner,
     now_ms: i64,
 ) -> Result<IssuedAccessKey, KmsError> {
     let rnd = trent_crypto::random::secret(16 + 40).map_err(KmsError::internal)?;
@@ -359,14 +359,14 @@ pub(crate) fn issue_access_key(
     };
     match owner {
         KeyOwner::Root => {}
-        KeyOwner::User(name) => record.user_name = Some(name.to_owned()),
+        KeyOwner::User(name) => record.user_name = Some(name),
         KeyOwner::Session {
             session,
             token_hash,
             expires_ms,
         } => {
             record.principal_arn = model::assumed_role_arn(account, &session.role_name, &session.session_name);
-            record.session = Some(serde_json::to_string(session).map_err(KmsError::internal)?);
+            record.session = Some(serde_json::to_string(&session).map_err(KmsError::internal)?);
             record.session_token_hash = Some(token_hash);
             record.expires_ms = Some(expires_ms);
         }
@@ -411,7 +411,7 @@ mod tests {
             tags: Default::default(),
         };
         let owner = KeyOwner::Session {
-            session: &session,
+            session,
             token_hash: token_hash("tok"),
             expires_ms: 1_000,
         };

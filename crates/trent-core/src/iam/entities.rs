@@ -3,14 +3,17 @@
 //! action's authorization (the write authority).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use trent_api::KmsError;
 use trent_store::{EntityKind, StoreError};
 use trent_types::{AccountId, Arn};
 
 use super::model::{self, ManagedPolicy, Role, User};
 use super::protocol::IamError;
+use crate::credentials::{issue_access_key, prepare, IssuedAccessKey, KeyOwner};
 use crate::service::{Authority, Kms};
 
 fn noun(kind: EntityKind) -> &'static str {
@@ -122,6 +125,29 @@ impl Kms {
             .get(policy_arn)
             .copied()
             .unwrap_or(0))
+    }
+
+    /// Issues an access key for `owner`, stores it (sealed) and makes it usable at once.
+    pub(crate) async fn issue_key<A: Authority>(
+        &self,
+        authority: &A,
+        account: AccountId,
+        owner: KeyOwner,
+    ) -> Result<IssuedAccessKey, IamError> {
+        let store = self.store_for(authority);
+        let root = Arc::clone(self.root());
+        let now = self.now_ms();
+        let (issued, entry) = tokio::task::spawn_blocking(move || -> Result<_, KmsError> {
+            let issued = issue_access_key(store.as_ref(), &root, account, owner, now)?;
+            let entry = prepare(store.as_ref(), &root, &issued.record)?;
+            Ok((issued, entry))
+        })
+        .await
+        .map_err(KmsError::internal)??;
+        if let Some(e) = entry {
+            self.credentials().insert(e);
+        }
+        Ok(issued)
     }
 
     /// A managed policy by ARN (in the caller's account).

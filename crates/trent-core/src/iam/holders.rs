@@ -35,59 +35,40 @@ pub(crate) trait Holder: Serialize + DeserializeOwned + Send + Sync + 'static {
     fn attached_mut(&mut self) -> &mut Vec<String>;
 }
 
-impl Holder for User {
-    const KIND: EntityKind = EntityKind::User;
-    const MEMBER: &'static str = "UserName";
-    const NOUN: &'static str = "user";
-    fn arn_of(account: AccountId, path: &str, name: &str) -> String {
-        model::user_arn(account, path, name)
-    }
-    fn path(&self) -> &str {
-        &self.path
-    }
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn inline(&self) -> &BTreeMap<String, String> {
-        &self.inline
-    }
-    fn inline_mut(&mut self) -> &mut BTreeMap<String, String> {
-        &mut self.inline
-    }
-    fn attached(&self) -> &[String] {
-        &self.attached
-    }
-    fn attached_mut(&mut self) -> &mut Vec<String> {
-        &mut self.attached
-    }
+/// The field accessors, the same for both entity types.
+macro_rules! holder {
+    ($ty:ty, $kind:expr, $member:literal, $noun:literal, $arn:path) => {
+        impl Holder for $ty {
+            const KIND: EntityKind = $kind;
+            const MEMBER: &'static str = $member;
+            const NOUN: &'static str = $noun;
+            fn arn_of(account: AccountId, path: &str, name: &str) -> String {
+                $arn(account, path, name)
+            }
+            fn path(&self) -> &str {
+                &self.path
+            }
+            fn name(&self) -> &str {
+                &self.name
+            }
+            fn inline(&self) -> &BTreeMap<String, String> {
+                &self.inline
+            }
+            fn inline_mut(&mut self) -> &mut BTreeMap<String, String> {
+                &mut self.inline
+            }
+            fn attached(&self) -> &[String] {
+                &self.attached
+            }
+            fn attached_mut(&mut self) -> &mut Vec<String> {
+                &mut self.attached
+            }
+        }
+    };
 }
 
-impl Holder for Role {
-    const KIND: EntityKind = EntityKind::Role;
-    const MEMBER: &'static str = "RoleName";
-    const NOUN: &'static str = "role";
-    fn arn_of(account: AccountId, path: &str, name: &str) -> String {
-        model::role_arn(account, path, name)
-    }
-    fn path(&self) -> &str {
-        &self.path
-    }
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn inline(&self) -> &BTreeMap<String, String> {
-        &self.inline
-    }
-    fn inline_mut(&mut self) -> &mut BTreeMap<String, String> {
-        &mut self.inline
-    }
-    fn attached(&self) -> &[String] {
-        &self.attached
-    }
-    fn attached_mut(&mut self) -> &mut Vec<String> {
-        &mut self.attached
-    }
-}
+holder!(User, EntityKind::User, "UserName", "user", model::user_arn);
+holder!(Role, EntityKind::Role, "RoleName", "role", model::role_arn);
 
 /// A user or role, loaded and authorized for the action.
 pub(crate) struct Loaded<H> {

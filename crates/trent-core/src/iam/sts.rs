@@ -3,8 +3,6 @@
 //! policies must also allow `sts:AssumeRole`), and issues temporary credentials (`ASIA…` key,
 //! secret, session token, expiry) for `arn:aws:sts::<acct>:assumed-role/<role>/<session>`.
 
-use std::sync::Arc;
-
 use base64::Engine as _;
 use trent_api::xml::Xml;
 use trent_api::KmsError;
@@ -15,7 +13,7 @@ use super::actions::IamCx;
 use super::model::{self, Role, Session};
 use super::protocol::{iso, IamError, IamErrorCode, IamResult, Params};
 use crate::authz::authorize_assume_role;
-use crate::credentials::{issue_access_key, prepare, token_hash, KeyOwner};
+use crate::credentials::{token_hash, KeyOwner};
 
 /// `sts:GetCallerIdentity` needs no permission: AWS answers it even under an explicit deny.
 pub(crate) async fn get_caller_identity(cx: &IamCx<'_>) -> IamResult {
@@ -93,24 +91,12 @@ pub(crate) async fn assume_role(cx: &IamCx<'_>, p: &Params) -> IamResult {
         session_name: session_name.to_owned(),
         tags: role.tags.clone(),
     };
-    let hash = token_hash(&token);
-    let store = cx.kms.store_for(&auth);
-    let root = Arc::clone(cx.kms.root());
-    let (issued, entry) = tokio::task::spawn_blocking(move || -> Result<_, KmsError> {
-        let owner = KeyOwner::Session {
-            session: &session,
-            token_hash: hash,
-            expires_ms: expires,
-        };
-        let issued = issue_access_key(store.as_ref(), &root, account, owner, now)?;
-        let entry = prepare(store.as_ref(), &root, &issued.record)?;
-        Ok((issued, entry))
-    })
-    .await
-    .map_err(KmsError::internal)??;
-    if let Some(e) = entry {
-        cx.kms.credentials().insert(e);
-    }
+    let owner = KeyOwner::Session {
+        session,
+        token_hash: token_hash(&token),
+        expires_ms: expires,
+    };
+    let issued = cx.kms.issue_key(&auth, account, owner).await?;
     let secret = String::from_utf8_lossy(issued.secret_access_key.expose()).into_owned();
     Ok(Some(vec![
         Xml::el(

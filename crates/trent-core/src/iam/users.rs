@@ -14,7 +14,7 @@ use super::holders::{self, Loaded};
 use super::model::{self, User};
 use super::protocol::{check_name, check_path, iso, page, tags_xml, IamError, IamResult, Params};
 use crate::authz::{Authorized, IamResource};
-use crate::credentials::{issue_access_key, prepare, KeyOwner};
+use crate::credentials::{prepare, KeyOwner};
 
 /// Access keys per user, and for the root user (IAM quota `AccessKeysPerUser`).
 const MAX_KEYS_PER_USER: usize = 2;
@@ -189,27 +189,11 @@ pub(crate) async fn create_access_key(cx: &IamCx<'_>, p: &Params) -> IamResult {
             "Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}"
         )));
     }
-    let user = match subject {
-        Subject::User(n) => Some(n),
-        Subject::Root => None,
+    let owner = match subject {
+        Subject::User(n) => KeyOwner::User(n),
+        Subject::Root => KeyOwner::Root,
     };
-    let store = cx.kms.store_for(&auth);
-    let root = Arc::clone(cx.kms.root());
-    let (account, now) = (cx.caller.account(), cx.kms.now_ms());
-    let (issued, entry) = tokio::task::spawn_blocking(move || -> Result<_, KmsError> {
-        let owner = match &user {
-            Some(n) => KeyOwner::User(n),
-            None => KeyOwner::Root,
-        };
-        let issued = issue_access_key(store.as_ref(), &root, account, owner, now)?;
-        let entry = prepare(store.as_ref(), &root, &issued.record)?;
-        Ok((issued, entry))
-    })
-    .await
-    .map_err(KmsError::internal)??;
-    if let Some(e) = entry {
-        cx.kms.credentials().insert(e);
-    }
+    let issued = cx.kms.issue_key(&auth, cx.caller.account(), owner).await?;
     let secret = String::from_utf8_lossy(issued.secret_access_key.expose()).into_owned();
     Ok(Some(vec![key_xml("AccessKey", &issued.record, Some(secret))]))
 }
