@@ -221,6 +221,11 @@ impl CredentialCache {
         let Some(e) = self.map.read().ok().and_then(|m| m.get(access_key_id).cloned()) else {
             return CredentialLookup::Unknown;
         };
+        // A session token with long-term credentials is refused, as AWS does (the token is part
+        // of what the caller claims, so it must be right or absent).
+        if e.session_token_hash.is_none() && session_token.is_some() {
+            return CredentialLookup::Unknown;
+        }
         if let Some(expected) = &e.session_token_hash {
             let Some(token) = session_token else {
                 return CredentialLookup::Unknown;

@@ -229,6 +229,10 @@ impl Kms {
         if let Some(k) = self.cached_key(key_id) {
             return Ok(Some(k));
         }
+        let now = self.now_ms();
+        if self.missing_keys.is_missing(key_id, now) {
+            return Ok(None);
+        }
         let id = *key_id;
         let found = self
             .read(move |s| {
@@ -240,6 +244,7 @@ impl Kms {
             })
             .await?;
         let Some((rec, mats, tags, grants)) = found else {
+            self.missing_keys.remember(*key_id, now);
             return Ok(None);
         };
         let key = Arc::new(self.unseal_key(rec, mats, tags, grants)?);

@@ -187,6 +187,26 @@ pub fn verify_parsed<L: CredentialLookup>(
             "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".to_owned(),
         ));
     }
+    // Every `x-amz-*` header sent must be signed, or one (the operation in `X-Amz-Target`, the
+    // session token) could be changed in transit without breaking the signature.
+    if let Some(unsigned) = input
+        .headers
+        .keys()
+        .map(http::HeaderName::as_str)
+        .find(|name| name.starts_with("x-amz-") && !auth.signs(name))
+    {
+        return Err(SigV4Error::Invalid(format!(
+            "There were headers present in the request which were not signed: {unsigned}"
+        )));
+    }
+    // A signed header must be there: signing a header that is not sent would let it be added
+    // later with any value the canonical form maps to the empty one.
+    if auth
+        .signed_headers()
+        .any(|name| !input.headers.contains_key(name.to_ascii_lowercase().as_str()))
+    {
+        return Err(SigV4Error::SignatureMismatch);
+    }
     let token = header("x-amz-security-token");
     let scope = Scope {
         date: auth.scope_date,

@@ -10,6 +10,7 @@
 //! decision does not compile.
 
 mod jobs;
+pub(crate) mod negative;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -110,6 +111,9 @@ pub struct Kms {
     pub(crate) audit: Arc<AuditLog>,
     chain_key: Arc<ChainKey>,
     pub(crate) grant_tokens: TokenKey,
+    /// Key ids and access key ids recently looked up and not found.
+    pub(crate) missing_keys: negative::NegativeCache<KeyId>,
+    missing_credentials: negative::NegativeCache<String>,
     /// Serialises read-modify-write of key records within this process.
     pub(crate) write_lock: tokio::sync::Mutex<()>,
     /// Serialises the creation of AWS managed keys (during resolution, so never under
@@ -148,6 +152,8 @@ impl Kms {
             audit: Arc::new(AuditLog::new()),
             chain_key,
             grant_tokens,
+            missing_keys: negative::NegativeCache::default(),
+            missing_credentials: negative::NegativeCache::default(),
             write_lock: tokio::sync::Mutex::new(()),
             managed_lock: tokio::sync::Mutex::new(()),
             #[cfg(debug_assertions)]
@@ -225,6 +231,7 @@ impl Kms {
     }
 
     pub(crate) fn cache_key(&self, key: Arc<LoadedKey>) {
+        self.missing_keys.forget(&key.record.key_id);
         if let Ok(mut m) = self.keys.write() {
             m.insert(key.record.key_id, key);
         }
@@ -268,7 +275,11 @@ impl Kms {
         if self.credentials.contains(access_key_id) {
             return Ok(());
         }
+        let now = self.now_ms();
         let id = access_key_id.to_owned();
+        if self.missing_credentials.is_missing(&id, now) {
+            return Ok(());
+        }
         let root = Arc::clone(&self.root);
         let found = self
             .read(move |s| {
@@ -278,8 +289,9 @@ impl Kms {
                 Ok(entry)
             })
             .await?;
-        if let Some(entry) = found {
-            self.credentials.insert(entry);
+        match found {
+            Some(entry) => self.credentials.insert(entry),
+            None => self.missing_credentials.remember(access_key_id.to_owned(), now),
         }
         Ok(())
     }
