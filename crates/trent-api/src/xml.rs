@@ -66,14 +66,29 @@ pub fn escape(t: &str, out: &mut String) {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            // Characters XML 1.0 does not allow at all, even as references (§2.2): written as
+            // U+FFFD so that one stored value can never make a whole answer unparseable.
+            c if !is_xml_char(c) => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }
 }
 
+/// XML 1.0 `Char`: `#x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]`.
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn characters_xml_forbids_are_replaced() {
+        let mut out = String::new();
+        escape("a\u{1}b\u{1b}c\td\u{FFFE}é", &mut out);
+        assert_eq!(out, "a\u{FFFD}b\u{FFFD}c\td\u{FFFD}é");
+    }
 
     #[test]
     fn renders_members_and_escapes() {

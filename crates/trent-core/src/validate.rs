@@ -4,15 +4,39 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use std::collections::BTreeMap;
 use trent_api::dto::Tag;
 use trent_api::validate::{is_marker_charset, Violations};
 use trent_api::KmsError;
-use trent_types::Region;
+
+use trent_types::{EncryptionContext, Region};
 
 use crate::ids::{parse_key_ref, Forms, KeyRef};
 
 /// An enumeration member: AWS's "enum value set" message when it is not one of `names`; the
 /// parsed value otherwise.
+/// Largest encryption context accepted, in bytes of keys and values. AWS documents no figure;
+/// this one is far above what clients send (the AWS Encryption SDK's whole serialized context
+/// must fit 65,535 bytes) and keeps a request from carrying a megabyte of context into policy
+/// evaluation and the audit trail.
+pub(crate) const MAX_CONTEXT_BYTES: usize = 8192;
+
+/// An encryption context member, within [`MAX_CONTEXT_BYTES`].
+pub(crate) fn encryption_context(
+    v: &mut Violations,
+    field: &str,
+    value: Option<BTreeMap<String, String>>,
+) -> Option<EncryptionContext> {
+    let m = value?;
+    let bytes: usize = m.iter().map(|(k, v)| k.len() + v.len()).sum();
+    if bytes > MAX_CONTEXT_BYTES {
+        v.push(format!(
+            "Value at '{field}' failed to satisfy constraint: Member must have length less than or equal to {MAX_CONTEXT_BYTES}"
+        ));
+    }
+    Some(EncryptionContext::from(m))
+}
+
 pub(crate) fn enum_member<T>(
     v: &mut Violations,
     field: &str,

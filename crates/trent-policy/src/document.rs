@@ -76,6 +76,20 @@ pub struct PolicyDocument {
     pub statements: Vec<Statement>,
 }
 
+impl PolicyDocument {
+    /// What evaluating the document can cost, in condition values to compare: each is matched
+    /// against every value of its key in the request (linear in both, see `pattern`). The
+    /// service uses it to move an evaluation that could take milliseconds off the async
+    /// executor.
+    pub fn weight(&self) -> usize {
+        self.statements
+            .iter()
+            .flat_map(|s| &s.conditions)
+            .map(|c| c.values.len())
+            .sum()
+    }
+}
+
 fn one_or_many(v: &Value, what: &str) -> Result<OneOrMany, PolicyError> {
     match v {
         Value::String(s) => Ok(OneOrMany(vec![s.clone()])),

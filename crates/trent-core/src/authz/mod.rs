@@ -17,7 +17,7 @@ mod targets;
 use std::sync::Arc;
 
 use trent_api::{Action, KmsError, Operation};
-use trent_policy::PolicyKind;
+use trent_policy::{PolicyDocument, PolicyKind};
 use trent_types::{Arn, GrantOperation, KeyId};
 
 use crate::credentials::Caller;
@@ -62,6 +62,28 @@ pub(crate) trait Target: Sized + Send + Sync {
         az: &'a Authorizer<'a>,
         spec: Self::Spec<'a>,
     ) -> impl std::future::Future<Output = Result<Authorized<Self>, KmsError>> + Send + 'a;
+}
+
+/// Condition comparisons above which an evaluation leaves the async executor: a policy's
+/// condition values × the request's multi-valued facts. Below it an evaluation takes well under
+/// a millisecond; the worst case Trent accepts (a 32 KB key policy of wildcard conditions against
+/// an 8 KiB encryption context) takes about 11 ms (BENCHMARKS.md) and must not hold a worker
+/// thread that other requests wait for.
+const INLINE_COMPARISONS: usize = 20_000;
+
+/// Runs `f` (a policy decision) on this thread, or — when it may be expensive and the runtime
+/// can spare the worker — in `block_in_place`, so the executor's other tasks move to another
+/// worker meanwhile.
+fn bounded<T>(weight: usize, request: &dyn RequestFacts, f: impl FnOnce() -> T) -> T {
+    let values = request.encryption_context().map_or(0, |ec| ec.len()) + 1;
+    let heavy = weight.saturating_mul(values) > INLINE_COMPARISONS;
+    let multi_thread = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if heavy && multi_thread {
+        tokio::task::block_in_place(f)
+    } else {
+        f()
+    }
 }
 
 /// One request's authorization context.
@@ -187,19 +209,22 @@ impl<'a> Authorizer<'a> {
             .map(|g| g.as_ref())
             .collect();
         let facts = self.facts(request, Some(KeyView::of(key)));
-        Ok(decide(
-            &Inputs {
-                principal: self.caller.principal(),
-                action: action.as_str(),
-                resource: &key.arn,
-                resource_policy: Some((&key.policy, PolicyKind::Resource)),
-                identity: &identity,
-                grants: &grants,
-                grant_allows,
-                facts: &facts,
-            },
-            explain,
-        ))
+        let weight = key.policy.weight() + identity.iter().map(PolicyDocument::weight).sum::<usize>();
+        Ok(bounded(weight, request, || {
+            decide(
+                &Inputs {
+                    principal: self.caller.principal(),
+                    action: action.as_str(),
+                    resource: &key.arn,
+                    resource_policy: Some((&key.policy, PolicyKind::Resource)),
+                    identity: &identity,
+                    grants: &grants,
+                    grant_allows,
+                    facts: &facts,
+                },
+                explain,
+            )
+        }))
     }
 
     /// The decision for a request naming `key`: grants count when they include the action's
@@ -244,19 +269,22 @@ impl<'a> Authorizer<'a> {
         let identity = self.kms.identity_policies(self.caller.principal()).await?;
         let facts = self.facts(request, None);
         let no_grants = |_: &Grant| false;
-        let d = decide(
-            &Inputs {
-                principal: self.caller.principal(),
-                action,
-                resource,
-                resource_policy: None,
-                identity: &identity,
-                grants: &[],
-                grant_allows: &no_grants,
-                facts: &facts,
-            },
-            false,
-        );
+        let weight = identity.iter().map(PolicyDocument::weight).sum::<usize>();
+        let d = bounded(weight, request, || {
+            decide(
+                &Inputs {
+                    principal: self.caller.principal(),
+                    action,
+                    resource,
+                    resource_policy: None,
+                    identity: &identity,
+                    grants: &[],
+                    grant_allows: &no_grants,
+                    facts: &facts,
+                },
+                false,
+            )
+        });
         match d.outcome {
             Ok(_) => Ok(()),
             Err(why) => Err(self.denied(action, resource, why)),

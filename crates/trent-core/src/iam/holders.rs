@@ -13,11 +13,10 @@ use trent_types::AccountId;
 
 use super::actions::IamCx;
 use super::model::{self, Role, User};
-use super::protocol::{check_name, lower_camel, page, url_encode, IamError, IamResult, Params};
+use super::protocol::{
+    check_document_text, check_name, lower_camel, page, policy_size, url_encode, IamError, IamResult, Params,
+};
 use crate::authz::{Authorized, IamResource};
-
-/// Largest policy document IAM accepts (`PolicyDocument`: 1–131072 characters).
-pub(crate) const MAX_DOCUMENT_CHARS: usize = 131_072;
 
 /// A user or a role.
 pub(crate) trait Holder: Serialize + DeserializeOwned + Send + Sync + 'static {
@@ -26,6 +25,8 @@ pub(crate) trait Holder: Serialize + DeserializeOwned + Send + Sync + 'static {
     const MEMBER: &'static str;
     /// `user` / `role`, as IAM's messages say it.
     const NOUN: &'static str;
+    /// IAM quota on the aggregate size of the entity's inline policies (white space not counted).
+    const INLINE_QUOTA: usize;
     fn arn_of(account: AccountId, path: &str, name: &str) -> String;
     fn path(&self) -> &str;
     fn name(&self) -> &str;
@@ -37,11 +38,12 @@ pub(crate) trait Holder: Serialize + DeserializeOwned + Send + Sync + 'static {
 
 /// The field accessors, the same for both entity types.
 macro_rules! holder {
-    ($ty:ty, $kind:expr, $member:literal, $noun:literal, $arn:path) => {
+    ($ty:ty, $kind:expr, $member:literal, $noun:literal, $quota:literal, $arn:path) => {
         impl Holder for $ty {
             const KIND: EntityKind = $kind;
             const MEMBER: &'static str = $member;
             const NOUN: &'static str = $noun;
+            const INLINE_QUOTA: usize = $quota;
             fn arn_of(account: AccountId, path: &str, name: &str) -> String {
                 $arn(account, path, name)
             }
@@ -67,8 +69,9 @@ macro_rules! holder {
     };
 }
 
-holder!(User, EntityKind::User, "UserName", "user", model::user_arn);
-holder!(Role, EntityKind::Role, "RoleName", "role", model::role_arn);
+// IAM quotas: inline policies of a user 2,048 characters in all, of a role 10,240.
+holder!(User, EntityKind::User, "UserName", "user", 2048, model::user_arn);
+holder!(Role, EntityKind::Role, "RoleName", "role", 10240, model::role_arn);
 
 /// A user or role, loaded and authorized for the action.
 pub(crate) struct Loaded<H> {
@@ -102,22 +105,12 @@ fn policy_name(p: &Params) -> Result<&str, IamError> {
     Ok(name)
 }
 
-/// A policy document: 1–131072 characters of a valid identity policy.
+/// A policy document: 1–131072 characters of IAM's policy alphabet, a valid identity policy.
 pub(crate) fn identity_document(p: &Params) -> Result<&str, IamError> {
     let doc = p.req("PolicyDocument")?;
-    check_document_length("policyDocument", doc)?;
+    check_document_text("policyDocument", doc)?;
     trent_policy::parse_identity(doc).map_err(|e| IamError::malformed(e.0))?;
     Ok(doc)
-}
-
-pub(crate) fn check_document_length(member: &str, doc: &str) -> Result<(), IamError> {
-    let n = doc.chars().count();
-    if n > MAX_DOCUMENT_CHARS {
-        return Err(IamError::validation(format!(
-            "1 validation error detected: Value at '{member}' failed to satisfy constraint: Member must have length less than or equal to {MAX_DOCUMENT_CHARS}"
-        )));
-    }
-    Ok(())
 }
 
 fn no_such_policy<H: Holder>(name: &str) -> IamError {
@@ -130,6 +123,14 @@ pub(crate) async fn put_policy<H: Holder>(cx: &IamCx<'_>, p: &Params) -> IamResu
     let mut h = load::<H>(cx, name).await?;
     let doc = identity_document(p)?;
     h.entity.inline_mut().insert(pname.to_owned(), doc.to_owned());
+    let total: usize = h.entity.inline().values().map(|d| policy_size(d)).sum();
+    if total > H::INLINE_QUOTA {
+        return Err(IamError::limit(format!(
+            "Maximum policy size of {} bytes exceeded for {} {name}",
+            H::INLINE_QUOTA,
+            H::NOUN
+        )));
+    }
     cx.kms
         .iam_save(&h.auth, cx.caller.account(), H::KIND, name, &h.entity, false)
         .await?;

@@ -8,7 +8,10 @@ use trent_types::AccountId;
 use super::actions::IamCx;
 use super::holders::identity_document;
 use super::model::{self, ManagedPolicy};
-use super::protocol::{check_name, check_path, iso, page, url_encode, IamError, IamResult, Params};
+use super::protocol::{check_name, check_path, iso, page, policy_size, url_encode, IamError, IamResult, Params};
+
+/// IAM quota on a managed policy document (`PolicySize`, white space not counted).
+const MANAGED_POLICY_QUOTA: usize = 6144;
 use super::roles::description;
 
 fn policy_xml(account: AccountId, p: &ManagedPolicy, attachments: usize) -> Xml {
@@ -40,6 +43,11 @@ pub(crate) async fn create_policy(cx: &IamCx<'_>, p: &Params) -> IamResult {
     let account = cx.caller.account();
     let auth = cx.authorize(&model::policy_arn(account, path, name)).await?;
     let doc = identity_document(p)?;
+    if policy_size(doc) > MANAGED_POLICY_QUOTA {
+        return Err(IamError::limit(format!(
+            "Cannot exceed quota for PolicySize: {MANAGED_POLICY_QUOTA}"
+        )));
+    }
     let policy = ManagedPolicy {
         v: 1,
         name: name.to_owned(),

@@ -37,19 +37,33 @@ impl Params {
         })
     }
 
-    /// `Tags.member.N.Key` / `Tags.member.N.Value` pairs.
-    pub fn tags(&self) -> BTreeMap<String, String> {
+    /// `Tags.member.N.Key` / `Tags.member.N.Value` pairs, validated as IAM does: at most 50, keys
+    /// 1–128 and values 0–256 characters of `[\p{L}\p{Z}\p{N}_.:/=+\-@]` (no control characters:
+    /// a tag is echoed in XML answers).
+    pub fn tags(&self) -> Result<BTreeMap<String, String>, IamError> {
         let mut out = BTreeMap::new();
         for n in 1.. {
-            let (Some(k), Some(v)) = (
-                self.0.get(&format!("Tags.member.{n}.Key")),
-                self.0.get(&format!("Tags.member.{n}.Value")),
-            ) else {
+            let key = self.0.get(&format!("Tags.member.{n}.Key"));
+            let value = self.0.get(&format!("Tags.member.{n}.Value"));
+            let Some(k) = key else {
+                if value.is_some() {
+                    return Err(IamError::validation(format!(
+                        "1 validation error detected: Value null at 'tags.{n}.member.key' failed to satisfy constraint: Member must not be null"
+                    )));
+                }
                 break;
             };
-            out.insert(k.clone(), v.clone());
+            let v = value.map(String::as_str).unwrap_or_default();
+            if n > MAX_TAGS {
+                return Err(IamError::limit(format!(
+                    "The number of tags has reached the maximum limit of {MAX_TAGS}."
+                )));
+            }
+            check_tag_text(&format!("tags.{n}.member.key"), k, 1, 128, "+")?;
+            check_tag_text(&format!("tags.{n}.member.value"), v, 0, 256, "*")?;
+            out.insert(k.clone(), v.to_owned());
         }
-        out
+        Ok(out)
     }
 
     /// `<Name>.member.N` values.
@@ -63,6 +77,79 @@ impl Params {
         }
         out
     }
+}
+
+/// Tags per IAM user or role.
+pub const MAX_TAGS: usize = 50;
+
+/// `\p{Z}`: space, line and paragraph separators (not control characters).
+fn is_separator(c: char) -> bool {
+    matches!(
+        c,
+        ' ' | '\u{A0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200A}' | '\u{2028}' | '\u{2029}' | '\u{202F}' | '\u{205F}' | '\u{3000}'
+    )
+}
+
+/// `[\p{L}\p{Z}\p{N}_.:/=+\-@]` with a length range (IAM `tagKeyType` / `tagValueType`).
+fn check_tag_text(member: &str, v: &str, min: usize, max: usize, quantifier: &str) -> Result<(), IamError> {
+    let n = v.chars().count();
+    if n < min || n > max {
+        let bound = if n < min {
+            format!("greater than or equal to {min}")
+        } else {
+            format!("less than or equal to {max}")
+        };
+        return Err(IamError::validation(format!(
+            "1 validation error detected: Value '{v}' at '{member}' failed to satisfy constraint: Member must have length {bound}"
+        )));
+    }
+    let ok = v
+        .chars()
+        .all(|c| c.is_alphabetic() || c.is_numeric() || is_separator(c) || "_.:/=+-@".contains(c));
+    if !ok {
+        return Err(IamError::validation(format!(
+            "1 validation error detected: Value at '{member}' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{{L}}\\p{{Z}}\\p{{N}}_.:/=+\\-@]{quantifier}"
+        )));
+    }
+    Ok(())
+}
+
+/// IAM's free text (`Description`): `[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*`.
+pub fn check_description(v: &str) -> Result<(), IamError> {
+    let ok = v
+        .chars()
+        .all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7E}' | '\u{A1}'..='\u{FF}'));
+    if !ok {
+        return Err(IamError::validation(
+            "1 validation error detected: Value at 'description' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u007E\\u00A1-\\u00FF]*",
+        ));
+    }
+    Ok(())
+}
+
+/// IAM policy documents: `[\u0009\u000A\u000D\u0020-\u00FF]+`, 1–131072 characters.
+pub fn check_document_text(member: &str, doc: &str) -> Result<(), IamError> {
+    let n = doc.chars().count();
+    if n > 131_072 {
+        return Err(IamError::validation(format!(
+            "1 validation error detected: Value at '{member}' failed to satisfy constraint: Member must have length less than or equal to 131072"
+        )));
+    }
+    let ok = doc
+        .chars()
+        .all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{FF}'));
+    if !ok {
+        return Err(IamError::validation(format!(
+            "1 validation error detected: Value at '{member}' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"
+        )));
+    }
+    Ok(())
+}
+
+/// A policy's size as IAM counts it against its quotas: characters, white space not counted.
+pub fn policy_size(doc: &str) -> usize {
+    doc.chars().filter(|c| !c.is_whitespace()).count()
 }
 
 /// Every error code the IAM and STS endpoints answer with.

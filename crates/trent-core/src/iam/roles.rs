@@ -7,9 +7,15 @@ use trent_store::EntityKind;
 use trent_types::AccountId;
 
 use super::actions::IamCx;
-use super::holders::{self, check_document_length};
+use super::holders;
 use super::model::{self, Role};
-use super::protocol::{check_name, check_path, iso, page, tags_xml, url_encode, IamError, IamResult, Params};
+use super::protocol::{
+    check_description, check_document_text, check_name, check_path, iso, page, policy_size, tags_xml, url_encode,
+    IamError, IamResult, Params,
+};
+
+/// IAM quota on a role's trust policy (`ACLSizePerRole`, white space not counted).
+const TRUST_POLICY_QUOTA: usize = 2048;
 
 /// `Description`: at most 1000 characters (IAM API Reference, CreateRole).
 const MAX_DESCRIPTION_CHARS: usize = 1000;
@@ -34,8 +40,13 @@ pub(crate) fn role_xml(account: AccountId, r: &Role) -> Xml {
 /// A trust policy: a resource policy (it must name principals).
 fn trust_policy<'p>(p: &'p Params, member: &str) -> Result<&'p str, IamError> {
     let doc = p.req(member)?;
-    check_document_length(&super::protocol::lower_camel(member), doc)?;
+    check_document_text(&super::protocol::lower_camel(member), doc)?;
     trent_policy::parse(doc).map_err(|e| IamError::malformed(e.0))?;
+    if policy_size(doc) > TRUST_POLICY_QUOTA {
+        return Err(IamError::limit(format!(
+            "Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_QUOTA}"
+        )));
+    }
     Ok(doc)
 }
 
@@ -44,7 +55,11 @@ pub(crate) fn description(p: &Params) -> Result<Option<String>, IamError> {
         Some(d) if d.chars().count() > MAX_DESCRIPTION_CHARS => Err(IamError::validation(format!(
             "1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to {MAX_DESCRIPTION_CHARS}"
         ))),
-        other => Ok(other.map(str::to_owned)),
+        Some(d) => {
+            check_description(d)?;
+            Ok(Some(d.to_owned()))
+        }
+        None => Ok(None),
     }
 }
 
@@ -78,7 +93,7 @@ pub(crate) async fn create_role(cx: &IamCx<'_>, p: &Params) -> IamResult {
         trust_policy: trust.to_owned(),
         description,
         max_session_secs: max,
-        tags: p.tags(),
+        tags: p.tags()?,
         inline: Default::default(),
         attached: Vec::new(),
     };

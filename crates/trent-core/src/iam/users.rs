@@ -91,7 +91,7 @@ pub(crate) async fn create_user(cx: &IamCx<'_>, p: &Params) -> IamResult {
         id: model::unique_id("AIDA")?,
         path: path.to_owned(),
         created_ms: cx.kms.now_ms(),
-        tags: p.tags(),
+        tags: p.tags()?,
         inline: Default::default(),
         attached: Vec::new(),
     };

@@ -52,7 +52,7 @@ impl KmsOp for Decrypt {
     type Target = CiphertextKey;
     type Output = DecryptResponse;
 
-    fn validate(req: DecryptRequest, checks: &Checks<'_>) -> Result<Req, KmsError> {
+    fn validate(mut req: DecryptRequest, checks: &Checks<'_>) -> Result<Req, KmsError> {
         let mut v = Violations::new();
         let ignore_ciphertext =
             validate::dry_run_modifiers(&mut v, &req.dry_run_modifiers) && req.dry_run == Some(true);
@@ -72,6 +72,7 @@ impl KmsOp for Decrypt {
             EncryptionAlgorithm::parse,
         );
         validate::grant_tokens(&mut v, &req.grant_tokens);
+        let context = validate::encryption_context(&mut v, "encryptionContext", req.encryption_context.take());
         v.finish()?;
         super::no_recipient(&req.recipient)?;
         let key = req
@@ -84,7 +85,7 @@ impl KmsOp for Decrypt {
             key_id: req.key_id,
             blob: req.ciphertext_blob.unwrap_or_default(),
             ignore_ciphertext,
-            context: req.encryption_context.map(EncryptionContext::from),
+            context,
             algorithm,
             grant_tokens: req.grant_tokens.unwrap_or_default(),
             dry_run: req.dry_run == Some(true),

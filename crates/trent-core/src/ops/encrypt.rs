@@ -50,7 +50,7 @@ impl KmsOp for Encrypt {
     type Target = OneKey;
     type Output = EncryptResponse;
 
-    fn validate(req: EncryptRequest, checks: &Checks<'_>) -> Result<Req, KmsError> {
+    fn validate(mut req: EncryptRequest, checks: &Checks<'_>) -> Result<Req, KmsError> {
         let mut v = Violations::new();
         let key_id = validate::key_id(&mut v, "keyId", &req.key_id);
         match &req.plaintext {
@@ -65,13 +65,14 @@ impl KmsOp for Encrypt {
             EncryptionAlgorithm::parse,
         );
         validate::grant_tokens(&mut v, &req.grant_tokens);
+        let context = validate::encryption_context(&mut v, "encryptionContext", req.encryption_context.take());
         v.finish()?;
         let key = validate::key_ref(key_id, Forms::Any, checks.region)?;
         Ok(Req {
             key,
             key_id: req.key_id.unwrap_or_default(),
             plaintext: req.plaintext.unwrap_or_default(),
-            context: req.encryption_context.map(EncryptionContext::from),
+            context,
             algorithm,
             grant_tokens: req.grant_tokens.unwrap_or_default(),
             dry_run: req.dry_run == Some(true),

@@ -37,7 +37,7 @@ impl RequestFacts for Req {
     }
 }
 
-fn validate_request(req: GenerateDataKeyRequest, checks: &Checks<'_>) -> Result<Req, KmsError> {
+fn validate_request(mut req: GenerateDataKeyRequest, checks: &Checks<'_>) -> Result<Req, KmsError> {
     let mut v = Violations::new();
     let key_id = validate::key_id(&mut v, "keyId", &req.key_id);
     if let Some(n) = req.number_of_bytes {
@@ -45,6 +45,7 @@ fn validate_request(req: GenerateDataKeyRequest, checks: &Checks<'_>) -> Result<
     }
     let spec = validate::enum_member(&mut v, "keySpec", &req.key_spec, DataKeySpec::NAMES, DataKeySpec::parse);
     validate::grant_tokens(&mut v, &req.grant_tokens);
+    let context = validate::encryption_context(&mut v, "encryptionContext", req.encryption_context.take());
     v.finish()?;
     let len = match (req.number_of_bytes, spec) {
         (Some(n), None) => usize::try_from(n).map_err(KmsError::internal)?,
@@ -61,7 +62,7 @@ fn validate_request(req: GenerateDataKeyRequest, checks: &Checks<'_>) -> Result<
         key,
         key_id: req.key_id.unwrap_or_default(),
         len,
-        context: req.encryption_context.map(EncryptionContext::from),
+        context,
         grant_tokens: req.grant_tokens.unwrap_or_default(),
         dry_run: req.dry_run == Some(true),
     })

@@ -40,7 +40,7 @@ impl RequestFacts for Req {
     }
 }
 
-fn validate_request(req: GenerateDataKeyPairRequest, checks: &Checks<'_>) -> Result<Req, KmsError> {
+fn validate_request(mut req: GenerateDataKeyPairRequest, checks: &Checks<'_>) -> Result<Req, KmsError> {
     let mut v = Violations::new();
     let key_id = validate::key_id(&mut v, "keyId", &req.key_id);
     let pair_spec = validate::required_enum(
@@ -51,6 +51,7 @@ fn validate_request(req: GenerateDataKeyPairRequest, checks: &Checks<'_>) -> Res
         DataKeyPairSpec::parse,
     );
     validate::grant_tokens(&mut v, &req.grant_tokens);
+    let context = validate::encryption_context(&mut v, "encryptionContext", req.encryption_context.take());
     v.finish()?;
     super::no_recipient(&req.recipient)?;
     let pair_spec = pair_spec.ok_or_else(|| KmsError::internal("validated key pair spec"))?;
@@ -59,7 +60,7 @@ fn validate_request(req: GenerateDataKeyPairRequest, checks: &Checks<'_>) -> Res
         key,
         key_id: req.key_id.unwrap_or_default(),
         pair_spec,
-        context: req.encryption_context.map(EncryptionContext::from),
+        context,
         grant_tokens: req.grant_tokens.unwrap_or_default(),
         dry_run: req.dry_run == Some(true),
     })

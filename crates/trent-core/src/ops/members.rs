@@ -10,6 +10,34 @@ use trent_audit::{Parameters, Value};
 
 use crate::pipeline::{AuditMembers, Resources};
 
+/// Longest string recorded as it is. Members are recorded before validation (a refused request
+/// is audited too), so a hostile request's oversized member must not become an oversized event.
+const MAX_RECORDED_CHARS: usize = 2048;
+/// Largest encryption context recorded pair by pair (the validated limit,
+/// `validate::MAX_CONTEXT_BYTES`); a larger one is recorded as its size.
+const MAX_RECORDED_CONTEXT_BYTES: usize = crate::validate::MAX_CONTEXT_BYTES;
+
+/// Most list items recorded (AWS's longest lists — tags, grant operations — are 50 or fewer).
+const MAX_RECORDED_ITEMS: usize = 64;
+
+/// A list, at most [`MAX_RECORDED_ITEMS`] of its items, then a note of how many were left out.
+fn list<T>(items: &[T], f: impl Fn(&T) -> Value) -> Value {
+    let mut out: Vec<Value> = items.iter().take(MAX_RECORDED_ITEMS).map(f).collect();
+    if items.len() > MAX_RECORDED_ITEMS {
+        out.push(Value::Str(format!("(and {} more)", items.len() - MAX_RECORDED_ITEMS)));
+    }
+    Value::List(out)
+}
+
+fn text(v: &str) -> Value {
+    if v.len() <= MAX_RECORDED_CHARS {
+        return Value::Str(v.to_owned());
+    }
+    let mut t: String = v.chars().take(MAX_RECORDED_CHARS).collect();
+    t.push_str("…(truncated)");
+    Value::Str(t)
+}
+
 /// A request member as an audit value.
 trait Member {
     fn put(&self, name: &'static str, p: &mut Parameters);
@@ -18,7 +46,7 @@ trait Member {
 impl Member for Option<String> {
     fn put(&self, name: &'static str, p: &mut Parameters) {
         if let Some(v) = self {
-            p.push(name, v.as_str());
+            p.push(name, text(v));
         }
     }
 }
@@ -48,6 +76,10 @@ impl Member for Option<bool> {
 }
 
 fn map(m: &EncryptionContextMap) -> Value {
+    let bytes: usize = m.iter().map(|(k, v)| k.len() + v.len()).sum();
+    if bytes > MAX_RECORDED_CONTEXT_BYTES {
+        return Value::Str(format!("(not recorded: {} pairs, {bytes} bytes)", m.len()));
+    }
     Value::Map(m.iter().map(|(k, v)| (k.clone(), Value::Str(v.clone()))).collect())
 }
 
@@ -62,7 +94,7 @@ impl Member for Option<EncryptionContextMap> {
 impl Member for Option<Vec<String>> {
     fn put(&self, name: &'static str, p: &mut Parameters) {
         if let Some(l) = self {
-            p.push(name, Value::List(l.iter().map(|s| Value::Str(s.clone())).collect()));
+            p.push(name, list(l, |s| text(s)));
         }
     }
 }
@@ -70,20 +102,17 @@ impl Member for Option<Vec<String>> {
 impl Member for Option<Vec<Tag>> {
     fn put(&self, name: &'static str, p: &mut Parameters) {
         if let Some(tags) = self {
-            let list = tags
-                .iter()
-                .map(|t| {
-                    let mut m = Vec::new();
-                    if let Some(k) = &t.tag_key {
-                        m.push(("tagKey".to_owned(), Value::Str(k.clone())));
-                    }
-                    if let Some(v) = &t.tag_value {
-                        m.push(("tagValue".to_owned(), Value::Str(v.clone())));
-                    }
-                    Value::Map(m)
-                })
-                .collect();
-            p.push(name, Value::List(list));
+            let recorded = list(tags, |t| {
+                let mut m = Vec::new();
+                if let Some(k) = &t.tag_key {
+                    m.push(("tagKey".to_owned(), text(k)));
+                }
+                if let Some(v) = &t.tag_value {
+                    m.push(("tagValue".to_owned(), text(v)));
+                }
+                Value::Map(m)
+            });
+            p.push(name, recorded);
         }
     }
 }

@@ -72,7 +72,7 @@ impl KmsOp for ReEncrypt {
     type Target = ReEncryptKeys;
     type Output = ReEncryptResponse;
 
-    fn validate(req: ReEncryptRequest, checks: &Checks<'_>) -> Result<Req, KmsError> {
+    fn validate(mut req: ReEncryptRequest, checks: &Checks<'_>) -> Result<Req, KmsError> {
         let mut v = Violations::new();
         let ignore_ciphertext =
             validate::dry_run_modifiers(&mut v, &req.dry_run_modifiers) && req.dry_run == Some(true);
@@ -101,6 +101,13 @@ impl KmsOp for ReEncrypt {
             EncryptionAlgorithm::parse,
         );
         validate::grant_tokens(&mut v, &req.grant_tokens);
+        let source_context =
+            validate::encryption_context(&mut v, "sourceEncryptionContext", req.source_encryption_context.take());
+        let destination_context = validate::encryption_context(
+            &mut v,
+            "destinationEncryptionContext",
+            req.destination_encryption_context.take(),
+        );
         v.finish()?;
         let destination_key = validate::key_ref(dest_id, Forms::Any, checks.region)?;
         let source_key = req
@@ -114,13 +121,13 @@ impl KmsOp for ReEncrypt {
             source_key,
             source: Side {
                 key_id: req.source_key_id,
-                context: req.source_encryption_context.map(EncryptionContext::from),
+                context: source_context,
                 algorithm: source_alg,
             },
             destination_key,
             destination: Side {
                 key_id: req.destination_key_id,
-                context: req.destination_encryption_context.map(EncryptionContext::from),
+                context: destination_context,
                 algorithm: dest_alg,
             },
             grant_tokens: req.grant_tokens.unwrap_or_default(),

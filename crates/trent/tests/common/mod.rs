@@ -39,6 +39,11 @@ impl Server {
 
     /// Starts on `dir` (created or reused) with extra arguments.
     pub fn start_in(dir: &Path, extra: &[&str]) -> Server {
+        Server::start_with(dir, extra, &[])
+    }
+
+    /// Starts on `dir` with extra arguments and environment variables.
+    pub fn start_with(dir: &Path, extra: &[&str], envs: &[(&str, &str)]) -> Server {
         let log = std::fs::File::create(dir.with_extension("log")).expect("log file");
         let mut child = Command::new(env!("CARGO_BIN_EXE_trent"))
             .arg("serve")
@@ -48,6 +53,7 @@ impl Server {
             .args(extra)
             .env_remove("TRENT_ACCOUNT_ID")
             .env_remove("TRENT_REGION")
+            .envs(envs.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
             .spawn()
@@ -240,11 +246,37 @@ fn hex_lower(b: &[u8]) -> String {
 impl Server {
     /// A signed IAM Query request (form-encoded) as the account root; returns (status, XML).
     pub fn iam(&self, params: &[(&str, &str)]) -> (u16, String) {
+        self.query(
+            "iam",
+            "2010-05-08",
+            (&self.access_key_id, &self.secret_access_key, None),
+            params,
+        )
+    }
+
+    /// A signed STS Query request as the account root.
+    pub fn sts(&self, params: &[(&str, &str)]) -> (u16, String) {
+        self.query(
+            "sts",
+            "2011-06-15",
+            (&self.access_key_id, &self.secret_access_key, None),
+            params,
+        )
+    }
+
+    /// A signed Query request for `service` with the given credentials.
+    pub fn query(
+        &self,
+        service: &str,
+        version: &str,
+        creds: (&str, &str, Option<&str>),
+        params: &[(&str, &str)],
+    ) -> (u16, String) {
         use aws_credential_types::Credentials;
         use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
         use aws_sigv4::sign::v4;
         use aws_smithy_runtime_api::client::identity::Identity;
-        let mut body = String::from("Version=2010-05-08");
+        let mut body = format!("Version={version}");
         for (k, v) in params {
             body.push('&');
             body.push_str(k);
@@ -257,11 +289,11 @@ impl Server {
                 }
             }
         }
-        let identity: Identity = Credentials::new(&self.access_key_id, &self.secret_access_key, None, None, "t").into();
+        let identity: Identity = Credentials::new(creds.0, creds.1, creds.2.map(str::to_owned), None, "t").into();
         let params = v4::SigningParams::builder()
             .identity(&identity)
             .region("us-east-1")
-            .name("iam")
+            .name(service)
             .time(std::time::SystemTime::now())
             .settings(SigningSettings::default())
             .build()
