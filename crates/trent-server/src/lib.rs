@@ -12,25 +12,34 @@
 #![forbid(unsafe_code)]
 
 mod pipeline;
+mod serve;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::routing::{get, post};
 use axum::Router;
 use trent_core::Kms;
 
 pub use pipeline::MAX_BODY_BYTES;
+pub use serve::{serve, Limits};
 
 /// Shared state of the HTTP layer.
 pub struct AppState {
     pub kms: Arc<Kms>,
     /// The SigV4 signing name of this endpoint (`kms`).
     pub service: &'static str,
+    /// How long a request body may take to arrive.
+    pub body_timeout: Duration,
 }
 
 /// The router: `POST /` (AWS JSON 1.1) and `GET /healthz`.
-pub fn router(kms: Arc<Kms>) -> Router {
-    let state = Arc::new(AppState { kms, service: "kms" });
+pub fn router(kms: Arc<Kms>, limits: &Limits) -> Router {
+    let state = Arc::new(AppState {
+        kms,
+        service: "kms",
+        body_timeout: limits.body_timeout,
+    });
     Router::new()
         .route("/", post(pipeline::handle))
         .route("/healthz", get(health))

@@ -99,6 +99,24 @@ fn with_headers(mut resp: Response, content_type: &'static str, request_id: &str
     resp
 }
 
+fn body_timeout(request_id: &str) -> Response {
+    tracing::info!(%request_id, "request body not received in time");
+    let mut resp = with_headers(
+        (
+            StatusCode::REQUEST_TIMEOUT,
+            Body::from(
+                r#"{"__type":"RequestTimeoutException","message":"The request body was not received in time."}"#,
+            ),
+        )
+            .into_response(),
+        JSON,
+        request_id,
+    );
+    resp.headers_mut()
+        .insert("connection", HeaderValue::from_static("close"));
+    resp
+}
+
 fn render_json(request_id: &str, result: Result<Vec<u8>, KmsError>) -> Response {
     let (status, body) = match result {
         Ok(body) => (StatusCode::OK, body),
@@ -210,12 +228,15 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, req: Request) -> 
     let auth = authorization(&parts.headers);
     let api = api_of(&parts.headers, &auth);
     let kms = &state.kms;
-    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-        Ok(b) => b,
-        Err(_) => {
+    let body = match tokio::time::timeout(state.body_timeout, axum::body::to_bytes(body, MAX_BODY_BYTES)).await {
+        Ok(Ok(b)) => b,
+        Ok(Err(_)) => {
             let e = KmsError::Validation(format!("Request body exceeds {MAX_BODY_BYTES} bytes."));
             return render_json(&request_id, Err(e));
         }
+        // A body shorter than its Content-Length, or sent byte by byte: the request ends and
+        // so does the connection (its framing can no longer be trusted).
+        Err(_) => return body_timeout(&request_id),
     };
     let unknown_key = match &auth {
         Ok(a) if !kms.credentials().contains(a.access_key_id) => Some(a.access_key_id.to_owned()),

@@ -127,6 +127,18 @@ struct ServeArgs {
     /// Days audit events are kept before the scheduler deletes them (0 keeps them forever).
     #[arg(long, env = "TRENT_AUDIT_RETENTION_DAYS", default_value_t = 90)]
     audit_retention_days: u32,
+    /// Most connections served at once; more wait in the listen backlog.
+    #[arg(long, env = "TRENT_MAX_CONNECTIONS", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+    /// Seconds a request's headers may take to arrive; also how long a connection may stay idle.
+    #[arg(long, env = "TRENT_HEADER_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout_secs: u64,
+    /// Seconds a request's body may take to arrive.
+    #[arg(long, env = "TRENT_BODY_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    body_timeout_secs: u64,
+    /// Seconds requests in flight get to finish after SIGTERM/SIGINT before they are dropped.
+    #[arg(long, env = "TRENT_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
+    shutdown_grace_secs: u64,
     /// Threads serving requests (default: one per CPU). On a machine shared with a busy
     /// neighbour (a load generator, say) fewer threads can serve more: see BENCHMARKS.md.
     #[arg(long, env = "TRENT_WORKER_THREADS", value_parser = clap::value_parser!(u16).range(1..=1024))]
@@ -211,21 +223,18 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         Duration::from_secs(args.scheduler_interval_secs.max(1)),
     );
     let audit = trent_core::spawn_audit_flusher(Arc::clone(&kms), Duration::from_secs(1));
-    let app = trent_server::router(Arc::clone(&kms));
+    let limits = trent_server::Limits {
+        max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        header_timeout: Duration::from_secs(args.header_timeout_secs),
+        body_timeout: Duration::from_secs(args.body_timeout_secs),
+        shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
+    };
+    let app = trent_server::router(Arc::clone(&kms), &limits);
     println!("trent: account {} in {}", opened.account_id, args.region);
     println!("trent: credentials in {}", opened.admin_env.display());
     println!("trent: listening on http://{addr}");
     tracing::info!(%addr, data_dir = %args.data_dir.display(), "serving the AWS KMS API");
-    // Responses go out as soon as they are written (no Nagle delay behind a client's delayed
-    // ACK). Connection info gives the pipeline the peer address (aws:SourceIp, the audit trail).
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::warn!(error = %e, "cannot set TCP_NODELAY");
-        }
-    });
-    let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    let served = trent_server::serve(listener, app, limits, shutdown_signal()).await;
     scheduler.abort();
     audit.abort();
     if let Err(e) = kms.flush_usage().await {
