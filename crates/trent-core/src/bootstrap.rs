@@ -100,7 +100,9 @@ pub fn create_account(
             trent_store::StoreError::UniqueViolation => KmsError::AlreadyExists(format!("account {account_id} exists")),
             other => KmsError::internal(other),
         })?;
-    let issued = issue_access_key(store, root, account_id, KeyOwner::Root, now_ms)?;
+    // The root user always exists: a root key is never refused for its owner.
+    let issued = issue_access_key(store, root, account_id, KeyOwner::Root, now_ms)?
+        .ok_or_else(|| KmsError::internal("the root user's access key was refused"))?;
     Ok(AdminCredentials {
         account_id,
         access_key_id: issued.access_key_id,

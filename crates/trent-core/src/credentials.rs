@@ -5,6 +5,7 @@
 //! first sight. STS session keys also carry the SHA-256 of their session token and an expiry.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use subtle::ConstantTimeEq;
@@ -14,10 +15,10 @@ use trent_crypto::seal::{self, Purpose};
 use trent_crypto::{RootKey, SecretBytes};
 use trent_policy::{Principal, PrincipalKind};
 use trent_sigv4::{derive_signing_key, Scope, SigningKey};
-use trent_store::{AccessKeyRecord, EntityKind, Store, StoreRead};
+use trent_store::{AccessKeyRecord, EntityKind, Store, StoreError, StoreRead};
 use trent_types::{AccessKeyStatus, AccountId, Arn};
 
-use crate::iam::model::{self, Session, User};
+use crate::iam::model::{self, Role, Session, User};
 
 struct CallerInner {
     account: AccountId,
@@ -120,6 +121,11 @@ pub(crate) fn root_principal(account: AccountId) -> Principal {
     }
 }
 
+/// How long a cached credential is trusted before the store is read again: a key deleted or
+/// made inactive, or a user or role deleted, by another server (or `trent admin`) stops
+/// authenticating here within this time. (On this server such changes take effect at once.)
+pub(crate) const RECHECK_MS: i64 = 5_000;
+
 /// A cached credential: the unsealed secret and the signing key of the last scope it signed.
 pub(crate) struct Entry {
     access_key_id: String,
@@ -128,6 +134,8 @@ pub(crate) struct Entry {
     session_token_hash: Option<String>,
     expires_ms: Option<i64>,
     signing: RwLock<Option<CachedSigning>>,
+    /// When the key and its principal were last read from the store.
+    checked_ms: AtomicI64,
 }
 
 /// The signing key of one scope (date, Region, service).
@@ -180,18 +188,27 @@ pub(crate) fn token_hash(token: &str) -> String {
 
 impl CredentialCache {
     /// Loads and unseals every active access key.
-    pub fn load(&self, store: &dyn StoreRead, root: &RootKey) -> Result<(), KmsError> {
+    pub fn load(&self, store: &dyn StoreRead, root: &RootKey, now_ms: i64) -> Result<(), KmsError> {
         for r in store.access_keys().map_err(KmsError::internal)? {
             if let Some(e) = prepare(store, root, &r)? {
-                self.insert(e);
+                self.insert(e, now_ms);
             }
         }
         Ok(())
     }
 
-    pub(crate) fn insert(&self, e: Entry) {
+    /// Caches a credential just read from the store.
+    pub(crate) fn insert(&self, e: Entry, now_ms: i64) {
+        e.checked_ms.store(now_ms, Ordering::Relaxed);
         if let Ok(mut m) = self.map.write() {
             m.insert(e.access_key_id.clone(), Arc::new(e));
+        }
+    }
+
+    /// Drops every cached session of the role `role_arn` (the role was deleted).
+    pub(crate) fn remove_sessions_of(&self, role_arn: &str) {
+        if let Ok(mut m) = self.map.write() {
+            m.retain(|_, e| e.caller.principal().role_arn.as_deref() != Some(role_arn));
         }
     }
 
@@ -203,6 +220,20 @@ impl CredentialCache {
 
     pub fn contains(&self, access_key_id: &str) -> bool {
         self.map.read().is_ok_and(|m| m.contains_key(access_key_id))
+    }
+
+    /// Whether the store must be read for this credential now: it is not cached, or it was read
+    /// [`RECHECK_MS`] ago or more and no other request has started reading it again (the first
+    /// to see it stale claims the re-read; the others use the cached entry meanwhile).
+    pub(crate) fn needs_read(&self, access_key_id: &str, now_ms: i64) -> bool {
+        let Some(e) = self.map.read().ok().and_then(|m| m.get(access_key_id).cloned()) else {
+            return true;
+        };
+        let checked = e.checked_ms.load(Ordering::Relaxed);
+        now_ms.saturating_sub(checked) >= RECHECK_MS
+            && e.checked_ms
+                .compare_exchange(checked, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
     }
 
     /// The caller an access key authenticates as.
@@ -259,6 +290,7 @@ pub(crate) fn prepare(store: &dyn StoreRead, root: &RootKey, r: &AccessKeyRecord
         session_token_hash: r.session_token_hash.clone(),
         expires_ms: r.expires_ms,
         signing: RwLock::new(None),
+        checked_ms: AtomicI64::new(0),
     }))
 }
 
@@ -266,6 +298,18 @@ pub(crate) fn prepare(store: &dyn StoreRead, root: &RootKey, r: &AccessKeyRecord
 fn principal_of(store: &dyn StoreRead, r: &AccessKeyRecord) -> Result<Option<Principal>, KmsError> {
     if let Some(session) = &r.session {
         let s: Session = serde_json::from_str(session).map_err(KmsError::internal)?;
+        // The session's role must still exist and be the same role (a role created again under
+        // the name has another id, and inherits no session).
+        let Some(rec) = store
+            .entity(&r.account_id, EntityKind::Role, &s.role_name)
+            .map_err(KmsError::internal)?
+        else {
+            return Ok(None);
+        };
+        let role: Role = model::from_record(&rec)?;
+        if role.id != s.role_id {
+            return Ok(None);
+        }
         return Ok(Some(Principal {
             arn: model::assumed_role_arn(r.account_id, &s.role_name, &s.session_name),
             account: r.account_id.to_string(),
@@ -284,6 +328,10 @@ fn principal_of(store: &dyn StoreRead, r: &AccessKeyRecord) -> Result<Option<Pri
             return Ok(None);
         };
         let u: User = model::from_record(&rec)?;
+        // A key belongs to one user: a user created again under the name is another user.
+        if r.owner_id.as_ref().is_some_and(|id| *id != u.id) {
+            return Ok(None);
+        }
         return Ok(Some(Principal {
             arn: model::user_arn(r.account_id, &u.path, &u.name),
             account: r.account_id.to_string(),
@@ -323,7 +371,11 @@ fn pick<const N: usize>(alphabet: &[u8; N], b: u8) -> u8 {
 /// Who an access key is for.
 pub(crate) enum KeyOwner {
     Root,
-    User(String),
+    /// A user, by name and unique id.
+    User {
+        name: String,
+        id: String,
+    },
     Session {
         session: Session,
         token_hash: String,
@@ -332,14 +384,15 @@ pub(crate) enum KeyOwner {
 }
 
 /// Issues an access key: `AKIA` (long-term) or `ASIA` (STS) + 16 base32 characters and a
-/// 40-character secret (AWS's shapes), sealed under the root key before it is stored.
+/// 40-character secret (AWS's shapes), sealed under the root key before it is stored. `None` when
+/// the owner no longer exists (checked in the key's own transaction).
 pub(crate) fn issue_access_key(
     store: &dyn Store,
     root: &RootKey,
     account: AccountId,
     owner: KeyOwner,
     now_ms: i64,
-) -> Result<IssuedAccessKey, KmsError> {
+) -> Result<Option<IssuedAccessKey>, KmsError> {
     let rnd = trent_crypto::random::secret(16 + 40).map_err(KmsError::internal)?;
     let (id_bytes, secret_bytes) = rnd.expose().split_at(16);
     let mut id = String::from(if matches!(owner, KeyOwner::Session { .. }) {
@@ -361,10 +414,14 @@ pub(crate) fn issue_access_key(
         session_token_hash: None,
         expires_ms: None,
         session: None,
+        owner_id: None,
     };
     match owner {
         KeyOwner::Root => {}
-        KeyOwner::User(name) => record.user_name = Some(name),
+        KeyOwner::User { name, id } => {
+            record.user_name = Some(name);
+            record.owner_id = Some(id);
+        }
         KeyOwner::Session {
             session,
             token_hash,
@@ -372,16 +429,22 @@ pub(crate) fn issue_access_key(
         } => {
             record.principal_arn = model::assumed_role_arn(account, &session.role_name, &session.session_name);
             record.session = Some(serde_json::to_string(&session).map_err(KmsError::internal)?);
+            record.owner_id = Some(session.role_id.clone());
             record.session_token_hash = Some(token_hash);
             record.expires_ms = Some(expires_ms);
         }
     }
-    store.insert_access_key(&record).map_err(KmsError::internal)?;
-    Ok(IssuedAccessKey {
+    match store.insert_access_key(&record) {
+        Ok(()) => {}
+        // The owner is gone (or is another user or role of the same name now).
+        Err(StoreError::NotFound) => return Ok(None),
+        Err(e) => return Err(KmsError::internal(e)),
+    }
+    Ok(Some(IssuedAccessKey {
         access_key_id: id,
         secret_access_key: secret,
         record,
-    })
+    }))
 }
 
 /// Unseals the stored secret of an access key (used to re-write a lost `admin.env`).
@@ -407,6 +470,25 @@ mod tests {
             .expect("account");
         let root = RootKey::generate().expect("rng");
         let cache = CredentialCache::default();
+        let role = Role {
+            v: 1,
+            name: "app".into(),
+            id: "AROAEXAMPLE".into(),
+            path: "/".into(),
+            created_ms: 0,
+            trust_policy: "{}".into(),
+            description: None,
+            max_session_secs: 3600,
+            tags: Default::default(),
+            inline: Default::default(),
+            attached: Vec::new(),
+        };
+        store
+            .put_entity(
+                &model::to_record(account, EntityKind::Role, "app", &role).expect("record"),
+                false,
+            )
+            .expect("role");
         let session = Session {
             v: 1,
             role_name: "app".into(),
@@ -420,11 +502,14 @@ mod tests {
             token_hash: token_hash("tok"),
             expires_ms: 1_000,
         };
-        let issued = issue_access_key(&store, &root, account, owner, 0).expect("issue");
+        let issued = issue_access_key(&store, &root, account, owner, 0)
+            .expect("issue")
+            .expect("the role exists");
         cache.insert(
             prepare(&store, &root, &issued.record)
                 .expect("prepare")
                 .expect("active"),
+            0,
         );
         assert!(issued.access_key_id.starts_with("ASIA"));
         let scope = Scope {

@@ -238,12 +238,13 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, req: Request) -> 
         // so does the connection (its framing can no longer be trusted).
         Err(_) => return body_timeout(&request_id),
     };
-    let unknown_key = match &auth {
-        Ok(a) if !kms.credentials().contains(a.access_key_id) => Some(a.access_key_id.to_owned()),
+    // A key not cached yet, or cached 5 s ago or more, is read from the store first.
+    let to_read = match &auth {
+        Ok(a) if kms.credential_needs_read(a.access_key_id) => Some(a.access_key_id.to_owned()),
         _ => None,
     };
-    if let Some(id) = unknown_key {
-        if let Err(e) = kms.ensure_credential(&id).await {
+    if let Some(id) = to_read {
+        if let Err(e) = kms.read_credential(&id).await {
             tracing::error!(%request_id, error = %e, "credential lookup failed");
         }
     }

@@ -246,19 +246,66 @@ fn accounts_and_access_keys(s: &dyn Store) {
         session_token_hash: None,
         expires_ms: None,
         session: None,
+        owner_id: None,
     };
     s.insert_access_key(&ak).expect("ak");
     assert_eq!(s.access_keys().expect("aks"), vec![ak.clone()]);
+
+    // A user's key needs the user, with the id the key names, in the same transaction.
     let mut user_key = ak.clone();
     user_key.access_key_id = "AKIA0000000000000002".into();
     user_key.user_name = Some("alice".into());
-    user_key.session_token_hash = Some("ab".into());
-    user_key.expires_ms = Some(9);
-    user_key.session = Some("{}".into());
+    user_key.owner_id = Some("AIDAALICE1".into());
+    assert!(
+        matches!(s.insert_access_key(&user_key), Err(StoreError::NotFound)),
+        "no such user"
+    );
+    let entity = |kind: EntityKind, name: &str, id: &str| EntityRecord {
+        account_id: acct("A"),
+        kind,
+        name: name.into(),
+        body: format!(r#"{{"v":1,"id":"{id}"}}"#),
+    };
+    s.put_entity(&entity(EntityKind::User, "alice", "AIDAALICE2"), false)
+        .expect("another alice");
+    assert!(
+        matches!(s.insert_access_key(&user_key), Err(StoreError::NotFound)),
+        "a user of that name, but not that user"
+    );
+    s.put_entity(&entity(EntityKind::User, "alice", "AIDAALICE1"), true)
+        .expect("alice");
     s.insert_access_key(&user_key).expect("user key");
     assert_eq!(
         s.access_key("AKIA0000000000000002").expect("get"),
         Some(user_key.clone())
+    );
+    assert!(
+        matches!(
+            s.delete_entity(&acct("A"), EntityKind::User, "alice"),
+            Err(StoreError::Conflict)
+        ),
+        "a user with keys is not deleted"
+    );
+    // A session's key needs its role; deleting the role deletes its sessions.
+    let mut session_key = ak.clone();
+    session_key.access_key_id = "ASIA0000000000000003".into();
+    session_key.session_token_hash = Some("ab".into());
+    session_key.expires_ms = Some(9);
+    session_key.session = Some(r#"{"v":1,"role_name":"app","role_id":"AROAAPP1"}"#.into());
+    session_key.owner_id = Some("AROAAPP1".into());
+    assert!(
+        matches!(s.insert_access_key(&session_key), Err(StoreError::NotFound)),
+        "no such role"
+    );
+    s.put_entity(&entity(EntityKind::Role, "app", "AROAAPP1"), false)
+        .expect("role");
+    s.insert_access_key(&session_key).expect("session key");
+    s.delete_entity(&acct("A"), EntityKind::Role, "app")
+        .expect("delete role");
+    assert_eq!(
+        s.access_key("ASIA0000000000000003").expect("get"),
+        None,
+        "sessions go with the role"
     );
     s.set_access_key_status("AKIA0000000000000002", AccessKeyStatus::Inactive)
         .expect("status");
@@ -279,6 +326,8 @@ fn accounts_and_access_keys(s: &dyn Store) {
         s.set_access_key_status("nope", AccessKeyStatus::Active),
         Err(StoreError::NotFound)
     ));
+    s.delete_entity(&acct("A"), EntityKind::User, "alice")
+        .expect("without keys the user goes");
 }
 
 fn iam_entities(s: &dyn Store) {

@@ -74,12 +74,17 @@ pub trait StoreRead: Send + Sync + 'static {
 /// background jobs); everything else sees [`StoreRead`].
 pub trait Store: StoreRead {
     fn insert_account(&self, account: &AccountRecord) -> Result<(), StoreError>;
+    /// Inserts a key, checking in the same transaction that what it belongs to exists: the user
+    /// `user_name` with id `owner_id`, or for a session the role its `session` names with id
+    /// `owner_id`; `NotFound` otherwise (a key never outlives, nor predates, its owner).
     fn insert_access_key(&self, key: &AccessKeyRecord) -> Result<(), StoreError>;
     /// Sets `Active` / `Inactive`; `NotFound` if absent.
     fn set_access_key_status(&self, access_key_id: &str, status: AccessKeyStatus) -> Result<(), StoreError>;
     fn delete_access_key(&self, access_key_id: &str) -> Result<(), StoreError>;
     /// Inserts (`UniqueViolation` if the name is taken) or, with `replace`, upserts.
     fn put_entity(&self, entity: &EntityRecord, replace: bool) -> Result<(), StoreError>;
+    /// Deletes an entity; `NotFound` if absent. In the same transaction: a user that still has
+    /// access keys is not deleted (`Conflict`); a role's session keys are deleted with it.
     fn delete_entity(&self, account_id: &AccountId, kind: EntityKind, name: &str) -> Result<(), StoreError>;
     /// Inserts a key with its first material version (none for `Origin=EXTERNAL`) and tags,
     /// atomically.

@@ -28,8 +28,13 @@ pub struct AccessKeyRecord {
     /// STS session credentials: SHA-256 of the session token (hex) and expiry.
     pub session_token_hash: Option<String>,
     pub expires_ms: Option<i64>,
-    /// STS session details (versioned JSON owned by the service).
+    /// STS session details (versioned JSON owned by the service; names `role_name`).
     pub session: Option<String>,
+    /// The unique id of what the key belongs to: the IAM user (`AIDA…`) for a user's key, the
+    /// role (`AROA…`) for a session's. A user or role created again under the same name has a
+    /// new id, so it never inherits the old one's keys or sessions. `None` for the account root
+    /// (and for user keys written before ids were recorded, bound by name).
+    pub owner_id: Option<String>,
 }
 
 impl std::fmt::Debug for AccessKeyRecord {

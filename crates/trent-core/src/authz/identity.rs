@@ -48,18 +48,24 @@ impl Kms {
             },
             _ => return Ok(Arc::new(Vec::new())),
         };
+        // The entity must be the one the caller is (its unique id): a user or role created again
+        // under the same name is another principal and lends it nothing.
+        let unique_id = p.user_id.split(':').next().unwrap_or_default().to_owned();
         let texts = self
             .read(move |s| {
                 let Some(rec) = s.entity(&account, kind, &name)? else {
                     return Ok(Vec::new());
                 };
-                let (inline, attached): (Vec<String>, Vec<String>) = if kind == EntityKind::User {
+                let (id, inline, attached): (String, Vec<String>, Vec<String>) = if kind == EntityKind::User {
                     let u: User = serde_json::from_str(&rec.body).map_err(corrupt)?;
-                    (u.inline.into_values().collect(), u.attached)
+                    (u.id, u.inline.into_values().collect(), u.attached)
                 } else {
                     let r: Role = serde_json::from_str(&rec.body).map_err(corrupt)?;
-                    (r.inline.into_values().collect(), r.attached)
+                    (r.id, r.inline.into_values().collect(), r.attached)
                 };
+                if id != unique_id {
+                    return Ok(Vec::new());
+                }
                 let mut texts = inline;
                 for arn in attached {
                     let Ok(Arn::Policy { name, .. }) = Arn::parse(&arn) else {

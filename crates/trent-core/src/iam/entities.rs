@@ -81,12 +81,20 @@ impl Kms {
         name: &str,
     ) -> Result<(), IamError> {
         let n = name.to_owned();
-        self.write(authority, move |s| match s.delete_entity(&account, kind, &n) {
-            Err(StoreError::NotFound) => Ok(()),
-            other => other,
-        })
-        .await?;
+        let conflict = self
+            .write(authority, move |s| match s.delete_entity(&account, kind, &n) {
+                Err(StoreError::NotFound) => Ok(false),
+                Err(StoreError::Conflict) => Ok(true),
+                other => other.map(|()| false),
+            })
+            .await?;
         self.identities.clear();
+        if conflict {
+            // An access key was created for the user since the check (another server).
+            return Err(IamError::delete_conflict(
+                "Cannot delete entity, must delete access keys first.",
+            ));
+        }
         Ok(())
     }
 
@@ -137,15 +145,29 @@ impl Kms {
         let store = self.store_for(authority);
         let root = Arc::clone(self.root());
         let now = self.now_ms();
-        let (issued, entry) = tokio::task::spawn_blocking(move || -> Result<_, KmsError> {
-            let issued = issue_access_key(store.as_ref(), &root, account, owner, now)?;
+        let user = match &owner {
+            KeyOwner::User { name, .. } => Some(name.clone()),
+            KeyOwner::Root | KeyOwner::Session { .. } => None,
+        };
+        let outcome = tokio::task::spawn_blocking(move || -> Result<_, KmsError> {
+            // The owner may have gone (or been replaced) since it was checked: the key's own
+            // transaction checks again.
+            let Some(issued) = issue_access_key(store.as_ref(), &root, account, owner, now)? else {
+                return Ok(None);
+            };
             let entry = prepare(store.as_ref(), &root, &issued.record)?;
-            Ok((issued, entry))
+            Ok(Some((issued, entry)))
         })
         .await
         .map_err(KmsError::internal)??;
+        let Some((issued, entry)) = outcome else {
+            return Err(match user {
+                Some(name) => IamError::no_such_entity(format!("The user with name {name} cannot be found.")),
+                None => IamError::no_such_entity("The role to assume no longer exists."),
+            });
+        };
         if let Some(e) = entry {
-            self.credentials().insert(e);
+            self.credentials().insert(e, self.now_ms());
         }
         Ok(issued)
     }

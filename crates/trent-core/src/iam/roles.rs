@@ -140,6 +140,9 @@ pub(crate) async fn delete_role(cx: &IamCx<'_>, p: &Params) -> IamResult {
     cx.kms
         .iam_delete(&h.auth, cx.caller.account(), EntityKind::Role, name)
         .await?;
+    // Its sessions end with it (the store deleted their keys in the same transaction).
+    let arn = model::role_arn(cx.caller.account(), &h.entity.path, &h.entity.name);
+    cx.kms.credentials().remove_sessions_of(&arn);
     Ok(None)
 }
 

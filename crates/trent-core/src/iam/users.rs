@@ -54,28 +54,43 @@ fn subject(cx: &IamCx<'_>, p: &Params) -> Result<Subject, IamError> {
 }
 
 /// The subject's access keys, authorized for the action.
-async fn subject_keys(
-    cx: &IamCx<'_>,
-    subject: &Subject,
-) -> Result<(Vec<AccessKeyRecord>, Authorized<IamResource>), IamError> {
-    let auth = match subject {
-        Subject::User(name) => holders::load::<User>(cx, name).await?.auth,
-        Subject::Root => cx.authorize(cx.caller.arn()).await?,
+struct SubjectKeys {
+    keys: Vec<AccessKeyRecord>,
+    auth: Authorized<IamResource>,
+    /// The user's unique id (`None` for the root user).
+    user_id: Option<String>,
+}
+
+async fn subject_keys(cx: &IamCx<'_>, subject: &Subject) -> Result<SubjectKeys, IamError> {
+    let (auth, user_id) = match subject {
+        Subject::User(name) => {
+            let h = holders::load::<User>(cx, name).await?;
+            (h.auth, Some(h.entity.id))
+        }
+        Subject::Root => (cx.authorize(cx.caller.arn()).await?, None),
     };
     let account = cx.caller.account();
     let user = match subject {
         Subject::User(n) => Some(n.clone()),
         Subject::Root => None,
     };
+    let id = user_id.clone();
     let mut keys: Vec<AccessKeyRecord> = cx
         .kms
         .read(move |s| s.access_keys())
         .await?
         .into_iter()
-        .filter(|k| k.account_id == account && k.session.is_none() && k.user_name == user)
+        // A key of an earlier user of the same name is not this user's (keys written before
+        // owner ids were recorded have none and go by name).
+        .filter(|k| {
+            k.account_id == account
+                && k.session.is_none()
+                && k.user_name == user
+                && (k.owner_id.is_none() || k.owner_id == id)
+        })
         .collect();
     keys.sort_by(|a, b| a.access_key_id.cmp(&b.access_key_id));
-    Ok((keys, auth))
+    Ok(SubjectKeys { keys, auth, user_id })
 }
 
 pub(crate) async fn create_user(cx: &IamCx<'_>, p: &Params) -> IamResult {
@@ -144,7 +159,7 @@ pub(crate) async fn delete_user(cx: &IamCx<'_>, p: &Params) -> IamResult {
     // check and the delete (a key must never outlive its user).
     let _serial = cx.kms.write_lock.lock().await;
     let Loaded { entity: u, auth, .. } = holders::load::<User>(cx, name).await?;
-    let (keys, _) = subject_keys(cx, &Subject::User(u.name.clone())).await?;
+    let keys = subject_keys(cx, &Subject::User(u.name.clone())).await?.keys;
     if !keys.is_empty() {
         return Err(IamError::delete_conflict(
             "Cannot delete entity, must delete access keys first.",
@@ -183,15 +198,19 @@ fn key_xml(tag: &str, k: &AccessKeyRecord, secret: Option<String>) -> Xml {
 pub(crate) async fn create_access_key(cx: &IamCx<'_>, p: &Params) -> IamResult {
     let subject = subject(cx, p)?;
     let _serial = cx.kms.write_lock.lock().await;
-    let (existing, auth) = subject_keys(cx, &subject).await?;
+    let SubjectKeys {
+        keys: existing,
+        auth,
+        user_id,
+    } = subject_keys(cx, &subject).await?;
     if existing.len() >= MAX_KEYS_PER_USER {
         return Err(IamError::limit(format!(
             "Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}"
         )));
     }
-    let owner = match subject {
-        Subject::User(n) => KeyOwner::User(n),
-        Subject::Root => KeyOwner::Root,
+    let owner = match (subject, user_id) {
+        (Subject::User(name), Some(id)) => KeyOwner::User { name, id },
+        _ => KeyOwner::Root,
     };
     let issued = cx.kms.issue_key(&auth, cx.caller.account(), owner).await?;
     let secret = String::from_utf8_lossy(issued.secret_access_key.expose()).into_owned();
@@ -200,7 +219,7 @@ pub(crate) async fn create_access_key(cx: &IamCx<'_>, p: &Params) -> IamResult {
 
 pub(crate) async fn list_access_keys(cx: &IamCx<'_>, p: &Params) -> IamResult {
     let subject = subject(cx, p)?;
-    let (keys, _) = subject_keys(cx, &subject).await?;
+    let keys = subject_keys(cx, &subject).await?.keys;
     let (items, mut tail) = page(keys, p, |k| k.access_key_id.as_str())?;
     let mut out = vec![Xml::members(
         "AccessKeyMetadata",
@@ -222,7 +241,7 @@ async fn owned_key(cx: &IamCx<'_>, p: &Params) -> Result<(AccessKeyRecord, Autho
         )));
     }
     let subject = subject(cx, p)?;
-    let (keys, auth) = subject_keys(cx, &subject).await?;
+    let SubjectKeys { keys, auth, .. } = subject_keys(cx, &subject).await?;
     let key = keys
         .into_iter()
         .find(|k| k.access_key_id == id)
@@ -254,7 +273,7 @@ pub(crate) async fn update_access_key(cx: &IamCx<'_>, p: &Params) -> IamResult {
     .await
     .map_err(KmsError::internal)??;
     match entry {
-        (_, Some(e)) => cx.kms.credentials().insert(e),
+        (_, Some(e)) => cx.kms.credentials().insert(e, cx.kms.now_ms()),
         (id, None) => cx.kms.credentials().remove(&id),
     }
     Ok(None)

@@ -131,7 +131,7 @@ impl Kms {
         let region = Region::parse(&config.region)
             .ok_or_else(|| KmsError::internal(format!("'{}' is not a Region name", config.region)))?;
         let credentials = CredentialCache::default();
-        credentials.load(store.as_ref(), &root)?;
+        credentials.load(store.as_ref(), &root, clock.now_ms())?;
         let mut aliases = AliasMaps::default();
         for a in store.all_aliases().map_err(KmsError::internal)? {
             aliases.set(a.account_id, &a.name, Some(a.target_key_id));
@@ -269,12 +269,26 @@ impl Kms {
             .unwrap_or_default()
     }
 
-    /// Makes sure an access key created elsewhere (another server, `trent admin
-    /// create-account`) is in the credential cache; the store is read only on a cache miss.
+    /// Makes sure the credential cache holds an access key as the store has it now: one created
+    /// elsewhere (another server, `trent admin create-account`) is loaded on first sight, and a
+    /// cached one is read again once it is [`crate::credentials::RECHECK_MS`] old, so a key (or
+    /// its user, or its session's role) deleted elsewhere stops authenticating here too.
     pub async fn ensure_credential(&self, access_key_id: &str) -> Result<(), KmsError> {
-        if self.credentials.contains(access_key_id) {
+        if !self.credential_needs_read(access_key_id) {
             return Ok(());
         }
+        self.read_credential(access_key_id).await
+    }
+
+    /// Whether the store must be read for this access key before the request is verified (see
+    /// [`Self::ensure_credential`]); answering `true` claims the read.
+    pub fn credential_needs_read(&self, access_key_id: &str) -> bool {
+        self.credentials.needs_read(access_key_id, self.now_ms())
+    }
+
+    /// Reads an access key and its principal from the store into the credential cache (or out
+    /// of it, when they are gone).
+    pub async fn read_credential(&self, access_key_id: &str) -> Result<(), KmsError> {
         let now = self.now_ms();
         let id = access_key_id.to_owned();
         if self.missing_credentials.is_missing(&id, now) {
@@ -290,8 +304,12 @@ impl Kms {
             })
             .await?;
         match found {
-            Some(entry) => self.credentials.insert(entry),
-            None => self.missing_credentials.remember(access_key_id.to_owned(), now),
+            Some(entry) => self.credentials.insert(entry, now),
+            // Gone, inactive, or its user or role gone: forget it (it may have been cached).
+            None => {
+                self.credentials.remove(access_key_id);
+                self.missing_credentials.remember(access_key_id.to_owned(), now);
+            }
         }
         Ok(())
     }

@@ -140,6 +140,19 @@ const MIGRATIONS: &[&str] = &[
         last_hash BLOB NOT NULL
     );
     "#,
+    // 7: access keys name the unique id of their user (or of their session's role), so that a
+    // user or role created again under the same name inherits nothing.
+    r#"
+    ALTER TABLE access_keys ADD COLUMN owner_id TEXT;
+    UPDATE access_keys SET owner_id = (
+        SELECT json_extract(e.body, '$.id') FROM iam_entities e
+        WHERE e.account_id = access_keys.account_id AND e.kind = 'user' AND e.name = access_keys.user_name
+          AND json_valid(e.body)
+    ) WHERE user_name IS NOT NULL;
+    UPDATE access_keys SET owner_id = json_extract(session, '$.role_id')
+    WHERE session IS NOT NULL AND json_valid(session);
+    CREATE INDEX access_keys_by_owner ON access_keys(account_id, owner_id);
+    "#,
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -196,5 +209,38 @@ mod tests {
         let mats = store.materials(&KEY).expect("materials");
         assert_eq!(mats.len(), 1);
         assert!(mats[0].is_present() && !mats[0].pending_rotation && mats[0].rotation_type.is_none());
+    }
+
+    #[test]
+    fn version_7_binds_existing_keys_to_their_owners() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("trent.db");
+        {
+            let mut conn = Connection::open(&path).expect("open");
+            let tx = conn.transaction().expect("tx");
+            for (i, m) in MIGRATIONS.iter().take(6).enumerate() {
+                tx.execute_batch(m).expect("migration");
+                tx.pragma_update(None, "user_version", i64::try_from(i + 1).unwrap_or(0))
+                    .expect("version");
+            }
+            tx.execute_batch(
+                r#"INSERT INTO accounts VALUES ('111122223333', 0);
+                   INSERT INTO iam_entities VALUES ('111122223333', 'user', 'alice', '{"v":1,"id":"AIDAALICE"}');
+                   INSERT INTO access_keys (access_key_id, account_id, principal_arn, sealed_secret, status, created_ms, user_name)
+                     VALUES ('AKIAALICE', '111122223333', 'arn', x'00', 'Active', 0, 'alice');
+                   INSERT INTO access_keys (access_key_id, account_id, principal_arn, sealed_secret, status, created_ms, session_token_hash, expires_ms, session)
+                     VALUES ('ASIASESSION', '111122223333', 'arn', x'00', 'Active', 0, 'h', 9, '{"v":1,"role_name":"app","role_id":"AROAAPP"}');
+                   INSERT INTO access_keys (access_key_id, account_id, principal_arn, sealed_secret, status, created_ms)
+                     VALUES ('AKIAROOT', '111122223333', 'arn', x'00', 'Active', 0);"#,
+            )
+            .expect("v6 rows");
+            tx.commit().expect("commit");
+        }
+        let store = super::super::SqliteStore::open(&path).expect("upgrade");
+        use crate::StoreRead;
+        let owner = |id: &str| store.access_key(id).expect("read").expect("exists").owner_id;
+        assert_eq!(owner("AKIAALICE").as_deref(), Some("AIDAALICE"));
+        assert_eq!(owner("ASIASESSION").as_deref(), Some("AROAAPP"));
+        assert_eq!(owner("AKIAROOT"), None);
     }
 }

@@ -73,7 +73,7 @@ fn parse_operations(s: &str) -> Option<Vec<GrantOperation>> {
 }
 
 const KEY_COLUMNS: &str = "key_id, account_id, region, description, key_spec, key_usage, origin, key_manager, key_state, created_ms, deletion_ms, pending_window_days, policy, current_material_id, multi_region, rotation_enabled, rotation_period_days, next_rotation_ms";
-const ACCESS_KEY_COLUMNS: &str = "access_key_id, account_id, principal_arn, sealed_secret, status, created_ms, user_name, session_token_hash, expires_ms, session";
+const ACCESS_KEY_COLUMNS: &str = "access_key_id, account_id, principal_arn, sealed_secret, status, created_ms, user_name, session_token_hash, expires_ms, session, owner_id";
 const GRANT_COLUMNS: &str =
     "grant_id, key_id, account_id, name, grantee_principal, retiring_principal, operations, constraints, created_ms";
 const MATERIAL_COLUMNS: &str = "key_id, material_id, sealed, created_ms, rotation_type, rotation_ms, pending_rotation, import_state, expiration_model, valid_to_ms, description";
@@ -113,6 +113,7 @@ fn access_key_row(r: &Row<'_>) -> rusqlite::Result<AccessKeyRecord> {
         session_token_hash: r.get(7)?,
         expires_ms: r.get(8)?,
         session: r.get(9)?,
+        owner_id: r.get(10)?,
     })
 }
 
@@ -524,26 +525,66 @@ impl Store for SqliteStore {
     }
 
     fn insert_access_key(&self, k: &AccessKeyRecord) -> Result<(), StoreError> {
-        self.conn()?
-            .execute(
-                &format!(
-                    "INSERT INTO access_keys ({ACCESS_KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-                ),
-                params![
-                    k.access_key_id,
-                    k.account_id.as_str(),
-                    k.principal_arn,
-                    k.sealed_secret,
-                    k.status.as_str(),
-                    k.created_ms,
-                    k.user_name,
-                    k.session_token_hash,
-                    k.expires_ms,
-                    k.session
-                ],
-            )
+        let mut conn = self.conn()?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(classify)?;
-        Ok(())
+        // The owner must exist, with the id the key names (users by name; sessions by the role
+        // their session names).
+        let owner: Option<(&str, String)> = match (&k.user_name, &k.session) {
+            (Some(user), _) => Some(("user", user.clone())),
+            (None, Some(session)) => {
+                let role: Option<String> = tx
+                    .query_row(
+                        "SELECT json_extract(?1, '$.role_name') WHERE json_valid(?1)",
+                        [session],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(classify)?
+                    .flatten();
+                Some(("role", role.ok_or(StoreError::NotFound)?))
+            }
+            (None, None) => None,
+        };
+        if let Some((kind, name)) = owner {
+            let id: Option<Option<String>> = tx
+                .query_row(
+                    "SELECT CASE WHEN json_valid(body) THEN json_extract(body, '$.id') END FROM iam_entities \
+                     WHERE account_id = ?1 AND kind = ?2 AND name = ?3",
+                    params![k.account_id.as_str(), kind, name],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(classify)?;
+            match (id, &k.owner_id) {
+                (None, _) => return Err(StoreError::NotFound),
+                (Some(stored), Some(expected)) if stored.as_deref() != Some(expected.as_str()) => {
+                    return Err(StoreError::NotFound)
+                }
+                _ => {}
+            }
+        }
+        tx.execute(
+            &format!(
+                "INSERT INTO access_keys ({ACCESS_KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+            ),
+            params![
+                k.access_key_id,
+                k.account_id.as_str(),
+                k.principal_arn,
+                k.sealed_secret,
+                k.status.as_str(),
+                k.created_ms,
+                k.user_name,
+                k.session_token_hash,
+                k.expires_ms,
+                k.session,
+                k.owner_id
+            ],
+        )
+        .map_err(classify)?;
+        tx.commit().map_err(classify)
     }
 
     fn set_access_key_status(&self, id: &str, status: AccessKeyStatus) -> Result<(), StoreError> {
@@ -584,17 +625,45 @@ impl Store for SqliteStore {
     }
 
     fn delete_entity(&self, account_id: &AccountId, kind: EntityKind, name: &str) -> Result<(), StoreError> {
-        let n = self
-            .conn()?
+        let mut conn = self.conn()?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(classify)?;
+        let args = [account_id.as_str(), kind.as_str(), name];
+        match kind {
+            EntityKind::User => {
+                let keys: i64 = tx
+                    .query_row(
+                        "SELECT COUNT(*) FROM access_keys WHERE account_id = ?1 AND user_name = ?2",
+                        [account_id.as_str(), name],
+                        |r| r.get(0),
+                    )
+                    .map_err(classify)?;
+                if keys > 0 {
+                    return Err(StoreError::Conflict);
+                }
+            }
+            EntityKind::Role => {
+                tx.execute(
+                    "DELETE FROM access_keys WHERE account_id = ?1 AND session IS NOT NULL AND owner_id = (\
+                     SELECT CASE WHEN json_valid(body) THEN json_extract(body, '$.id') END FROM iam_entities \
+                     WHERE account_id = ?1 AND kind = ?2 AND name = ?3)",
+                    args,
+                )
+                .map_err(classify)?;
+            }
+            EntityKind::Policy => {}
+        }
+        let n = tx
             .execute(
                 "DELETE FROM iam_entities WHERE account_id = ?1 AND kind = ?2 AND name = ?3",
-                [account_id.as_str(), kind.as_str(), name],
+                args,
             )
             .map_err(classify)?;
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        Ok(())
+        tx.commit().map_err(classify)
     }
 
     fn create_key(&self, k: &KeyRecord, m: Option<&MaterialRecord>, tags: &[TagRecord]) -> Result<(), StoreError> {
