@@ -253,6 +253,69 @@ impl Operation {
         let n = self.name();
         ["Describe", "List", "Get"].iter().any(|p| n.starts_with(p))
     }
+
+    /// Control-plane operations that change stored state: their audit event is written in the
+    /// same transaction as the change. (Cryptographic operations change nothing but the
+    /// last-use record; their events are batched.)
+    pub fn changes_state(self) -> bool {
+        use Operation as O;
+        match self {
+            O::CancelKeyDeletion
+            | O::ConnectCustomKeyStore
+            | O::CreateAlias
+            | O::CreateCustomKeyStore
+            | O::CreateGrant
+            | O::CreateKey
+            | O::DeleteAlias
+            | O::DeleteCustomKeyStore
+            | O::DeleteImportedKeyMaterial
+            | O::DisableKey
+            | O::DisableKeyRotation
+            | O::DisconnectCustomKeyStore
+            | O::EnableKey
+            | O::EnableKeyRotation
+            | O::ImportKeyMaterial
+            | O::PutKeyPolicy
+            | O::ReplicateKey
+            | O::RetireGrant
+            | O::RevokeGrant
+            | O::RotateKeyOnDemand
+            | O::ScheduleKeyDeletion
+            | O::TagResource
+            | O::UntagResource
+            | O::UpdateAlias
+            | O::UpdateCustomKeyStore
+            | O::UpdateKeyDescription
+            | O::UpdatePrimaryRegion => true,
+            O::Decrypt
+            | O::DeriveSharedSecret
+            | O::DescribeCustomKeyStores
+            | O::DescribeKey
+            | O::Encrypt
+            | O::GenerateDataKey
+            | O::GenerateDataKeyPair
+            | O::GenerateDataKeyPairWithoutPlaintext
+            | O::GenerateDataKeyWithoutPlaintext
+            | O::GenerateMac
+            | O::GenerateRandom
+            | O::GetKeyLastUsage
+            | O::GetKeyPolicy
+            | O::GetKeyRotationStatus
+            | O::GetParametersForImport
+            | O::GetPublicKey
+            | O::ListAliases
+            | O::ListGrants
+            | O::ListKeyPolicies
+            | O::ListKeyRotations
+            | O::ListKeys
+            | O::ListResourceTags
+            | O::ListRetirableGrants
+            | O::ReEncrypt
+            | O::Sign
+            | O::Verify
+            | O::VerifyMac => false,
+        }
+    }
 }
 
 /// Declares the KMS actions: variant and `kms:` name.

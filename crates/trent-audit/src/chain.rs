@@ -272,7 +272,14 @@ pub fn for_each_entry(
 #[derive(Debug, PartialEq, Eq)]
 pub enum Verification {
     /// Every event links to its predecessor; `(seq, hash)` of the newest is the checkpoint.
-    Intact { events: i64, head: Option<(i64, String)> },
+    /// `notes` say what the chain cannot prove was kept: a server that stopped without a clean
+    /// shutdown may have lost the events it had not written yet (its last second of
+    /// cryptographic operations; control-plane events are written with their changes).
+    Intact {
+        events: i64,
+        head: Option<(i64, String)>,
+        notes: Vec<String>,
+    },
     /// The first event whose sequence or hash does not follow.
     Broken { seq: i64, reason: String },
 }
@@ -283,7 +290,9 @@ pub fn verify(store: &dyn StoreRead, key: &ChainKey) -> Result<Verification, Sto
     let (first, anchor_hash) = store.audit_anchor()?.unwrap_or((0, vec![0u8; 32]));
     let (mut seq, mut hash) = (first, anchor_hash);
     let mut broken = None;
+    let mut boots = Boots::default();
     for_each_entry(store, first, |e| {
+        boots.see(&e);
         if e.seq != seq + 1 {
             broken = Some(Verification::Broken {
                 seq: seq + 1,
@@ -309,7 +318,84 @@ pub fn verify(store: &dyn StoreRead, key: &ChainKey) -> Result<Verification, Sto
     Ok(Verification::Intact {
         events: seq - first,
         head: (seq > 0).then(|| (seq, hex::encode(&hash))),
+        notes: boots.notes(),
     })
+}
+
+/// The name of the event a server records when it starts serving.
+pub const STARTED: &str = "TrentStarted";
+/// The name of the event a server records after its last flush at a clean shutdown; its
+/// `additionalEventData.events` is how many events the server recorded.
+pub const STOPPED: &str = "TrentStopped";
+
+#[derive(Default)]
+struct Boot {
+    first_seq: i64,
+    last_seq: i64,
+    seen: u64,
+    started: bool,
+    stopped: Option<i64>,
+}
+
+/// Per server process (boot): what the trail holds of it.
+#[derive(Default)]
+struct Boots {
+    order: Vec<Arc<str>>,
+    by_id: std::collections::HashMap<Arc<str>, Boot>,
+}
+
+impl Boots {
+    fn see(&mut self, e: &Entry) {
+        let Ok(Stored::Event(ev)) = e.decode() else { return };
+        let Some(origin) = ev.origin.clone() else { return };
+        let b = self.by_id.entry(Arc::clone(&origin)).or_insert_with(|| {
+            self.order.push(origin);
+            Boot {
+                first_seq: e.seq,
+                ..Boot::default()
+            }
+        });
+        b.last_seq = e.seq;
+        if ev.source == crate::Source::Trent && ev.name == STARTED {
+            b.started = true;
+        } else if ev.source == crate::Source::Trent && ev.name == STOPPED {
+            let recorded = match &ev.additional {
+                Some(crate::Value::Map(m)) => m.iter().find_map(|(k, v)| match (k.as_str(), v) {
+                    ("events", crate::Value::Int(n)) => Some(*n),
+                    _ => None,
+                }),
+                _ => None,
+            };
+            b.stopped = Some(recorded.unwrap_or(-1));
+        } else {
+            b.seen += 1;
+        }
+    }
+
+    fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        let last = self.order.last();
+        for id in &self.order {
+            let Some(b) = self.by_id.get(id) else { continue };
+            match b.stopped {
+                Some(n) if n >= 0 && u64::try_from(n).is_ok_and(|n| n != b.seen) => notes.push(format!(
+                    "server {id} (events {}..{}) recorded {n} events before it stopped, but the trail holds {}",
+                    b.first_seq, b.last_seq, b.seen
+                )),
+                Some(_) => {}
+                None if b.started && Some(id) == last => notes.push(format!(
+                    "server {id} (from event {}) has not stopped cleanly: it is running, or it crashed and its last second of cryptographic-operation events may be missing",
+                    b.first_seq
+                )),
+                None if b.started => notes.push(format!(
+                    "server {id} (events {}..{}) ended without a clean stop: cryptographic-operation events of its last second may be missing",
+                    b.first_seq, b.last_seq
+                )),
+                None => {}
+            }
+        }
+        notes
+    }
 }
 
 /// Seals `events` in the version-1 format (self-contained postcard events) that earlier

@@ -77,6 +77,8 @@ struct CompactEvent<'a> {
     error: Option<(Cow<'a, str>, Cow<'a, str>)>,
     read_only: bool,
     additional: Option<Value>,
+    #[serde(borrow)]
+    origin: Option<Interned<Cow<'a, str>>>,
 }
 
 /// The tables of one batch while it is written. A batch repeats a handful of distinct values
@@ -182,6 +184,7 @@ impl<'e> Encoder<'e> {
                 .map(|(c, m)| (Cow::Borrowed(c.as_ref()), Cow::Borrowed(m.as_str()))),
             read_only: e.read_only,
             additional: e.additional.clone(),
+            origin: e.origin.as_deref().map(|o| self.string(o)),
         };
         postcard::to_extend(&compact, out)
     }
@@ -283,6 +286,7 @@ impl Decoder {
             error: c.error.map(|(code, m)| (Cow::Owned(code.into_owned()), m.into_owned())),
             read_only: c.read_only,
             additional: c.additional,
+            origin: c.origin.map(|o| self.string(o)).transpose()?,
         })
     }
 }
@@ -362,6 +366,7 @@ mod tests {
                 .then(|| (Cow::Borrowed("AccessDeniedException"), format!("no {n}"))),
             read_only: n.is_multiple_of(2),
             additional: None,
+            origin: Some(Arc::from(if n < 250 { "boot-1" } else { "boot-2" })),
         }
     }
 

@@ -136,6 +136,11 @@ pub struct Event {
     pub read_only: bool,
     /// `additionalEventData` (Trent's own events).
     pub additional: Option<Value>,
+    /// The server process (boot) that recorded the event: `trent audit verify` counts each
+    /// boot's events and reports a boot that ended without a clean stop. Stored only in the
+    /// compact (version 2) encoding; the self-contained version 1 never carried it.
+    #[serde(skip)]
+    pub origin: Option<Arc<str>>,
 }
 
 /// `Describe*`, `List*`, `Get*` operations are read-only (CloudTrail `readOnly`).

@@ -21,6 +21,6 @@ mod event;
 mod log;
 pub mod render;
 
-pub use chain::{verify, ChainKey, Entry, Stored, Verification};
+pub use chain::{verify, ChainKey, Entry, Stored, Verification, STARTED, STOPPED};
 pub use event::{is_read_only, Event, Identity, IdentityType, Parameters, Source, Value};
 pub use log::{AuditLog, MAX_BUFFERED};

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use trent_store::{Store, StoreError};
 
-use crate::chain::{seal_into, ChainKey};
+use crate::chain::{seal, seal_into, ChainKey};
 
 /// Emptied batch buffers kept between flushes (a second of saturation is a few dozen batches).
 const KEPT_BUFFERS: usize = 128;
@@ -35,6 +35,9 @@ pub struct AuditLog {
     buffers: Mutex<Vec<Vec<u8>>>,
     /// How long events are kept, in ms; 0 keeps them forever.
     retention_ms: AtomicI64,
+    /// Request events this process recorded (buffered, dropped or written with their change):
+    /// what its `TrentStopped` event reports, for `verify` to compare with the trail.
+    recorded: AtomicU64,
 }
 
 impl AuditLog {
@@ -44,6 +47,7 @@ impl AuditLog {
 
     /// Records an event (the request path's only audit cost).
     pub fn push(&self, e: Event) {
+        self.recorded.fetch_add(1, Ordering::Relaxed);
         let Ok(mut v) = self.pending.lock() else { return };
         if v.len() >= MAX_BUFFERED {
             self.dropped.fetch_add(1, Ordering::Relaxed);
@@ -101,6 +105,7 @@ impl AuditLog {
                 resources: Vec::new(),
                 error: None,
                 read_only: false,
+                origin: None,
                 additional: Some(Value::Map(vec![(
                     "droppedEvents".to_owned(),
                     Value::Int(i64::try_from(dropped).unwrap_or(i64::MAX)),
@@ -158,6 +163,74 @@ impl AuditLog {
                     batch.append(&mut v);
                     *v = batch;
                 }
+                Err(e)
+            }
+        }
+    }
+
+    /// Writes what `f` writes and `event`, as one transaction: the event is on disk exactly when
+    /// the change is. It continues the chain from the store's head read inside the transaction,
+    /// so it is ordered with every other writer's events; events still buffered are written
+    /// after it by the next flush. Blocking.
+    pub fn write_with<T>(
+        &self,
+        store: &dyn Store,
+        key: &ChainKey,
+        event: Event,
+        f: impl FnOnce(&dyn Store) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let out = self.write_event(store, key, event, f)?;
+        self.recorded.fetch_add(1, Ordering::Relaxed);
+        Ok(out)
+    }
+
+    /// Writes one of the service's own events (start, stop) in its own transaction.
+    pub fn write_marker(&self, store: &dyn Store, key: &ChainKey, event: Event) -> Result<(), StoreError> {
+        self.write_event(store, key, event, |_| Ok(()))
+    }
+
+    /// Request events this process recorded so far.
+    pub fn recorded(&self) -> u64 {
+        self.recorded.load(Ordering::Relaxed)
+    }
+
+    fn write_event<T>(
+        &self,
+        store: &dyn Store,
+        key: &ChainKey,
+        event: Event,
+        f: impl FnOnce(&dyn Store) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let Ok(mut head) = self.head.lock() else {
+            return Err(StoreError::Backend("audit chain lock poisoned".to_owned()));
+        };
+        let mut f = Some(f);
+        let mut out = None;
+        let mut new_head = None;
+        let events = [event];
+        let result = store.atomically(&mut |t| {
+            let f = f
+                .take()
+                .ok_or_else(|| StoreError::Backend("a transaction body ran twice".to_owned()))?;
+            out = Some(f(t)?);
+            let start = match t.last_audit()? {
+                Some(h) => (h.seq, h.hash),
+                None => t.audit_anchor()?.unwrap_or((0, vec![0u8; 32])),
+            };
+            let (records, next) = seal(key, start, &events)?;
+            t.append_audit_batches(&records)?;
+            new_head = Some(next);
+            Ok(())
+        });
+        match result {
+            Ok(()) => {
+                // The flusher continues from here (another server may move the store's head
+                // meanwhile; its append would then conflict and re-read).
+                *head = new_head;
+                out.ok_or_else(|| StoreError::Backend("a transaction body did not run".to_owned()))
+            }
+            Err(e) => {
+                *head = None;
                 Err(e)
             }
         }

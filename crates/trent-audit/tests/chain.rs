@@ -43,6 +43,7 @@ fn event(n: i64, name: &'static str) -> Event {
         error: (n % 2 == 0).then(|| ("AccessDeniedException".into(), "denied".to_owned())),
         read_only: false,
         additional: None,
+        origin: None,
     }
 }
 

@@ -124,6 +124,7 @@ impl Kms {
             .map(|(key, value)| TagRecord { key, value })
             .collect();
         let (r, m, t) = (record.clone(), material_record.clone(), tag_records.clone());
+        crate::pipeline::note_resource(&Arc::from(Arn::key(&record.region, record.account_id, record.key_id)));
         self.write(authority, move |s| s.create_key(&r, m.as_ref(), &t)).await?;
         let loaded =
             Arc::new(self.unseal_key(record, material_record.into_iter().collect(), tag_records, Vec::new())?);

@@ -13,7 +13,8 @@
 //! decoded parameters, the resources the response names, the error — and if the future is
 //! dropped midway (a panic unwinding through it, a client that went away), an internal error.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -82,10 +83,65 @@ pub(crate) struct Ctx<'a, T> {
     pub auth: Authorized<T>,
 }
 
+/// The audit event of a request that changes state, for the write that makes the change: the
+/// write puts it in the same transaction (`Kms::write`), so an acknowledged change always has
+/// its event and a change never reaches the disk without it.
+pub(crate) struct AuditScope {
+    /// The event as decoded (parameters recorded); the outcome is success if the write commits.
+    prototype: Event,
+    /// Key ARNs the change concerns (the request's target, or the key being created).
+    resources: Mutex<Vec<Arc<str>>>,
+    written: AtomicBool,
+}
+
+tokio::task_local! {
+    static AUDIT_SCOPE: Arc<AuditScope>;
+}
+
+impl AuditScope {
+    /// The event to write with the change, unless one was written already for this request
+    /// (a request makes at most one audited write; later ones are plain).
+    pub(crate) fn claim() -> Option<(Arc<AuditScope>, Event)> {
+        let scope = AUDIT_SCOPE.try_with(Arc::clone).ok()?;
+        if scope.written.swap(true, Ordering::AcqRel) {
+            return None;
+        }
+        let mut e = scope.prototype.clone();
+        e.resources = scope.resources.lock().map(|r| r.clone()).unwrap_or_default();
+        Some((scope, e))
+    }
+
+    /// The claimed write failed: the request's event is recorded by its guard as usual.
+    pub(crate) fn release(&self) {
+        self.written.store(false, Ordering::Release);
+    }
+}
+
+/// Names a key ARN the current request's change concerns (a key being created).
+pub(crate) fn note_resource(arn: &Arc<str>) {
+    let _ = AUDIT_SCOPE.try_with(|s| {
+        if let Ok(mut r) = s.resources.lock() {
+            if !r.iter().any(|a| a == arn) {
+                r.push(Arc::clone(arn));
+            }
+        }
+    });
+}
+
+/// Runs `f` (a request's operation) with `scope` as the audit scope of its writes.
+pub(crate) async fn in_scope<T>(scope: Option<Arc<AuditScope>>, f: impl std::future::Future<Output = T>) -> T {
+    match scope {
+        Some(s) => AUDIT_SCOPE.scope(s, f).await,
+        None => f.await,
+    }
+}
+
 /// Records one request in the audit trail exactly once (see the module docs).
 pub(crate) struct Recorder<'a> {
     kms: &'a Kms,
     event: Option<Event>,
+    /// Set for requests that change state: their event may have been written with the change.
+    scope: Option<Arc<AuditScope>>,
 }
 
 impl<'a> Recorder<'a> {
@@ -110,11 +166,31 @@ impl<'a> Recorder<'a> {
             error: None,
             read_only,
             additional: None,
+            origin: Some(Arc::clone(kms.boot_id())),
         };
         Recorder {
             kms,
             event: Some(event),
+            scope: None,
         }
+    }
+
+    /// Makes the event (as recorded so far) available to the request's write, which puts it in
+    /// its transaction; returns the scope to run the request in.
+    pub fn scope_for_write(&mut self, resources: Vec<Arc<str>>) -> Option<Arc<AuditScope>> {
+        let prototype = self.event.clone()?;
+        let scope = Arc::new(AuditScope {
+            prototype,
+            resources: Mutex::new(resources),
+            written: AtomicBool::new(false),
+        });
+        self.scope = Some(Arc::clone(&scope));
+        Some(scope)
+    }
+
+    /// Whether the request's event is already in the store (written with its change).
+    fn written(&self) -> bool {
+        self.scope.as_ref().is_some_and(|s| s.written.load(Ordering::Acquire))
     }
 
     pub fn parameters(&mut self) -> Option<&mut Parameters> {
@@ -127,9 +203,17 @@ impl<'a> Recorder<'a> {
         }
     }
 
-    /// Records the outcome.
+    /// Records the outcome (unless the event went to the store with the request's change).
     pub fn finish(mut self, error: Option<(&'static str, String)>) {
         if let Some(mut e) = self.event.take() {
+            if self.written() {
+                if let Some((code, _)) = &error {
+                    // The change committed, then the request failed: rare (operations write
+                    // last), and the trail says the change happened, which it did.
+                    tracing::warn!(request_id = %e.request_id, error = %code, "request failed after its change was committed");
+                }
+                return;
+            }
             e.error = error.map(|(c, m)| (c.into(), m));
             self.kms.audit.push(e);
         }
@@ -144,6 +228,9 @@ impl<'a> Recorder<'a> {
 impl Drop for Recorder<'_> {
     /// Reached without `finish`: the request panicked or was cancelled.
     fn drop(&mut self) {
+        if self.written() {
+            return;
+        }
         if let Some(mut e) = self.event.take() {
             e.error = Some(("KMSInternalException".into(), KmsError::internal("").client_message()));
             self.kms.audit.push(e);
@@ -231,14 +318,22 @@ async fn run_inner<O: KmsOp>(
     };
     let az = Authorizer::new(kms, caller, meta, O::OP);
     let auth = <O::Target as Target>::authorize(&az, O::target(&req)).await?;
-    let out = O::run(
-        Ctx {
-            kms,
-            caller,
-            meta,
-            auth,
-        },
-        req,
+    let scope = if O::OP.changes_state() {
+        recorder.scope_for_write(auth.resources())
+    } else {
+        None
+    };
+    let out = in_scope(
+        scope,
+        O::run(
+            Ctx {
+                kms,
+                caller,
+                meta,
+                auth,
+            },
+            req,
+        ),
     )
     .await?;
     let mut resources = Vec::new();

@@ -19,6 +19,10 @@ fn id(name: &str) -> KeyId {
         "k2" => 2,
         "k3" => 3,
         "other" => 4,
+        "atomic-1" => 5,
+        "atomic-2" => 6,
+        "atomic-3" => 7,
+        "atomic-4" => 8,
         _ => 9,
     };
     KeyId::parse(&format!("0000000{n}-0000-4000-8000-000000000000")).unwrap_or_else(|| unreachable!())
@@ -71,6 +75,7 @@ fn tag(k: &str, v: &str) -> TagRecord {
 /// Runs every conformance check; panics on the first failure.
 pub fn run_all(s: &dyn Store) {
     accounts_and_access_keys(s);
+    writes_commit_together_or_not_at_all(s);
     iam_entities(s);
     keys_round_trip_and_page(s);
     aliases_are_unique_and_follow_their_key(s);
@@ -328,6 +333,53 @@ fn accounts_and_access_keys(s: &dyn Store) {
     ));
     s.delete_entity(&acct("A"), EntityKind::User, "alice")
         .expect("without keys the user goes");
+}
+
+fn writes_commit_together_or_not_at_all(s: &dyn Store) {
+    // Two writes, then a failure: neither stays.
+    let r = s.atomically(&mut |t| {
+        t.create_key(&key("atomic-1", "A"), Some(&material("atomic-1", "m1")), &[])?;
+        t.put_entity(
+            &EntityRecord {
+                account_id: acct("A"),
+                kind: EntityKind::Policy,
+                name: "atomic".into(),
+                body: "{}".into(),
+            },
+            false,
+        )?;
+        Err(StoreError::Conflict)
+    });
+    assert!(matches!(r, Err(StoreError::Conflict)));
+    assert_eq!(s.key(&id("atomic-1")).expect("read"), None, "rolled back");
+    assert_eq!(s.entity(&acct("A"), EntityKind::Policy, "atomic").expect("read"), None);
+    // A write that fails on its own inside keeps the others out too, and the store is usable.
+    s.create_key(&key("atomic-2", "A"), Some(&material("atomic-2", "m1")), &[])
+        .expect("create");
+    let r = s.atomically(&mut |t| {
+        t.create_key(&key("atomic-3", "A"), Some(&material("atomic-3", "m1")), &[])?;
+        t.create_key(&key("atomic-2", "A"), Some(&material("atomic-2", "m9")), &[])
+    });
+    assert!(matches!(r, Err(StoreError::UniqueViolation)));
+    assert_eq!(s.key(&id("atomic-3")).expect("read"), None);
+    // Both commit, and reads inside see the writes made before them.
+    s.atomically(&mut |t| {
+        t.create_key(&key("atomic-4", "A"), Some(&material("atomic-4", "m1")), &[])?;
+        assert!(t.key(&id("atomic-4"))?.is_some());
+        t.put_tags(
+            &id("atomic-4"),
+            &[TagRecord {
+                key: "k".into(),
+                value: "v".into(),
+            }],
+        )
+    })
+    .expect("commit");
+    assert!(s.key(&id("atomic-4")).expect("read").is_some());
+    assert_eq!(s.tags(&id("atomic-4")).expect("tags").len(), 1);
+    for k in ["atomic-2", "atomic-4"] {
+        s.delete_key(&id(k)).expect("clean up");
+    }
 }
 
 fn iam_entities(s: &dyn Store) {

@@ -130,4 +130,8 @@ pub trait Store: StoreRead {
     /// Upserts tags (same key → value replaced), atomically.
     fn put_tags(&self, key_id: &KeyId, tags: &[TagRecord]) -> Result<(), StoreError>;
     fn delete_tags(&self, key_id: &KeyId, tag_keys: &[String]) -> Result<(), StoreError>;
+    /// Runs `f` as one transaction: every write it makes through the store it is given commits
+    /// together, or (when `f` fails) none does. The service uses it to write a state change and
+    /// its audit event together.
+    fn atomically(&self, f: &mut dyn FnMut(&dyn Store) -> Result<(), StoreError>) -> Result<(), StoreError>;
 }

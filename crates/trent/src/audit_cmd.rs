@@ -32,10 +32,13 @@ pub fn show(dir: &Path, after: i64, limit: usize, key: Option<&str>) -> Result<(
 pub fn verify(dir: &Path) -> Result<(), String> {
     let (store, root) = crate::datadir::open_store(dir)?;
     match trent_core::verify_trail(&store, &root).map_err(|e| e.to_string())? {
-        Verification::Intact { events, head } => {
+        Verification::Intact { events, head, notes } => {
             match head {
                 Some((seq, hash)) => println!("audit trail intact: {events} events; checkpoint seq {seq} hash {hash}"),
                 None => println!("audit trail intact: 0 events"),
+            }
+            for n in notes {
+                println!("note: {n}");
             }
             Ok(())
         }

@@ -218,6 +218,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     if let Some(op) = &args.fault_panic_on {
         kms.inject_panic(op)?;
     }
+    if let Err(e) = kms.record_start().await {
+        return Err(format!("cannot write the audit trail: {e}"));
+    }
     let scheduler = trent_core::spawn_scheduler(
         Arc::clone(&kms),
         Duration::from_secs(args.scheduler_interval_secs.max(1)),
@@ -240,8 +243,13 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     if let Err(e) = kms.flush_usage().await {
         tracing::error!(error = %e, "last-usage flush at shutdown failed");
     }
-    if let Err(e) = kms.flush_audit().await {
-        tracing::error!(error = %e, "audit flush at shutdown failed");
+    match kms.flush_audit().await {
+        Ok(_) => {
+            if let Err(e) = kms.record_stop().await {
+                tracing::error!(error = %e, "recording the clean stop failed");
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "audit flush at shutdown failed"),
     }
     tracing::info!("stopped");
     served.map_err(|e| e.to_string())

@@ -29,9 +29,11 @@ fn events(dir: &std::path::Path, n: usize) -> Vec<Value> {
     loop {
         let out = trent(&["audit", "show"], dir);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        // Request events only (the server's own start event is first in the trail).
         let list: Vec<Value> = String::from_utf8_lossy(&out.stdout)
             .lines()
-            .map(|l| serde_json::from_str(l).expect("event is JSON"))
+            .map(|l| serde_json::from_str::<Value>(l).expect("event is JSON"))
+            .filter(|e| e["eventSource"] != "trent")
             .collect();
         if list.len() >= n || Instant::now() > deadline {
             return list;
@@ -167,18 +169,20 @@ fn every_request_is_recorded_without_secrets_and_tampering_shows() {
     // The chain verifies; editing one event, then removing one, is reported.
     let ok = trent(&["audit", "verify"], &s.dir);
     let text = String::from_utf8_lossy(&ok.stdout);
-    assert!(ok.status.success() && text.contains("intact: 4 events"), "{text}");
-    tamper(&s.dir, 3, |entries| {
-        for e in entries.iter_mut().filter(|e| e.seq == 3) {
+    // TrentStarted (1), CreateKey (2), Encrypt (3), Decrypt (4), DescribeKey (5).
+    assert!(ok.status.success() && text.contains("intact: 5 events"), "{text}");
+    assert!(text.contains("has not stopped cleanly: it is running"), "{text}");
+    tamper(&s.dir, 4, |entries| {
+        for e in entries.iter_mut().filter(|e| e.seq == 4) {
             e.event = replace(&e.event, b"Decrypt", b"Encrypt");
         }
     });
     let bad = trent(&["audit", "verify"], &s.dir);
     assert!(!bad.status.success());
     let text = String::from_utf8_lossy(&bad.stderr);
-    assert!(text.contains("broken at event 3"), "{text}");
-    tamper(&s.dir, 3, |entries| entries.retain(|e| e.seq != 3));
+    assert!(text.contains("broken at event 4"), "{text}");
+    tamper(&s.dir, 4, |entries| entries.retain(|e| e.seq != 4));
     let bad = trent(&["audit", "verify"], &s.dir);
     let text = String::from_utf8_lossy(&bad.stderr);
-    assert!(!bad.status.success() && text.contains("event 3 is missing"), "{text}");
+    assert!(!bad.status.success() && text.contains("event 4 is missing"), "{text}");
 }

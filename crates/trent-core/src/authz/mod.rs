@@ -42,6 +42,13 @@ impl<T> Authorized<T> {
     }
 }
 
+impl<T: Target> Authorized<T> {
+    /// The key ARNs the authorized request acts on (its audit event's resources).
+    pub(crate) fn resources(&self) -> Vec<Arc<str>> {
+        self.inner.resources()
+    }
+}
+
 impl<T> std::ops::Deref for Authorized<T> {
     type Target = T;
     fn deref(&self) -> &T {
@@ -62,6 +69,11 @@ pub(crate) trait Target: Sized + Send + Sync {
         az: &'a Authorizer<'a>,
         spec: Self::Spec<'a>,
     ) -> impl std::future::Future<Output = Result<Authorized<Self>, KmsError>> + Send + 'a;
+
+    /// The key ARNs an authorized target names.
+    fn resources(&self) -> Vec<Arc<str>> {
+        Vec::new()
+    }
 }
 
 /// Condition comparisons above which an evaluation leaves the async executor: a policy's

@@ -32,6 +32,10 @@ pub(crate) struct KeySpec<'r> {
 impl Target for OneKey {
     type Spec<'r> = KeySpec<'r>;
 
+    fn resources(&self) -> Vec<Arc<str>> {
+        vec![Arc::clone(&self.key.arn)]
+    }
+
     async fn authorize<'a>(az: &'a Authorizer<'a>, spec: KeySpec<'a>) -> Result<Authorized<Self>, KmsError> {
         let key = az.key(spec.key, az.op()?.action(), spec.facts).await?;
         Ok(Authorized::new(OneKey { key }))
@@ -56,6 +60,10 @@ pub(crate) struct RotatableSpec<'r> {
 
 impl Target for Rotatable {
     type Spec<'r> = RotatableSpec<'r>;
+
+    fn resources(&self) -> Vec<Arc<str>> {
+        vec![Arc::clone(&self.key.arn)]
+    }
 
     async fn authorize<'a>(az: &'a Authorizer<'a>, spec: RotatableSpec<'a>) -> Result<Authorized<Self>, KmsError> {
         let op = az.op()?;
@@ -227,6 +235,10 @@ pub(crate) struct AliasSpec<'r> {
 impl Target for NewAlias {
     type Spec<'r> = AliasSpec<'r>;
 
+    fn resources(&self) -> Vec<Arc<str>> {
+        vec![Arc::clone(&self.key.arn)]
+    }
+
     async fn authorize<'a>(az: &'a Authorizer<'a>, spec: AliasSpec<'a>) -> Result<Authorized<Self>, KmsError> {
         let action = az.op()?.action();
         az.require_account(action.as_str(), &alias_arn(az, spec.name), spec.facts)
@@ -257,6 +269,12 @@ pub(crate) struct AliasChange {
 
 impl Target for AliasChange {
     type Spec<'r> = AliasSpec<'r>;
+
+    fn resources(&self) -> Vec<Arc<str>> {
+        let mut r = vec![Arc::clone(&self.new.arn)];
+        r.extend(self.current.as_ref().map(|k| Arc::clone(&k.arn)));
+        r
+    }
 
     async fn authorize<'a>(az: &'a Authorizer<'a>, spec: AliasSpec<'a>) -> Result<Authorized<Self>, KmsError> {
         let action = az.op()?.action();
@@ -311,6 +329,10 @@ pub(crate) struct GrantSpec<'r> {
 
 impl Target for GrantParent {
     type Spec<'r> = GrantSpec<'r>;
+
+    fn resources(&self) -> Vec<Arc<str>> {
+        vec![Arc::clone(&self.key.arn)]
+    }
 
     async fn authorize<'a>(az: &'a Authorizer<'a>, spec: GrantSpec<'a>) -> Result<Authorized<Self>, KmsError> {
         let key = az.resolve(spec.key).await?;

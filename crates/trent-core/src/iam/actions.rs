@@ -24,6 +24,14 @@ macro_rules! iam_actions {
                 }
             }
 
+            /// Actions that change stored state (their audit event is written with the change):
+            /// every action but the reads (`Get*`, `List*`).
+            pub fn changes_state(self) -> bool {
+                match self {
+                    $(IamAction::$variant => !($name.starts_with("Get") || $name.starts_with("List"))),+
+                }
+            }
+
             /// The action as policies name it.
             pub fn as_str(self) -> &'static str {
                 match self {

@@ -56,12 +56,11 @@ impl Kms {
         create: bool,
     ) -> Result<(), IamError> {
         let rec = model::to_record(account, kind, name, value)?;
-        let stored = self
-            .write(authority, move |s| match s.put_entity(&rec, !create) {
-                Err(StoreError::UniqueViolation) => Ok(false),
-                other => other.map(|()| true),
-            })
-            .await?;
+        let stored = match self.try_write(authority, move |s| s.put_entity(&rec, !create)).await? {
+            Ok(()) => true,
+            Err(StoreError::UniqueViolation) => false,
+            Err(e) => return Err(KmsError::internal(e).into()),
+        };
         self.identities.clear();
         if stored {
             return Ok(());
@@ -81,13 +80,15 @@ impl Kms {
         name: &str,
     ) -> Result<(), IamError> {
         let n = name.to_owned();
-        let conflict = self
-            .write(authority, move |s| match s.delete_entity(&account, kind, &n) {
-                Err(StoreError::NotFound) => Ok(false),
-                Err(StoreError::Conflict) => Ok(true),
-                other => other.map(|()| false),
-            })
-            .await?;
+        let conflict = match self
+            .try_write(authority, move |s| s.delete_entity(&account, kind, &n))
+            .await?
+        {
+            // Gone already: what was asked holds.
+            Ok(()) | Err(StoreError::NotFound) => false,
+            Err(StoreError::Conflict) => true,
+            Err(e) => return Err(KmsError::internal(e).into()),
+        };
         self.identities.clear();
         if conflict {
             // An access key was created for the user since the check (another server).
@@ -142,29 +143,34 @@ impl Kms {
         account: AccountId,
         owner: KeyOwner,
     ) -> Result<IssuedAccessKey, IamError> {
-        let store = self.store_for(authority);
         let root = Arc::clone(self.root());
         let now = self.now_ms();
         let user = match &owner {
             KeyOwner::User { name, .. } => Some(name.clone()),
             KeyOwner::Root | KeyOwner::Session { .. } => None,
         };
-        let outcome = tokio::task::spawn_blocking(move || -> Result<_, KmsError> {
-            // The owner may have gone (or been replaced) since it was checked: the key's own
-            // transaction checks again.
-            let Some(issued) = issue_access_key(store.as_ref(), &root, account, owner, now)? else {
-                return Ok(None);
-            };
-            let entry = prepare(store.as_ref(), &root, &issued.record)?;
-            Ok(Some((issued, entry)))
-        })
-        .await
-        .map_err(KmsError::internal)??;
-        let Some((issued, entry)) = outcome else {
-            return Err(match user {
-                Some(name) => IamError::no_such_entity(format!("The user with name {name} cannot be found.")),
-                None => IamError::no_such_entity("The role to assume no longer exists."),
-            });
+        let outcome = self
+            .try_write(authority, move |s| {
+                // The owner may have gone (or been replaced) since it was checked: the key's own
+                // transaction checks again, and then nothing is written.
+                let issued = match issue_access_key(s, &root, account, owner, now) {
+                    Ok(Some(issued)) => issued,
+                    Ok(None) => return Err(StoreError::NotFound),
+                    Err(e) => return Err(StoreError::Backend(e.to_string())),
+                };
+                let entry = prepare(s, &root, &issued.record).map_err(|e| StoreError::Backend(e.to_string()))?;
+                Ok((issued, entry))
+            })
+            .await?;
+        let (issued, entry) = match outcome {
+            Ok(v) => v,
+            Err(StoreError::NotFound) => {
+                return Err(match user {
+                    Some(name) => IamError::no_such_entity(format!("The user with name {name} cannot be found.")),
+                    None => IamError::no_such_entity("The role to assume no longer exists."),
+                })
+            }
+            Err(e) => return Err(KmsError::internal(e).into()),
         };
         if let Some(e) = entry {
             self.credentials().insert(e, self.now_ms());

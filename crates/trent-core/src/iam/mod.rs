@@ -74,7 +74,14 @@ impl Kms {
             }
         }
         let result = match IamAction::parse(service, name) {
-            Some(action) => self.run_iam(action, caller, params, meta).await,
+            Some(action) => {
+                let scope = if action.changes_state() {
+                    recorder.scope_for_write(Vec::new())
+                } else {
+                    None
+                };
+                crate::pipeline::in_scope(scope, self.run_iam(action, caller, params, meta)).await
+            }
             None => Err(IamError::new(
                 IamErrorCode::InvalidAction,
                 format!(

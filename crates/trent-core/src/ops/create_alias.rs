@@ -131,13 +131,11 @@ impl KmsOp for CreateAlias {
             created_ms: now,
             updated_ms: now,
         };
-        let created = cx
-            .kms
-            .write(&cx.auth, move |s| match s.create_alias(&record) {
-                Err(StoreError::UniqueViolation) => Ok(false),
-                other => other.map(|()| true),
-            })
-            .await?;
+        let created = match cx.kms.try_write(&cx.auth, move |s| s.create_alias(&record)).await? {
+            Ok(()) => true,
+            Err(StoreError::UniqueViolation) => false,
+            Err(e) => return Err(KmsError::internal(e)),
+        };
         if !created {
             return Err(KmsError::AlreadyExists(format!(
                 "An alias with the name {} already exists",

@@ -30,13 +30,15 @@ impl KmsOp for DeleteAlias {
 
     async fn run(cx: Ctx<'_, AliasRemoval>, req: AliasReq) -> Result<Empty, KmsError> {
         let (account, name) = (cx.auth.alias.account_id, cx.auth.alias.name.clone());
-        let deleted = cx
+        let deleted = match cx
             .kms
-            .write(&cx.auth, move |s| match s.delete_alias(&account, &name) {
-                Err(StoreError::NotFound) => Ok(false),
-                other => other.map(|()| true),
-            })
-            .await?;
+            .try_write(&cx.auth, move |s| s.delete_alias(&account, &name))
+            .await?
+        {
+            Ok(()) => true,
+            Err(StoreError::NotFound) => false,
+            Err(e) => return Err(KmsError::internal(e)),
+        };
         cx.kms.set_alias_target(account, &req.name, None);
         if !deleted {
             // Deleted by another server between authorization and now.

@@ -97,6 +97,45 @@ impl Kms {
             .map_err(KmsError::internal)
     }
 
+    /// Records in the audit trail that this server started serving (`TrentStarted`): with the
+    /// matching `TrentStopped`, `trent audit verify` can tell a clean stop from a crash.
+    pub async fn record_start(&self) -> Result<(), KmsError> {
+        self.record_marker(trent_audit::STARTED, None).await
+    }
+
+    /// Records a clean stop (`TrentStopped`, with how many request events this server recorded).
+    /// Call it after the last flush.
+    pub async fn record_stop(&self) -> Result<(), KmsError> {
+        let n = i64::try_from(self.audit.recorded()).unwrap_or(i64::MAX);
+        let data = trent_audit::Value::Map(vec![("events".to_owned(), trent_audit::Value::Int(n))]);
+        self.record_marker(trent_audit::STOPPED, Some(data)).await
+    }
+
+    async fn record_marker(&self, name: &'static str, additional: Option<trent_audit::Value>) -> Result<(), KmsError> {
+        let event = trent_audit::Event {
+            time_ms: self.now_ms(),
+            source: trent_audit::Source::Trent,
+            name: name.into(),
+            region: Arc::clone(self.region_name()),
+            identity: None,
+            source_ip: None,
+            request_id: String::new(),
+            parameters: Default::default(),
+            resources: Vec::new(),
+            error: None,
+            read_only: false,
+            additional,
+            origin: Some(Arc::clone(self.boot_id())),
+        };
+        let key = Arc::clone(self.chain_key());
+        let store = self.store_for(&System::new());
+        let log = self.audit_log();
+        tokio::task::spawn_blocking(move || log.write_marker(store.as_ref(), &key, event))
+            .await
+            .map_err(KmsError::internal)?
+            .map_err(KmsError::internal)
+    }
+
     /// Deletes audit events older than the retention period, in chunks of 10,000 events per
     /// transaction so the writer is never held for long; returns how many were deleted.
     pub async fn prune_audit(&self) -> Result<usize, KmsError> {

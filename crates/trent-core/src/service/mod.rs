@@ -110,6 +110,8 @@ pub struct Kms {
     /// Audit events not yet written to the store.
     pub(crate) audit: Arc<AuditLog>,
     chain_key: Arc<ChainKey>,
+    /// This process's identity in the audit trail (random, new at every start).
+    boot_id: Arc<str>,
     pub(crate) grant_tokens: TokenKey,
     /// Key ids and access key ids recently looked up and not found.
     pub(crate) missing_keys: negative::NegativeCache<KeyId>,
@@ -138,6 +140,9 @@ impl Kms {
         }
         let chain_key = Arc::new(crate::audit::chain_key(&root)?);
         let grant_tokens = TokenKey::derive(&root)?;
+        let boot_id: Arc<str> = Arc::from(hex::encode(
+            trent_crypto::random::array::<8>().map_err(KmsError::internal)?,
+        ));
         Ok(Self {
             store,
             root: Arc::new(root),
@@ -151,6 +156,7 @@ impl Kms {
             usage: UsageBuffer::default(),
             audit: Arc::new(AuditLog::new()),
             chain_key,
+            boot_id,
             grant_tokens,
             missing_keys: negative::NegativeCache::default(),
             missing_credentials: negative::NegativeCache::default(),
@@ -206,17 +212,46 @@ impl Kms {
     }
 
     /// Runs a write (with the reads it needs) on the blocking pool. Needs an [`Authority`].
-    pub(crate) async fn write<T, F, A>(&self, _authority: &A, f: F) -> Result<T, KmsError>
+    /// Within a request that changes state, the request's audit event is written in the same
+    /// transaction (see `pipeline::AuditScope`). Any store error is an internal error; see
+    /// [`Self::try_write`] for writes whose store errors are answers.
+    pub(crate) async fn write<T, F, A>(&self, authority: &A, f: F) -> Result<T, KmsError>
+    where
+        A: Authority + ?Sized,
+        T: Send + 'static,
+        F: FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.try_write(authority, f).await?.map_err(KmsError::internal)
+    }
+
+    /// [`Self::write`], handing back the store's error (`UniqueViolation`, `NotFound`, …) for
+    /// the operation to answer with. A write that fails writes nothing — not its audit event
+    /// either: the request's guard records it, with its error, as any failed request.
+    pub(crate) async fn try_write<T, F, A>(&self, _authority: &A, f: F) -> Result<Result<T, StoreError>, KmsError>
     where
         A: Authority + ?Sized,
         T: Send + 'static,
         F: FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
     {
         let store = Arc::clone(&self.store);
-        tokio::task::spawn_blocking(move || f(store.as_ref()))
+        let Some((scope, event)) = crate::pipeline::AuditScope::claim() else {
+            return tokio::task::spawn_blocking(move || f(store.as_ref()))
+                .await
+                .map_err(KmsError::internal);
+        };
+        let (log, key) = (Arc::clone(&self.audit), Arc::clone(&self.chain_key));
+        let result = tokio::task::spawn_blocking(move || log.write_with(store.as_ref(), &key, event, f))
             .await
-            .map_err(KmsError::internal)?
-            .map_err(KmsError::internal)
+            .map_err(KmsError::internal)?;
+        if result.is_err() {
+            scope.release();
+        }
+        Ok(result)
+    }
+
+    /// This process's identity in the audit trail.
+    pub(crate) fn boot_id(&self) -> &Arc<str> {
+        &self.boot_id
     }
 
     /// The store for synchronous writes already running on the blocking pool.

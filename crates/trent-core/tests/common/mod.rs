@@ -91,6 +91,16 @@ impl trent_store::StoreRead for InstrumentedStore {
 }
 
 impl trent_store::Store for InstrumentedStore {
+    /// One transaction counts as one call and one write (what it does inside is the inner
+    /// store's).
+    fn atomically(
+        &self,
+        f: &mut dyn FnMut(&dyn trent_store::Store) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.inner.atomically(f)
+    }
     fn record_usage(&self, u: &[UsageRecord]) -> Result<(), StoreError> {
         self.writes.fetch_add(1, Ordering::SeqCst);
         self.inner.record_usage(u)

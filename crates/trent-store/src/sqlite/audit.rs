@@ -4,9 +4,9 @@
 //! transaction and only continue the stored chain, so a batch is wholly on disk or absent and two
 //! writers can never interleave sequence numbers.
 
-use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::classify;
+use super::{classify, Tx};
 use crate::{AuditBatchRecord, AuditHead, StoreError};
 
 const BATCH_COLUMNS: &str = "first_seq, last_seq, first_time_ms, last_time_ms, body, last_hash";
@@ -38,9 +38,7 @@ fn head(c: &Connection) -> Result<Option<AuditHead>, StoreError> {
 }
 
 pub(super) fn append(c: &mut Connection, batches: &[AuditBatchRecord]) -> Result<(), StoreError> {
-    let tx = c
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(classify)?;
+    let tx = Tx::begin(c)?;
     let stored = match head(&tx)? {
         Some(h) => h.seq,
         None => anchor(&tx)?.map_or(0, |a| a.0),
@@ -68,7 +66,7 @@ pub(super) fn append(c: &mut Connection, batches: &[AuditBatchRecord]) -> Result
             expected = b.last_seq + 1;
         }
     }
-    tx.commit().map_err(classify)
+    tx.commit()
 }
 
 pub(super) fn after(c: &Connection, after_seq: i64, limit: usize) -> Result<Vec<AuditBatchRecord>, StoreError> {
@@ -87,7 +85,7 @@ pub(super) fn last(c: &Connection) -> Result<Option<AuditHead>, StoreError> {
     head(c)
 }
 
-fn set_anchor(tx: &Transaction<'_>, seq: i64, hash: &[u8]) -> Result<(), StoreError> {
+fn set_anchor(tx: &Connection, seq: i64, hash: &[u8]) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO audit_anchor (id, seq, chain_hash) VALUES (1, ?1, ?2) \
          ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, chain_hash = excluded.chain_hash",
@@ -98,9 +96,7 @@ fn set_anchor(tx: &Transaction<'_>, seq: i64, hash: &[u8]) -> Result<(), StoreEr
 }
 
 pub(super) fn prune(c: &mut Connection, before_ms: i64, max_events: usize) -> Result<usize, StoreError> {
-    let tx = c
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(classify)?;
+    let tx = Tx::begin(c)?;
     let mut last: Option<(i64, Vec<u8>)> = None;
     let mut n = 0usize;
     {
@@ -127,7 +123,7 @@ pub(super) fn prune(c: &mut Connection, before_ms: i64, max_events: usize) -> Re
     tx.execute("DELETE FROM audit_batches WHERE last_seq <= ?1", [seq])
         .map_err(classify)?;
     set_anchor(&tx, seq, &hash)?;
-    tx.commit().map_err(classify)?;
+    tx.commit()?;
     Ok(n)
 }
 

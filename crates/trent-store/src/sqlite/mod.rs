@@ -5,8 +5,9 @@
 mod audit;
 mod migrations;
 
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 use rusqlite::types::Type;
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
@@ -20,9 +21,91 @@ use crate::{
     KeyRecord, MaterialRecord, Store, StoreError, StoreRead, TagRecord, UsageRecord,
 };
 
-/// SQLite-backed [`Store`].
+/// SQLite-backed [`Store`]: one connection, used by one caller at a time. During
+/// [`Store::atomically`] the connection is lent to a transaction view (another `SqliteStore` that
+/// holds it alone); other callers wait for it to come back.
 pub struct SqliteStore {
-    conn: Mutex<Connection>,
+    conn: Mutex<Option<Connection>>,
+    returned: Condvar,
+}
+
+/// The connection, held for one call.
+pub(crate) struct ConnGuard<'a>(MutexGuard<'a, Option<Connection>>);
+
+impl Deref for ConnGuard<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.0
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("a guard is only made while the connection is home"))
+    }
+}
+
+impl DerefMut for ConnGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        self.0
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("a guard is only made while the connection is home"))
+    }
+}
+
+/// A write transaction: the outermost one (`BEGIN IMMEDIATE`: the write lock at once, so two
+/// processes never deadlock upgrading), or a savepoint inside [`Store::atomically`]'s.
+pub(crate) enum Tx<'c> {
+    Top(rusqlite::Transaction<'c>),
+    Nested(rusqlite::Savepoint<'c>),
+}
+
+impl<'c> Tx<'c> {
+    pub(crate) fn begin(c: &'c mut Connection) -> Result<Tx<'c>, StoreError> {
+        if c.is_autocommit() {
+            c.transaction_with_behavior(TransactionBehavior::Immediate)
+                .map(Tx::Top)
+                .map_err(classify)
+        } else {
+            c.savepoint().map(Tx::Nested).map_err(classify)
+        }
+    }
+
+    pub(crate) fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Top(t) => t.commit(),
+            Tx::Nested(s) => s.commit(),
+        }
+        .map_err(classify)
+    }
+}
+
+impl Deref for Tx<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        match self {
+            Tx::Top(t) => t,
+            Tx::Nested(s) => s,
+        }
+    }
+}
+
+/// The connection lent to a transaction view; brings it home (rolling back what was left open,
+/// after an error or a panic) however the view's work ends.
+struct Lent<'a> {
+    home: &'a SqliteStore,
+    view: SqliteStore,
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        let conn = self.view.conn.lock().ok().and_then(|mut g| g.take());
+        if let Some(c) = &conn {
+            if !c.is_autocommit() {
+                let _ = c.execute_batch("ROLLBACK");
+            }
+        }
+        if let Ok(mut g) = self.home.conn.lock() {
+            *g = conn;
+        }
+        self.home.returned.notify_all();
+    }
 }
 
 fn classify(e: rusqlite::Error) -> StoreError {
@@ -156,7 +239,7 @@ fn material_row(r: &Row<'_>) -> rusqlite::Result<MaterialRecord> {
     })
 }
 
-fn upsert_material(tx: &rusqlite::Transaction<'_>, m: &MaterialRecord) -> Result<(), StoreError> {
+fn upsert_material(tx: &Connection, m: &MaterialRecord) -> Result<(), StoreError> {
     tx.execute(
         &format!(
             "INSERT INTO key_materials ({MATERIAL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
@@ -230,13 +313,23 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", "ON").map_err(classify)?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(classify)?;
         migrations::apply(&mut conn)?;
-        Ok(Self { conn: Mutex::new(conn) })
+        Ok(Self::holding(conn))
     }
 
-    fn conn(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
-        self.conn
-            .lock()
-            .map_err(|_| StoreError::Backend("connection mutex poisoned".into()))
+    fn holding(conn: Connection) -> Self {
+        Self {
+            conn: Mutex::new(Some(conn)),
+            returned: Condvar::new(),
+        }
+    }
+
+    fn conn(&self) -> Result<ConnGuard<'_>, StoreError> {
+        let poisoned = |_| StoreError::Backend("connection mutex poisoned".into());
+        let mut g = self.conn.lock().map_err(poisoned)?;
+        while g.is_none() {
+            g = self.returned.wait(g).map_err(poisoned)?;
+        }
+        Ok(ConnGuard(g))
     }
 
     /// The schema version after migrations.
@@ -526,9 +619,7 @@ impl Store for SqliteStore {
 
     fn insert_access_key(&self, k: &AccessKeyRecord) -> Result<(), StoreError> {
         let mut conn = self.conn()?;
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(classify)?;
+        let tx = Tx::begin(&mut conn)?;
         // The owner must exist, with the id the key names (users by name; sessions by the role
         // their session names).
         let owner: Option<(&str, String)> = match (&k.user_name, &k.session) {
@@ -584,7 +675,7 @@ impl Store for SqliteStore {
             ],
         )
         .map_err(classify)?;
-        tx.commit().map_err(classify)
+        tx.commit()
     }
 
     fn set_access_key_status(&self, id: &str, status: AccessKeyStatus) -> Result<(), StoreError> {
@@ -626,9 +717,7 @@ impl Store for SqliteStore {
 
     fn delete_entity(&self, account_id: &AccountId, kind: EntityKind, name: &str) -> Result<(), StoreError> {
         let mut conn = self.conn()?;
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(classify)?;
+        let tx = Tx::begin(&mut conn)?;
         let args = [account_id.as_str(), kind.as_str(), name];
         match kind {
             EntityKind::User => {
@@ -663,14 +752,12 @@ impl Store for SqliteStore {
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        tx.commit().map_err(classify)
+        tx.commit()
     }
 
     fn create_key(&self, k: &KeyRecord, m: Option<&MaterialRecord>, tags: &[TagRecord]) -> Result<(), StoreError> {
         let mut c = self.conn()?;
-        let tx = c
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(classify)?;
+        let tx = Tx::begin(&mut c)?;
         tx.execute(
             &format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"),
             params![
@@ -705,7 +792,7 @@ impl Store for SqliteStore {
             )
             .map_err(classify)?;
         }
-        tx.commit().map_err(classify)
+        tx.commit()
     }
 
     fn update_key(&self, k: &KeyRecord) -> Result<(), StoreError> {
@@ -718,9 +805,7 @@ impl Store for SqliteStore {
 
     fn rotate_key(&self, k: &KeyRecord, expected_current: Option<&str>, m: &MaterialRecord) -> Result<(), StoreError> {
         let mut c = self.conn()?;
-        let tx = c
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(classify)?;
+        let tx = Tx::begin(&mut c)?;
         let current: Option<Option<String>> = tx
             .query_row(
                 "SELECT current_material_id FROM keys WHERE key_id = ?1",
@@ -736,26 +821,22 @@ impl Store for SqliteStore {
         }
         upsert_material(&tx, m)?;
         write_key(&tx, k)?;
-        tx.commit().map_err(classify)
+        tx.commit()
     }
 
     fn put_material(&self, k: &KeyRecord, m: &MaterialRecord) -> Result<(), StoreError> {
         let mut c = self.conn()?;
-        let tx = c
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(classify)?;
+        let tx = Tx::begin(&mut c)?;
         upsert_material(&tx, m)?;
         if write_key(&tx, k)? == 0 {
             return Err(StoreError::NotFound);
         }
-        tx.commit().map_err(classify)
+        tx.commit()
     }
 
     fn record_usage(&self, usage: &[UsageRecord]) -> Result<(), StoreError> {
         let mut c = self.conn()?;
-        let tx = c
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(classify)?;
+        let tx = Tx::begin(&mut c)?;
         for u in usage {
             tx.execute(
                 "INSERT INTO key_usage (key_id, operation, at_ms, request_id) VALUES (?1, ?2, ?3, ?4) \
@@ -765,14 +846,12 @@ impl Store for SqliteStore {
             )
             .map_err(classify)?;
         }
-        tx.commit().map_err(classify)
+        tx.commit()
     }
 
     fn delete_key(&self, key_id: &KeyId) -> Result<(), StoreError> {
         let mut c = self.conn()?;
-        let tx = c
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(classify)?;
+        let tx = Tx::begin(&mut c)?;
         for sql in [
             "DELETE FROM aliases WHERE target_key_id = ?1",
             "DELETE FROM tags WHERE key_id = ?1",
@@ -783,7 +862,7 @@ impl Store for SqliteStore {
         ] {
             tx.execute(sql, [key_id.as_str()]).map_err(classify)?;
         }
-        tx.commit().map_err(classify)
+        tx.commit()
     }
 
     fn create_alias(&self, a: &AliasRecord) -> Result<(), StoreError> {
@@ -876,11 +955,27 @@ impl Store for SqliteStore {
         audit::prune(&mut c, before_ms, max_events)
     }
 
+    fn atomically(&self, f: &mut dyn FnMut(&dyn Store) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        let conn = {
+            let mut g = self.conn()?;
+            g.0.take()
+                .ok_or_else(|| StoreError::Backend("the connection is lent out".into()))?
+        };
+        let lent = Lent {
+            home: self,
+            view: SqliteStore::holding(conn),
+        };
+        lent.view.conn()?.execute_batch("BEGIN IMMEDIATE").map_err(classify)?;
+        f(&lent.view)?;
+        let committed = lent.view.conn()?.execute_batch("COMMIT").map_err(classify);
+        // Dropping `lent` brings the connection home (rolled back if the commit failed).
+        drop(lent);
+        committed
+    }
+
     fn put_tags(&self, key_id: &KeyId, tags: &[TagRecord]) -> Result<(), StoreError> {
         let mut c = self.conn()?;
-        let tx = c
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(classify)?;
+        let tx = Tx::begin(&mut c)?;
         for t in tags {
             tx.execute(
                 "INSERT INTO tags (key_id, tag_key, tag_value) VALUES (?1, ?2, ?3) ON CONFLICT (key_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
@@ -888,14 +983,12 @@ impl Store for SqliteStore {
             )
             .map_err(classify)?;
         }
-        tx.commit().map_err(classify)
+        tx.commit()
     }
 
     fn delete_tags(&self, key_id: &KeyId, tag_keys: &[String]) -> Result<(), StoreError> {
         let mut c = self.conn()?;
-        let tx = c
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(classify)?;
+        let tx = Tx::begin(&mut c)?;
         for k in tag_keys {
             tx.execute(
                 "DELETE FROM tags WHERE key_id = ?1 AND tag_key = ?2",
@@ -903,7 +996,7 @@ impl Store for SqliteStore {
             )
             .map_err(classify)?;
         }
-        tx.commit().map_err(classify)
+        tx.commit()
     }
 }
 

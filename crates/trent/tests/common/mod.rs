@@ -105,6 +105,19 @@ impl Server {
         aws_sdk_kms::Client::from_conf(conf)
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, std::process::Child::id)
+    }
+
+    /// Kills the server with SIGKILL (no shutdown work at all) and waits for it to be gone.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
     /// Sends SIGTERM and waits for a graceful exit; returns the exit status success.
     pub fn stop(&mut self) -> bool {
         let Some(mut child) = self.child.take() else {
