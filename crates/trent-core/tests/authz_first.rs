@@ -11,14 +11,11 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use common::{call, try_call};
 use serde_json::{json, Value};
 use trent_api::{ErrorCode, Operation};
-use trent_core::{bootstrap, Caller, Clock, Config, Kms, ManualClock, Params, RequestMeta};
-use trent_crypto::RootKey;
-use trent_store::sqlite::SqliteStore;
+use trent_core::{Caller, Kms, Params, RequestMeta};
 
 fn params(pairs: &[(&str, &str)]) -> Params {
     Params(
@@ -48,23 +45,13 @@ fn between(text: &str, start: &str, end: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unauthorized_caller_changes_nothing() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let clock = Arc::new(ManualClock::now());
-    let store = Arc::new(common::InstrumentedStore::new(
-        SqliteStore::open(&dir.path().join("trent.db")).expect("open"),
-    ));
-    let root_key = || RootKey::from_bytes([3; 32]);
-    let admin = bootstrap::initialise(store.as_ref(), &root_key(), None, clock.now_ms()).expect("init");
-    let root = Caller::root(&admin.account_id, &admin.access_key_id);
-    let kms = Kms::open(
-        store.clone(),
-        root_key(),
-        clock.clone(),
-        Config {
-            region: "us-east-1".into(),
-        },
-    )
-    .expect("kms");
+    let common::Instrumented {
+        kms,
+        store,
+        root,
+        account,
+        ..
+    } = common::instrumented(3);
 
     // What there is to attack: a key with an alias, a grant and a tag, an external key, a
     // second user with a policy.
@@ -89,7 +76,7 @@ async fn an_unauthorized_caller_changes_nothing() {
         json!({"KeyId": id, "Tags": [{"TagKey": "t", "TagValue": "v"}]}),
     )
     .await;
-    let account = admin.account_id.to_string();
+    let account = account.to_string();
     let grant = call(
         &kms,
         &root,

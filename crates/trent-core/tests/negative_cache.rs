@@ -5,35 +5,20 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use base64::Engine as _;
 use common::{call, try_call};
 use serde_json::json;
 use trent_api::Operation;
-use trent_core::{bootstrap, Caller, Clock, Config, Kms, ManualClock};
-use trent_crypto::RootKey;
-use trent_store::sqlite::SqliteStore;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unknown_key_ids_and_access_keys_are_looked_up_once() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let clock = Arc::new(ManualClock::now());
-    let store = Arc::new(common::InstrumentedStore::new(
-        SqliteStore::open(&dir.path().join("trent.db")).expect("open"),
-    ));
-    let root = || RootKey::from_bytes([4; 32]);
-    let admin = bootstrap::initialise(store.as_ref(), &root(), None, clock.now_ms()).expect("init");
-    let caller = Caller::root(&admin.account_id, &admin.access_key_id);
-    let kms = Kms::open(
-        store.clone(),
-        root(),
-        clock.clone(),
-        Config {
-            region: "us-east-1".into(),
-        },
-    )
-    .expect("kms");
+    let common::Instrumented {
+        kms,
+        store,
+        clock,
+        root: caller,
+        ..
+    } = common::instrumented(4);
     let key = call(&kms, &caller, Operation::CreateKey, json!({})).await;
     let id = key["KeyMetadata"]["KeyId"].as_str().expect("id").to_owned();
     let ct = call(

@@ -6,8 +6,6 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use aws_sdk_kms::error::ProvideErrorMetadata;
 use aws_sdk_kms::types::{GrantOperation, KeySpec, KeyUsageType, Tag};
 use common::{between, blob, err, Server};
@@ -47,25 +45,9 @@ async fn a_panic_is_answered_as_an_internal_error_audited_and_survived() {
         c.create_key().send().await.expect("still serving");
     }
     // The failed request is in the audit trail, with its error.
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_trent"))
-            .args(["audit", "show", "--data-dir"])
-            .arg(&dir)
-            .output()
-            .expect("audit show");
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        let event = text
-            .lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("event"))
-            .find(|e| e["eventName"] == "GenerateRandom");
-        if let Some(event) = event {
-            assert_eq!(event["errorCode"], "KMSInternalException", "{event}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "panicked request never audited:\n{text}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let line = common::wait_for_audit_line(&dir, |l| l.contains("\"eventName\":\"GenerateRandom\""));
+    let event: serde_json::Value = serde_json::from_str(&line).expect("event");
+    assert_eq!(event["errorCode"], "KMSInternalException", "{event}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

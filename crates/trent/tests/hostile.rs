@@ -226,25 +226,9 @@ async fn an_oversized_encryption_context_is_refused_and_not_recorded() {
         .await
         .expect("8 KiB context");
     // The refused request is audited with the context's size, not the context.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    loop {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_trent"))
-            .args(["audit", "show", "--data-dir"])
-            .arg(&s.dir)
-            .output()
-            .expect("audit show");
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        if let Some(line) = text
-            .lines()
-            .find(|l| l.contains("\"errorCode\":\"ValidationException\""))
-        {
-            assert!(line.len() < 4096, "event of {} bytes", line.len());
-            assert!(line.contains("not recorded: 1 pairs, 400001 bytes"), "{line}");
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "{text}");
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    let line = common::wait_for_audit_line(&s.dir, |l| l.contains("\"errorCode\":\"ValidationException\""));
+    assert!(line.len() < 4096, "event of {} bytes", line.len());
+    assert!(line.contains("not recorded: 1 pairs, 400001 bytes"), "{line}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -136,6 +136,46 @@ impl trent_store::Store for InstrumentedStore {
     }
 }
 
+/// A service over an instrumented SQLite store in a temporary directory, with a manual clock
+/// and the account root as caller.
+pub struct Instrumented {
+    pub kms: trent_core::Kms,
+    pub store: std::sync::Arc<InstrumentedStore>,
+    pub clock: std::sync::Arc<trent_core::ManualClock>,
+    pub root: trent_core::Caller,
+    pub account: trent_types::AccountId,
+    pub _dir: tempfile::TempDir,
+}
+
+/// [`Instrumented`], its root key made of `root_byte`.
+pub fn instrumented(root_byte: u8) -> Instrumented {
+    use trent_core::Clock as _;
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = std::sync::Arc::new(trent_core::ManualClock::now());
+    let store = std::sync::Arc::new(InstrumentedStore::new(
+        SqliteStore::open(&dir.path().join("trent.db")).expect("open"),
+    ));
+    let root_key = || trent_crypto::RootKey::from_bytes([root_byte; 32]);
+    let admin = trent_core::bootstrap::initialise(store.as_ref(), &root_key(), None, clock.now_ms()).expect("init");
+    let kms = trent_core::Kms::open(
+        store.clone(),
+        root_key(),
+        clock.clone(),
+        trent_core::Config {
+            region: "us-east-1".into(),
+        },
+    )
+    .expect("kms");
+    Instrumented {
+        kms,
+        store,
+        clock,
+        root: trent_core::Caller::root(&admin.account_id, &admin.access_key_id),
+        account: admin.account_id,
+        _dir: dir,
+    }
+}
+
 /// One KMS request through the service (no HTTP), as JSON in and out.
 pub async fn try_call(
     kms: &trent_core::Kms,

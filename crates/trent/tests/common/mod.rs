@@ -168,6 +168,25 @@ impl Drop for Server {
     }
 }
 
+/// The audit event line (`trent audit show`, one JSON document per line) that `matches`, waiting
+/// up to 15 s for the server's once-a-second flush.
+pub fn wait_for_audit_line(dir: &Path, matches: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let out = Command::new(env!("CARGO_BIN_EXE_trent"))
+            .args(["audit", "show", "--data-dir"])
+            .arg(dir)
+            .output()
+            .expect("audit show");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if let Some(line) = text.lines().find(|l| matches(l)) {
+            return line.to_owned();
+        }
+        assert!(std::time::Instant::now() < deadline, "no such audit event:\n{text}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// (`__type`, message) of an SDK error.
 pub fn err<E: ProvideErrorMetadata>(e: &E) -> (String, String) {
     (
