@@ -1,22 +1,22 @@
-//! `trent audit show` and `trent audit verify`: read the audit trail of a data directory (safe
-//! while the server runs: SQLite WAL readers do not block the writer).
+//! `trent audit show` and `trent audit verify`: read the audit trail of a data directory or
+//! database (safe while the server runs: SQLite WAL readers and PostgreSQL readers do not block
+//! the writer).
 
 use std::io::Write;
-use std::path::Path;
 
 use trent_core::trail::{self, Verification};
 use trent_store::StoreError;
 
 /// Prints stored events, one JSON document per line, oldest first.
-pub fn show(dir: &Path, after: i64, limit: usize, key: Option<&str>) -> Result<(), String> {
-    let (store, _) = crate::datadir::open_store(dir)?;
+pub fn show(at: &crate::datadir::Location, after: i64, limit: usize, key: Option<&str>) -> Result<(), String> {
+    let (store, _) = crate::datadir::open_store(at)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut printed = 0usize;
     if limit == 0 {
         return Ok(());
     }
-    trail::for_each_entry(&store, after, |entry| {
+    trail::for_each_entry(store.as_ref(), after, |entry| {
         if key.is_some_and(|k| !trail::mentions(&entry, k)) {
             return Ok(true);
         }
@@ -29,9 +29,9 @@ pub fn show(dir: &Path, after: i64, limit: usize, key: Option<&str>) -> Result<(
 }
 
 /// Recomputes the chain; an error (non-zero exit) when it is broken.
-pub fn verify(dir: &Path) -> Result<(), String> {
-    let (store, root) = crate::datadir::open_store(dir)?;
-    match trent_core::verify_trail(&store, &root).map_err(|e| e.to_string())? {
+pub fn verify(at: &crate::datadir::Location) -> Result<(), String> {
+    let (store, root) = crate::datadir::open_store(at)?;
+    match trent_core::verify_trail(store.as_ref(), &root).map_err(|e| e.to_string())? {
         Verification::Intact { events, head, notes } => {
             match head {
                 Some((seq, hash)) => println!("audit trail intact: {events} events; checkpoint seq {seq} hash {hash}"),

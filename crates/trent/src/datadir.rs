@@ -1,7 +1,12 @@
-//! The data directory: `root.key` (0600, the file seal), `trent.db` (SQLite), `admin.env` (0600,
-//! the bootstrap credentials as shell-sourceable lines). First start creates all three; later
-//! starts reuse them and re-write `admin.env` from the sealed store (so it always names the
-//! address the server listens on now).
+//! The data directory and the store: `root.key` (0600, the file seal), `trent.db` (SQLite, the
+//! embedded default) or a PostgreSQL database (`--database postgres://…`), `admin.env` (0600,
+//! the bootstrap credentials as shell-sourceable lines). First start creates them; later starts
+//! reuse them and re-write `admin.env` from the sealed store (so it always names the address the
+//! server listens on now). The binary is the only crate that links the concrete backends.
+//!
+//! With PostgreSQL every node keeps its own data directory for `root.key` and `admin.env`; nodes
+//! of one database must share the root key, so a node never creates one for a database that
+//! already holds data (the operator copies it from the first node).
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -11,9 +16,70 @@ use std::sync::Arc;
 use trent_core::rootkey::{FileRootKey, RootKeyProvider};
 use trent_core::{bootstrap, Config, Kms, SystemClock};
 use trent_store::sqlite::SqliteStore;
+use trent_store::Store;
+use trent_store_postgres::{PgOptions, PgStore};
+
+/// Where a command finds its state: the data directory and, optionally, a PostgreSQL database.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Location {
+    /// Data directory: root key, admin.env and (without --database) the SQLite database.
+    #[arg(long, env = "TRENT_DATA_DIR", default_value = "./trent-data")]
+    pub data_dir: PathBuf,
+    /// A PostgreSQL URL (`postgres://user@host:5432/db`, several hosts with
+    /// `target_session_attrs=read-write` for failover) to keep state in instead of SQLite.
+    /// Nodes sharing one database form a cluster.
+    #[arg(long, env = "TRENT_DATABASE_URL", hide_env_values = true)]
+    pub database: Option<String>,
+}
+
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://") || url.contains("host=")
+}
+
+/// Opens the store `at` names (creating the SQLite file if needed); `Err` for an unusable URL.
+fn connect(at: &Location) -> Result<Arc<dyn Store>, String> {
+    match at.database.as_deref() {
+        None => Ok(Arc::new(
+            SqliteStore::open(&at.data_dir.join("trent.db")).map_err(|e| e.to_string())?,
+        )),
+        Some(url) if is_postgres(url) => Ok(Arc::new(
+            PgStore::connect(url, &PgOptions::default()).map_err(|e| format!("database: {e}"))?,
+        )),
+        Some(_) => Err(
+            "--database: expected a postgres:// URL (SQLite in the data directory is the default: omit --database)"
+                .into(),
+        ),
+    }
+}
+
+/// Whether the store `at` names was initialised (holds an account).
+fn initialised(at: &Location) -> Result<Option<Arc<dyn Store>>, String> {
+    if at.database.is_none() && !at.data_dir.join("trent.db").exists() {
+        return Ok(None);
+    }
+    let store = connect(at)?;
+    let has_account = !store.accounts().map_err(|e| e.to_string())?.is_empty();
+    Ok(has_account.then_some(store))
+}
+
+/// The root key: created on first start; for a database that already holds data it must be
+/// the one that sealed it (copied from the node that created it).
+fn root_key(at: &Location, store: &dyn Store) -> Result<trent_crypto::RootKey, String> {
+    let path = at.data_dir.join("root.key");
+    if at.database.is_some() && !path.exists() && !store.accounts().map_err(|e| e.to_string())?.is_empty() {
+        return Err(format!(
+            "the database is already initialised, but {} holds no root key: copy root.key from a node of this cluster \
+             (every node of one database needs the same root key)",
+            path.display()
+        ));
+    }
+    FileRootKey::new(path).unlock_or_create().map_err(|e| e.to_string())
+}
 
 pub struct Opened {
     pub kms: Kms,
+    /// `sqlite` or `postgres`.
+    pub backend: &'static str,
     pub account_id: trent_types::AccountId,
     pub admin_env: PathBuf,
 }
@@ -47,14 +113,17 @@ fn write_private(path: &Path, contents: &[u8]) -> Result<(), String> {
     std::fs::rename(&tmp, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
-pub fn open(dir: &Path, region: &str, account_id: Option<&str>, addr: SocketAddr) -> Result<Opened, String> {
+pub fn open(at: &Location, region: &str, account_id: Option<&str>, addr: SocketAddr) -> Result<Opened, String> {
+    let dir = at.data_dir.as_path();
     private_dir(dir)?;
-    let root = FileRootKey::new(dir.join("root.key"))
-        .unlock_or_create()
-        .map_err(|e| e.to_string())?;
-    let store = Arc::new(SqliteStore::open(&dir.join("trent.db")).map_err(|e| e.to_string())?);
+    let store = connect(at)?;
+    let root = root_key(at, store.as_ref())?;
+    let backend = store.backend();
     let now = trent_core::Clock::now_ms(&SystemClock);
-    let admin = bootstrap::initialise(store.as_ref(), &root, account_id, now).map_err(|e| e.to_string())?;
+    let admin = bootstrap::initialise(store.as_ref(), &root, account_id, now).map_err(|e| match at.database {
+        Some(_) => format!("{e} (is root.key the one the other nodes of this database use?)"),
+        None => e.to_string(),
+    })?;
     let admin_env = dir.join("admin.env");
     // Always re-written: it is derived from the store and names where the server listens now.
     write_env(&admin_env, &admin, region, addr)?;
@@ -69,16 +138,17 @@ pub fn open(dir: &Path, region: &str, account_id: Option<&str>, addr: SocketAddr
     .map_err(|e| e.to_string())?;
     Ok(Opened {
         kms,
+        backend,
         account_id: admin.account_id,
         admin_env,
     })
 }
 
 /// Opens an initialised data directory without serving (admin and policy tools).
-pub fn open_existing(dir: &Path, region: &str) -> Result<Kms, String> {
-    let (store, root) = open_store(dir)?;
+pub fn open_existing(at: &Location, region: &str) -> Result<Kms, String> {
+    let (store, root) = open_store(at)?;
     Kms::open(
-        Arc::new(store),
+        store,
         root,
         Arc::new(SystemClock),
         Config {
@@ -89,32 +159,30 @@ pub fn open_existing(dir: &Path, region: &str) -> Result<Kms, String> {
 }
 
 /// The store and root key of an initialised data directory, without starting the service.
-pub fn open_store(dir: &Path) -> Result<(SqliteStore, trent_crypto::RootKey), String> {
-    if !dir.join("trent.db").exists() {
-        return Err(format!("{} is not an initialised data directory", dir.display()));
-    }
-    let root = FileRootKey::new(dir.join("root.key"))
-        .unlock_or_create()
-        .map_err(|e| e.to_string())?;
-    let store = SqliteStore::open(&dir.join("trent.db")).map_err(|e| e.to_string())?;
+pub fn open_store(at: &Location) -> Result<(Arc<dyn Store>, trent_crypto::RootKey), String> {
+    let Some(store) = initialised(at)? else {
+        return Err(not_initialised(at));
+    };
+    let root = root_key(at, store.as_ref())?;
     Ok((store, root))
 }
 
-/// `trent admin create-account`: a new account and `admin-<account>.env` for its root principal.
-pub fn create_account(dir: &Path, account_id: Option<&str>, addr: SocketAddr, region: &str) -> Result<(), String> {
-    if !dir.join("trent.db").exists() {
-        return Err(format!(
+fn not_initialised(at: &Location) -> String {
+    match at.database {
+        Some(_) => "the database is not initialised (start the server once)".into(),
+        None => format!(
             "{} is not an initialised data directory (start the server once)",
-            dir.display()
-        ));
+            at.data_dir.display()
+        ),
     }
-    let root = FileRootKey::new(dir.join("root.key"))
-        .unlock_or_create()
-        .map_err(|e| e.to_string())?;
-    let store = SqliteStore::open(&dir.join("trent.db")).map_err(|e| e.to_string())?;
+}
+
+/// `trent admin create-account`: a new account and `admin-<account>.env` for its root principal.
+pub fn create_account(at: &Location, account_id: Option<&str>, addr: SocketAddr, region: &str) -> Result<(), String> {
+    let (store, root) = open_store(at)?;
     let now = trent_core::Clock::now_ms(&SystemClock);
-    let admin = bootstrap::create_account(&store, &root, account_id, now).map_err(|e| e.to_string())?;
-    let path = dir.join(format!("admin-{}.env", admin.account_id));
+    let admin = bootstrap::create_account(store.as_ref(), &root, account_id, now).map_err(|e| e.to_string())?;
+    let path = at.data_dir.join(format!("admin-{}.env", admin.account_id));
     write_env(&path, &admin, region, addr)?;
     println!("trent: account {} created", admin.account_id);
     println!("trent: credentials in {}", path.display());

@@ -8,7 +8,6 @@ mod audit_cmd;
 mod datadir;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,8 +49,8 @@ enum Command {
 enum AuditCommand {
     /// Print events (CloudTrail-shaped JSON, one per line), oldest first.
     Show {
-        #[arg(long, env = "TRENT_DATA_DIR", default_value = "./trent-data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        at: datadir::Location,
         /// Only events after this sequence number.
         #[arg(long, default_value_t = 0)]
         after: i64,
@@ -63,8 +62,8 @@ enum AuditCommand {
     },
     /// Recompute the hash chain over every event; exit non-zero if any was altered or removed.
     Verify {
-        #[arg(long, env = "TRENT_DATA_DIR", default_value = "./trent-data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        at: datadir::Location,
     },
 }
 
@@ -72,8 +71,8 @@ enum AuditCommand {
 enum AdminCommand {
     /// Create another account and write `admin-<account>.env` with its root credentials.
     CreateAccount {
-        #[arg(long, env = "TRENT_DATA_DIR", default_value = "./trent-data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        at: datadir::Location,
         #[arg(long)]
         account_id: Option<String>,
         /// The endpoint written into the env file.
@@ -88,8 +87,8 @@ enum AdminCommand {
 enum PolicyCommand {
     /// Print the decision for a principal, action and key, and the statements that made it.
     Simulate {
-        #[arg(long, env = "TRENT_DATA_DIR", default_value = "./trent-data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        at: datadir::Location,
         #[arg(long, env = "TRENT_REGION", default_value = "us-east-1")]
         region: String,
         /// Root, user, role or assumed-role ARN.
@@ -109,9 +108,8 @@ enum PolicyCommand {
 
 #[derive(clap::Args)]
 struct ServeArgs {
-    /// Data directory: root key, SQLite database, admin.env.
-    #[arg(long, env = "TRENT_DATA_DIR", default_value = "./trent-data")]
-    data_dir: PathBuf,
+    #[command(flatten)]
+    at: datadir::Location,
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "TRENT_LISTEN", default_value = "127.0.0.1:4599")]
     listen: SocketAddr,
@@ -176,26 +174,23 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
         Command::Admin(AdminCommand::CreateAccount {
-            data_dir,
+            at,
             account_id,
             listen,
             region,
-        }) => datadir::create_account(&data_dir, account_id.as_deref(), listen, &region),
+        }) => datadir::create_account(&at, account_id.as_deref(), listen, &region),
         Command::Policy(PolicyCommand::Simulate {
-            data_dir,
+            at,
             region,
             principal,
             action,
             key,
             context,
-        }) => runtime.block_on(simulate(data_dir, region, principal, action, key, context)),
-        Command::Audit(AuditCommand::Show {
-            data_dir,
-            after,
-            limit,
-            key,
-        }) => audit_cmd::show(&data_dir, after, limit, key.as_deref()),
-        Command::Audit(AuditCommand::Verify { data_dir }) => audit_cmd::verify(&data_dir),
+        }) => runtime.block_on(simulate(at, region, principal, action, key, context)),
+        Command::Audit(AuditCommand::Show { at, after, limit, key }) => {
+            audit_cmd::show(&at, after, limit, key.as_deref())
+        }
+        Command::Audit(AuditCommand::Verify { at }) => audit_cmd::verify(&at),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -211,7 +206,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let opened = datadir::open(&args.data_dir, &args.region, args.account_id.as_deref(), addr)?;
+    // Store calls block (the service makes them on the blocking pool); opening loads the caches.
+    let opened =
+        tokio::task::block_in_place(|| datadir::open(&args.at, &args.region, args.account_id.as_deref(), addr))?;
     let kms = Arc::new(opened.kms);
     kms.set_audit_retention_days(args.audit_retention_days);
     #[cfg(debug_assertions)]
@@ -236,7 +233,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     println!("trent: account {} in {}", opened.account_id, args.region);
     println!("trent: credentials in {}", opened.admin_env.display());
     println!("trent: listening on http://{addr}");
-    tracing::info!(%addr, data_dir = %args.data_dir.display(), "serving the AWS KMS API");
+    tracing::info!(%addr, data_dir = %args.at.data_dir.display(), store = opened.backend, "serving the AWS KMS API");
     let served = trent_server::serve(listener, app, limits, shutdown_signal()).await;
     scheduler.abort();
     audit.abort();
@@ -256,14 +253,14 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
 }
 
 async fn simulate(
-    data_dir: PathBuf,
+    at: datadir::Location,
     region: String,
     principal: String,
     action: String,
     key: String,
     context: Vec<String>,
 ) -> Result<(), String> {
-    let kms = datadir::open_existing(&data_dir, &region)?;
+    let kms = tokio::task::block_in_place(|| datadir::open_existing(&at, &region))?;
     let mut ec = std::collections::BTreeMap::new();
     for pair in context {
         let (k, v) = pair

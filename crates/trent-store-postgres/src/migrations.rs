@@ -1,0 +1,172 @@
+//! The PostgreSQL schema as numbered migrations, recorded in `trent_schema (version)`. Every
+//! node runs [`apply`] at start; a session advisory lock makes concurrent starts apply each
+//! migration once. Text identifiers use the `"C"` collation: byte order, as SQLite compares, so
+//! paging (`name > $after ORDER BY name`) is the same on both backends.
+
+use postgres::Client;
+
+use crate::classify;
+use trent_store::StoreError;
+
+/// `pg_advisory_lock` key held while migrating ("trent-mg").
+const LOCK: i64 = 0x7472_656e_742d_6d67;
+
+const MIGRATIONS: &[&str] = &[r#"
+    CREATE TABLE accounts (
+        account_id TEXT COLLATE "C" PRIMARY KEY,
+        created_ms BIGINT NOT NULL
+    );
+    CREATE TABLE iam_entities (
+        account_id TEXT COLLATE "C" NOT NULL,
+        kind TEXT COLLATE "C" NOT NULL,
+        name TEXT COLLATE "C" NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (account_id, kind, name)
+    );
+    CREATE TABLE access_keys (
+        access_key_id TEXT COLLATE "C" PRIMARY KEY,
+        account_id TEXT COLLATE "C" NOT NULL REFERENCES accounts(account_id),
+        principal_arn TEXT NOT NULL,
+        sealed_secret BYTEA NOT NULL,
+        status TEXT NOT NULL,
+        created_ms BIGINT NOT NULL,
+        user_name TEXT COLLATE "C",
+        session_token_hash TEXT,
+        expires_ms BIGINT,
+        session TEXT,
+        owner_id TEXT COLLATE "C"
+    );
+    CREATE INDEX access_keys_by_owner ON access_keys(account_id, owner_id);
+    CREATE INDEX access_keys_by_user ON access_keys(account_id, user_name);
+    CREATE TABLE keys (
+        key_id TEXT COLLATE "C" PRIMARY KEY,
+        account_id TEXT COLLATE "C" NOT NULL,
+        region TEXT NOT NULL,
+        description TEXT NOT NULL,
+        key_spec TEXT NOT NULL,
+        key_usage TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        key_manager TEXT NOT NULL,
+        key_state TEXT NOT NULL,
+        created_ms BIGINT NOT NULL,
+        deletion_ms BIGINT,
+        pending_window_days BIGINT,
+        policy TEXT NOT NULL,
+        current_material_id TEXT,
+        multi_region BOOLEAN NOT NULL,
+        rotation_enabled BOOLEAN NOT NULL DEFAULT FALSE,
+        rotation_period_days BIGINT,
+        next_rotation_ms BIGINT
+    );
+    CREATE INDEX keys_by_account ON keys(account_id, key_id);
+    CREATE INDEX keys_by_deletion ON keys(key_state, deletion_ms);
+    CREATE INDEX keys_by_rotation ON keys(rotation_enabled, next_rotation_ms);
+    CREATE TABLE key_materials (
+        key_id TEXT COLLATE "C" NOT NULL REFERENCES keys(key_id),
+        material_id TEXT COLLATE "C" NOT NULL,
+        sealed BYTEA NOT NULL,
+        created_ms BIGINT NOT NULL,
+        rotation_type TEXT,
+        rotation_ms BIGINT,
+        pending_rotation BOOLEAN NOT NULL DEFAULT FALSE,
+        import_state TEXT,
+        expiration_model TEXT,
+        valid_to_ms BIGINT,
+        description TEXT,
+        PRIMARY KEY (key_id, material_id)
+    );
+    CREATE INDEX materials_by_expiry ON key_materials(valid_to_ms);
+    CREATE TABLE key_usage (
+        key_id TEXT COLLATE "C" PRIMARY KEY,
+        operation TEXT NOT NULL,
+        at_ms BIGINT NOT NULL,
+        request_id TEXT NOT NULL
+    );
+    CREATE TABLE aliases (
+        account_id TEXT COLLATE "C" NOT NULL,
+        name TEXT COLLATE "C" NOT NULL,
+        target_key_id TEXT COLLATE "C" NOT NULL REFERENCES keys(key_id),
+        created_ms BIGINT NOT NULL,
+        updated_ms BIGINT NOT NULL,
+        PRIMARY KEY (account_id, name)
+    );
+    CREATE INDEX aliases_by_key ON aliases(target_key_id);
+    CREATE TABLE tags (
+        key_id TEXT COLLATE "C" NOT NULL REFERENCES keys(key_id),
+        tag_key TEXT COLLATE "C" NOT NULL,
+        tag_value TEXT NOT NULL,
+        PRIMARY KEY (key_id, tag_key)
+    );
+    CREATE TABLE grants (
+        grant_id TEXT COLLATE "C" PRIMARY KEY,
+        key_id TEXT COLLATE "C" NOT NULL REFERENCES keys(key_id),
+        account_id TEXT COLLATE "C" NOT NULL,
+        name TEXT,
+        grantee_principal TEXT NOT NULL,
+        retiring_principal TEXT COLLATE "C",
+        operations TEXT NOT NULL,
+        constraints TEXT,
+        created_ms BIGINT NOT NULL
+    );
+    CREATE INDEX grants_by_key ON grants(key_id, grant_id);
+    CREATE INDEX grants_by_retiring ON grants(retiring_principal, grant_id);
+    CREATE TABLE audit_batches (
+        first_seq BIGINT PRIMARY KEY,
+        last_seq BIGINT NOT NULL UNIQUE,
+        first_time_ms BIGINT NOT NULL,
+        last_time_ms BIGINT NOT NULL,
+        body BYTEA NOT NULL,
+        last_hash BYTEA NOT NULL
+    );
+    CREATE TABLE audit_anchor (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seq BIGINT NOT NULL,
+        chain_hash BYTEA NOT NULL
+    );
+"#];
+
+/// The schema version this binary writes.
+pub const LATEST: i64 = MIGRATIONS.len() as i64;
+
+/// Applies pending migrations, each in its own transaction, under an advisory lock.
+pub fn apply(c: &mut Client) -> Result<i64, StoreError> {
+    c.execute("SELECT pg_advisory_lock($1)", &[&LOCK]).map_err(classify)?;
+    let result = apply_locked(c);
+    let unlocked = c.execute("SELECT pg_advisory_unlock($1)", &[&LOCK]).map_err(classify);
+    let version = result?;
+    unlocked?;
+    Ok(version)
+}
+
+fn apply_locked(c: &mut Client) -> Result<i64, StoreError> {
+    let exists: bool = c
+        .query_one("SELECT to_regclass('trent_schema') IS NOT NULL", &[])
+        .map_err(classify)?
+        .get(0);
+    if !exists {
+        c.batch_execute("CREATE TABLE trent_schema (version BIGINT PRIMARY KEY)")
+            .map_err(classify)?;
+    }
+    let current: i64 = c
+        .query_one("SELECT COALESCE(MAX(version), 0) FROM trent_schema", &[])
+        .map_err(classify)?
+        .get(0);
+    if current > LATEST {
+        return Err(StoreError::Corrupt(format!(
+            "database schema version {current} is newer than this binary supports ({LATEST})"
+        )));
+    }
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(current).unwrap_or(0))
+    {
+        let version = i64::try_from(i + 1).unwrap_or(i64::MAX);
+        let mut tx = c.transaction().map_err(classify)?;
+        tx.batch_execute(sql).map_err(classify)?;
+        tx.execute("INSERT INTO trent_schema (version) VALUES ($1)", &[&version])
+            .map_err(classify)?;
+        tx.commit().map_err(classify)?;
+    }
+    Ok(LATEST)
+}

@@ -1,0 +1,435 @@
+//! [`Store`] for PostgreSQL: every method is one transaction (a savepoint inside `atomically`).
+//! Writes whose outcome depends on a read lock the row they read, so that concurrent nodes
+//! serialize on it: a rotation locks its key (`FOR UPDATE`) before comparing the current
+//! material; an access key locks its owner (`FOR SHARE`) and a user's deletion locks the user
+//! (`FOR UPDATE`) before counting its keys — whichever commits first, the other sees it.
+
+use postgres::Client;
+use trent_store::{
+    AccessKeyRecord, AccountRecord, AliasRecord, AuditBatchRecord, EntityKind, EntityRecord, GrantRecord, KeyRecord,
+    MaterialRecord, Store, StoreError, TagRecord, UsageRecord,
+};
+use trent_types::{AccessKeyStatus, AccountId, AliasName, ExpirationModel, ImportState, KeyId, RotationType};
+
+use crate::read::{operations_text, ACCESS_KEY_COLUMNS, GRANT_COLUMNS, KEY_COLUMNS, MATERIAL_COLUMNS};
+use crate::{classify, col, PgStore};
+
+/// A string member of a stored JSON document (`$.id` of an IAM entity, `$.role_name` of a
+/// session); `None` if the text is not a JSON object with that string.
+fn json_member(text: &str, name: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    v.get(name)?.as_str().map(str::to_owned)
+}
+
+fn upsert_material(c: &mut Client, m: &MaterialRecord) -> Result<(), StoreError> {
+    c.execute(
+        &format!(
+            "INSERT INTO key_materials ({MATERIAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             ON CONFLICT (key_id, material_id) DO UPDATE SET sealed = excluded.sealed, rotation_type = excluded.rotation_type, \
+             rotation_ms = excluded.rotation_ms, pending_rotation = excluded.pending_rotation, import_state = excluded.import_state, \
+             expiration_model = excluded.expiration_model, valid_to_ms = excluded.valid_to_ms, description = excluded.description"
+        ),
+        &[
+            &m.key_id.as_str(),
+            &m.material_id,
+            &m.sealed,
+            &m.created_ms,
+            &m.rotation_type.map(RotationType::as_str),
+            &m.rotation_ms,
+            &m.pending_rotation,
+            &m.import_state.map(ImportState::as_str),
+            &m.expiration_model.map(ExpirationModel::as_str),
+            &m.valid_to_ms,
+            &m.description,
+        ],
+    )
+    .map_err(classify)?;
+    Ok(())
+}
+
+fn write_key(c: &mut Client, k: &KeyRecord) -> Result<u64, StoreError> {
+    c.execute(
+        "UPDATE keys SET description = $2, key_state = $3, deletion_ms = $4, pending_window_days = $5, policy = $6, \
+         current_material_id = $7, rotation_enabled = $8, rotation_period_days = $9, next_rotation_ms = $10 WHERE key_id = $1",
+        &[
+            &k.key_id.as_str(),
+            &k.description,
+            &k.key_state.as_str(),
+            &k.deletion_ms,
+            &k.pending_window_days,
+            &k.policy,
+            &k.current_material_id,
+            &k.rotation_enabled,
+            &k.rotation_period_days,
+            &k.next_rotation_ms,
+        ],
+    )
+    .map_err(classify)
+}
+
+fn changed(n: u64) -> Result<(), StoreError> {
+    if n == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+impl Store for PgStore {
+    fn insert_account(&self, a: &AccountRecord) -> Result<(), StoreError> {
+        self.write(|c| {
+            c.execute(
+                "INSERT INTO accounts (account_id, created_ms) VALUES ($1, $2)",
+                &[&a.account_id.as_str(), &a.created_ms],
+            )
+            .map_err(classify)?;
+            Ok(())
+        })
+    }
+
+    fn insert_access_key(&self, k: &AccessKeyRecord) -> Result<(), StoreError> {
+        self.write(|c| {
+            // The owner must exist, with the id the key names (users by name; sessions by the
+            // role their session names), and stays locked until this commits.
+            let owner = match (&k.user_name, &k.session) {
+                (Some(user), _) => Some(("user", user.clone())),
+                (None, Some(session)) => Some(("role", json_member(session, "role_name").ok_or(StoreError::NotFound)?)),
+                (None, None) => None,
+            };
+            if let Some((kind, name)) = owner {
+                let row = c
+                    .query_opt(
+                        "SELECT body FROM iam_entities WHERE account_id = $1 AND kind = $2 AND name = $3 FOR SHARE",
+                        &[&k.account_id.as_str(), &kind, &name],
+                    )
+                    .map_err(classify)?
+                    .ok_or(StoreError::NotFound)?;
+                let body: String = col(&row, 0)?;
+                if let Some(expected) = &k.owner_id {
+                    if json_member(&body, "id").as_deref() != Some(expected.as_str()) {
+                        return Err(StoreError::NotFound);
+                    }
+                }
+            }
+            c.execute(
+                &format!(
+                    "INSERT INTO access_keys ({ACCESS_KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+                ),
+                &[
+                    &k.access_key_id,
+                    &k.account_id.as_str(),
+                    &k.principal_arn,
+                    &k.sealed_secret,
+                    &k.status.as_str(),
+                    &k.created_ms,
+                    &k.user_name,
+                    &k.session_token_hash,
+                    &k.expires_ms,
+                    &k.session,
+                    &k.owner_id,
+                ],
+            )
+            .map_err(classify)?;
+            Ok(())
+        })
+    }
+
+    fn set_access_key_status(&self, id: &str, status: AccessKeyStatus) -> Result<(), StoreError> {
+        self.write(|c| {
+            changed(
+                c.execute(
+                    "UPDATE access_keys SET status = $2 WHERE access_key_id = $1",
+                    &[&id, &status.as_str()],
+                )
+                .map_err(classify)?,
+            )
+        })
+    }
+
+    fn delete_access_key(&self, id: &str) -> Result<(), StoreError> {
+        self.write(|c| {
+            changed(
+                c.execute("DELETE FROM access_keys WHERE access_key_id = $1", &[&id])
+                    .map_err(classify)?,
+            )
+        })
+    }
+
+    fn put_entity(&self, e: &EntityRecord, replace: bool) -> Result<(), StoreError> {
+        let sql = if replace {
+            "INSERT INTO iam_entities (account_id, kind, name, body) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (account_id, kind, name) DO UPDATE SET body = excluded.body"
+        } else {
+            "INSERT INTO iam_entities (account_id, kind, name, body) VALUES ($1, $2, $3, $4)"
+        };
+        self.write(|c| {
+            c.execute(sql, &[&e.account_id.as_str(), &e.kind.as_str(), &e.name, &e.body])
+                .map_err(classify)?;
+            Ok(())
+        })
+    }
+
+    fn delete_entity(&self, account_id: &AccountId, kind: EntityKind, name: &str) -> Result<(), StoreError> {
+        self.write(|c| {
+            let row = c
+                .query_opt(
+                    "SELECT body FROM iam_entities WHERE account_id = $1 AND kind = $2 AND name = $3 FOR UPDATE",
+                    &[&account_id.as_str(), &kind.as_str(), &name],
+                )
+                .map_err(classify)?
+                .ok_or(StoreError::NotFound)?;
+            let body: String = col(&row, 0)?;
+            match kind {
+                EntityKind::User => {
+                    let keys: i64 = col(
+                        &c.query_one(
+                            "SELECT COUNT(*) FROM access_keys WHERE account_id = $1 AND user_name = $2",
+                            &[&account_id.as_str(), &name],
+                        )
+                        .map_err(classify)?,
+                        0,
+                    )?;
+                    if keys > 0 {
+                        return Err(StoreError::Conflict);
+                    }
+                }
+                EntityKind::Role => {
+                    if let Some(id) = json_member(&body, "id") {
+                        c.execute(
+                            "DELETE FROM access_keys WHERE account_id = $1 AND session IS NOT NULL AND owner_id = $2",
+                            &[&account_id.as_str(), &id],
+                        )
+                        .map_err(classify)?;
+                    }
+                }
+                EntityKind::Policy => {}
+            }
+            c.execute(
+                "DELETE FROM iam_entities WHERE account_id = $1 AND kind = $2 AND name = $3",
+                &[&account_id.as_str(), &kind.as_str(), &name],
+            )
+            .map_err(classify)?;
+            Ok(())
+        })
+    }
+
+    fn create_key(&self, k: &KeyRecord, m: Option<&MaterialRecord>, tags: &[TagRecord]) -> Result<(), StoreError> {
+        self.write(|c| {
+            c.execute(
+                &format!(
+                    "INSERT INTO keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+                ),
+                &[
+                    &k.key_id.as_str(),
+                    &k.account_id.as_str(),
+                    &k.region.as_str(),
+                    &k.description,
+                    &k.key_spec.as_str(),
+                    &k.key_usage.as_str(),
+                    &k.origin.as_str(),
+                    &k.key_manager.as_str(),
+                    &k.key_state.as_str(),
+                    &k.created_ms,
+                    &k.deletion_ms,
+                    &k.pending_window_days,
+                    &k.policy,
+                    &k.current_material_id,
+                    &k.multi_region,
+                    &k.rotation_enabled,
+                    &k.rotation_period_days,
+                    &k.next_rotation_ms,
+                ],
+            )
+            .map_err(classify)?;
+            if let Some(m) = m {
+                upsert_material(c, m)?;
+            }
+            for t in tags {
+                c.execute(
+                    "INSERT INTO tags (key_id, tag_key, tag_value) VALUES ($1, $2, $3)",
+                    &[&k.key_id.as_str(), &t.key, &t.value],
+                )
+                .map_err(classify)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn update_key(&self, k: &KeyRecord) -> Result<(), StoreError> {
+        self.write(|c| changed(write_key(c, k)?))
+    }
+
+    fn rotate_key(&self, k: &KeyRecord, expected_current: Option<&str>, m: &MaterialRecord) -> Result<(), StoreError> {
+        self.write(|c| {
+            let row = c
+                .query_opt(
+                    "SELECT current_material_id FROM keys WHERE key_id = $1 FOR UPDATE",
+                    &[&k.key_id.as_str()],
+                )
+                .map_err(classify)?
+                .ok_or(StoreError::NotFound)?;
+            let current: Option<String> = col(&row, 0)?;
+            if current.as_deref() != expected_current {
+                return Err(StoreError::Conflict);
+            }
+            upsert_material(c, m)?;
+            write_key(c, k)?;
+            Ok(())
+        })
+    }
+
+    fn put_material(&self, k: &KeyRecord, m: &MaterialRecord) -> Result<(), StoreError> {
+        self.write(|c| {
+            upsert_material(c, m)?;
+            changed(write_key(c, k)?)
+        })
+    }
+
+    fn record_usage(&self, usage: &[UsageRecord]) -> Result<(), StoreError> {
+        self.write(|c| {
+            let st = c
+                .prepare(
+                    "INSERT INTO key_usage (key_id, operation, at_ms, request_id) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (key_id) DO UPDATE SET operation = excluded.operation, at_ms = excluded.at_ms, \
+                     request_id = excluded.request_id WHERE excluded.at_ms >= key_usage.at_ms",
+                )
+                .map_err(classify)?;
+            for u in usage {
+                c.execute(&st, &[&u.key_id.as_str(), &u.operation, &u.at_ms, &u.request_id])
+                    .map_err(classify)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn delete_key(&self, key_id: &KeyId) -> Result<(), StoreError> {
+        self.write(|c| {
+            for sql in [
+                "DELETE FROM aliases WHERE target_key_id = $1",
+                "DELETE FROM tags WHERE key_id = $1",
+                "DELETE FROM key_materials WHERE key_id = $1",
+                "DELETE FROM key_usage WHERE key_id = $1",
+                "DELETE FROM grants WHERE key_id = $1",
+                "DELETE FROM keys WHERE key_id = $1",
+            ] {
+                c.execute(sql, &[&key_id.as_str()]).map_err(classify)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn create_alias(&self, a: &AliasRecord) -> Result<(), StoreError> {
+        self.write(|c| {
+            c.execute(
+                "INSERT INTO aliases (account_id, name, target_key_id, created_ms, updated_ms) VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    &a.account_id.as_str(),
+                    &a.name.as_str(),
+                    &a.target_key_id.as_str(),
+                    &a.created_ms,
+                    &a.updated_ms,
+                ],
+            )
+            .map_err(classify)?;
+            Ok(())
+        })
+    }
+
+    fn update_alias(&self, a: &AliasRecord) -> Result<(), StoreError> {
+        self.write(|c| {
+            changed(
+                c.execute(
+                    "UPDATE aliases SET target_key_id = $3, updated_ms = $4 WHERE account_id = $1 AND name = $2",
+                    &[
+                        &a.account_id.as_str(),
+                        &a.name.as_str(),
+                        &a.target_key_id.as_str(),
+                        &a.updated_ms,
+                    ],
+                )
+                .map_err(classify)?,
+            )
+        })
+    }
+
+    fn delete_alias(&self, account_id: &AccountId, name: &AliasName) -> Result<(), StoreError> {
+        self.write(|c| {
+            changed(
+                c.execute(
+                    "DELETE FROM aliases WHERE account_id = $1 AND name = $2",
+                    &[&account_id.as_str(), &name.as_str()],
+                )
+                .map_err(classify)?,
+            )
+        })
+    }
+
+    fn create_grant(&self, g: &GrantRecord) -> Result<(), StoreError> {
+        self.write(|c| {
+            c.execute(
+                &format!("INSERT INTO grants ({GRANT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"),
+                &[
+                    &g.grant_id,
+                    &g.key_id.as_str(),
+                    &g.account_id.as_str(),
+                    &g.name,
+                    &g.grantee_principal,
+                    &g.retiring_principal,
+                    &operations_text(&g.operations),
+                    &g.constraints,
+                    &g.created_ms,
+                ],
+            )
+            .map_err(classify)?;
+            Ok(())
+        })
+    }
+
+    fn delete_grant(&self, grant_id: &str) -> Result<(), StoreError> {
+        self.write(|c| {
+            changed(
+                c.execute("DELETE FROM grants WHERE grant_id = $1", &[&grant_id])
+                    .map_err(classify)?,
+            )
+        })
+    }
+
+    fn append_audit_batches(&self, batches: &[AuditBatchRecord]) -> Result<(), StoreError> {
+        self.write(|c| crate::audit::append(c, batches))
+    }
+
+    fn prune_audit(&self, before_ms: i64, max_events: usize) -> Result<usize, StoreError> {
+        self.write(|c| crate::audit::prune(c, before_ms, max_events))
+    }
+
+    fn put_tags(&self, key_id: &KeyId, tags: &[TagRecord]) -> Result<(), StoreError> {
+        self.write(|c| {
+            for t in tags {
+                c.execute(
+                    "INSERT INTO tags (key_id, tag_key, tag_value) VALUES ($1, $2, $3) \
+                     ON CONFLICT (key_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
+                    &[&key_id.as_str(), &t.key, &t.value],
+                )
+                .map_err(classify)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn delete_tags(&self, key_id: &KeyId, tag_keys: &[String]) -> Result<(), StoreError> {
+        self.write(|c| {
+            for k in tag_keys {
+                c.execute(
+                    "DELETE FROM tags WHERE key_id = $1 AND tag_key = $2",
+                    &[&key_id.as_str(), k],
+                )
+                .map_err(classify)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn atomically(&self, f: &mut dyn FnMut(&dyn Store) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        self.in_transaction(f)
+    }
+}
