@@ -28,8 +28,9 @@ pub struct AuditLog {
     /// each second).
     spare: Mutex<Vec<Event>>,
     dropped: AtomicU64,
-    /// (seq, hash) of the newest stored event; `None` until read from the store. Held across a
-    /// flush, so flushes never interleave.
+    /// (seq, hash) of the newest event this process stored (`None` after a failure). Held
+    /// across a flush and a write, so this process's appends never interleave; each append reads
+    /// the store's head in its own transaction.
     head: Mutex<Option<(i64, Vec<u8>)>>,
     /// Batch body buffers for the next flush (only touched under `head`).
     buffers: Mutex<Vec<Vec<u8>>>,
@@ -119,21 +120,27 @@ impl AuditLog {
             return Ok(0);
         }
         let outcome = (|| {
-            let start = match head.clone() {
-                Some(h) => h,
-                None => match store.last_audit()? {
-                    Some(h) => (h.seq, h.hash),
-                    // Everything may have been pruned: the chain continues from the anchor.
-                    None => store.audit_anchor()?.unwrap_or((0, vec![0u8; 32])),
-                },
-            };
             let mut buffers = self
                 .buffers
                 .lock()
                 .map(|mut b| std::mem::take(&mut *b))
                 .unwrap_or_default();
-            let (records, new_head) = seal_into(key, start, &batch, &mut buffers)?;
-            store.append_audit_batches(&records)?;
+            // The head is read in the transaction that appends (a backend shared by several
+            // servers locks the chain there), so servers take turns instead of conflicting.
+            let mut sealed = None;
+            store.atomically(&mut |t| {
+                let start = match t.last_audit()? {
+                    Some(h) => (h.seq, h.hash),
+                    // Everything may have been pruned: the chain continues from the anchor.
+                    None => t.audit_anchor()?.unwrap_or((0, vec![0u8; 32])),
+                };
+                let (records, new_head) = seal_into(key, start, &batch, &mut buffers)?;
+                t.append_audit_batches(&records)?;
+                sealed = Some((records, new_head));
+                Ok(())
+            })?;
+            let (records, new_head) =
+                sealed.ok_or_else(|| StoreError::Backend("a transaction body did not run".to_owned()))?;
             buffers.extend(records.into_iter().map(|r| r.body).take(KEPT_BUFFERS));
             buffers.truncate(KEPT_BUFFERS);
             if let Ok(mut b) = self.buffers.lock() {

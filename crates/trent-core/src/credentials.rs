@@ -212,6 +212,20 @@ impl CredentialCache {
         }
     }
 
+    /// Drops every cached credential of an account (its IAM identities changed elsewhere).
+    pub(crate) fn remove_account(&self, account: AccountId) {
+        if let Ok(mut m) = self.map.write() {
+            m.retain(|_, e| e.caller.account() != account);
+        }
+    }
+
+    /// Drops every cached credential.
+    pub(crate) fn clear(&self) {
+        if let Ok(mut m) = self.map.write() {
+            m.clear();
+        }
+    }
+
     pub(crate) fn remove(&self, access_key_id: &str) {
         if let Ok(mut m) = self.map.write() {
             m.remove(access_key_id);

@@ -23,6 +23,11 @@ fn batch_row(r: &Row) -> Result<AuditBatchRecord, StoreError> {
     })
 }
 
+/// Takes the chain's lock until the end of the transaction.
+pub(crate) fn lock(c: &mut Client) -> Result<(), StoreError> {
+    c.batch_execute(LOCK).map_err(classify)
+}
+
 pub(crate) fn head(c: &mut Client) -> Result<Option<AuditHead>, StoreError> {
     let row = c
         .query_opt(
@@ -48,7 +53,7 @@ pub(crate) fn anchor(c: &mut Client) -> Result<Option<(i64, Vec<u8>)>, StoreErro
 
 /// Inside a transaction: appends `batches` only if they continue the stored chain.
 pub(crate) fn append(c: &mut Client, batches: &[AuditBatchRecord]) -> Result<(), StoreError> {
-    c.batch_execute(LOCK).map_err(classify)?;
+    lock(c)?;
     let stored = match head(c)? {
         Some(h) => h.seq,
         None => anchor(c)?.map_or(0, |a| a.0),
@@ -92,7 +97,7 @@ pub(crate) fn after(c: &mut Client, after_seq: i64, limit: usize) -> Result<Vec<
 
 /// Inside a transaction: retention (see `Store::prune_audit`).
 pub(crate) fn prune(c: &mut Client, before_ms: i64, max_events: usize) -> Result<usize, StoreError> {
-    c.batch_execute(LOCK).map_err(classify)?;
+    lock(c)?;
     let cap = max_events.max(1);
     let rows = c
         .query(

@@ -14,13 +14,15 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+mod changes;
 pub mod migrations;
 mod read;
 pub mod testing;
 mod write;
 
 use std::ops::{Deref, DerefMut};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use postgres::error::SqlState;
@@ -54,7 +56,16 @@ impl Default for PgOptions {
 /// — one connection holding an open transaction.
 pub struct PgStore {
     source: Source,
+    /// The connection settings (for the change listener's own connection).
+    config: Option<postgres::Config>,
+    /// Tells the change listener to end (set when the store is dropped).
+    stop: Arc<AtomicBool>,
+    /// The connection holding the scheduler's advisory lock while this server leads.
+    leader: Mutex<Option<Client>>,
 }
+
+/// `pg_advisory_lock` key of the scheduler leadership ("trent-ld").
+const LEADER_LOCK: i64 = 0x7472_656e_742d_6c64;
 
 enum Source {
     Pool(Pool<Manager>),
@@ -70,8 +81,12 @@ impl Drop for PgStore {
     /// drives async tasks (where the service's last `Arc` may well be dropped): close the pool on
     /// a thread of its own.
     fn drop(&mut self) {
+        if self.config.is_some() {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+        let leader = self.leader.get_mut().ok().and_then(Option::take);
         if let Source::Pool(pool) = std::mem::replace(&mut self.source, Source::Closed) {
-            let _ = std::thread::spawn(move || drop(pool)).join();
+            let _ = std::thread::spawn(move || drop((pool, leader))).join();
         }
     }
 }
@@ -152,6 +167,9 @@ impl PgStore {
             config.connect_timeout(options.connect_timeout);
         }
         config.application_name("trent");
+        // A peer that vanishes (a failed-over primary) is noticed by TCP keepalive, not never.
+        config.keepalives(true);
+        config.keepalives_idle(Duration::from_secs(10));
         let pool = Pool::builder()
             .max_size(options.pool_size.max(1))
             .min_idle(Some(1))
@@ -159,13 +177,16 @@ impl PgStore {
             // A broken connection is noticed by the query that fails on it (and not reused:
             // `has_broken`); checking every checkout would double each call's round trips.
             .test_on_check_out(false)
-            .build(PostgresConnectionManager::new(config, NoTls))
+            .build(PostgresConnectionManager::new(config.clone(), NoTls))
             .map_err(pool_error)?;
         let mut c = pool.get().map_err(pool_error)?;
         migrations::apply(&mut c)?;
         drop(c);
         Ok(PgStore {
             source: Source::Pool(pool),
+            config: Some(config),
+            stop: Arc::new(AtomicBool::new(false)),
+            leader: Mutex::new(None),
         })
     }
 
@@ -176,6 +197,48 @@ impl PgStore {
             .query_one("SELECT COALESCE(MAX(version), 0) FROM trent_schema", &[])
             .map_err(classify)?;
         col(&row, 0)
+    }
+
+    /// [`trent_store::StoreRead::watch`]: starts the change listener.
+    pub(crate) fn start_watching(&self, sink: trent_store::ChangeSink) -> Result<bool, StoreError> {
+        match &self.config {
+            Some(config) => changes::watch(config.clone(), sink, Arc::clone(&self.stop)).map(|()| true),
+            None => Err(StoreError::Backend("a transaction view cannot be watched".into())),
+        }
+    }
+
+    /// [`trent_store::StoreRead::try_lead`]: holds a session advisory lock on a connection of its
+    /// own while leading; PostgreSQL releases it when that connection dies with its server, and
+    /// the next server to ask takes over.
+    pub(crate) fn lead(&self) -> Result<bool, StoreError> {
+        let Some(config) = &self.config else {
+            return Ok(false);
+        };
+        let mut held = self
+            .leader
+            .lock()
+            .map_err(|_| StoreError::Backend("leader mutex poisoned".into()))?;
+        if let Some(c) = held.as_mut() {
+            if c.simple_query("").is_ok() {
+                return Ok(true);
+            }
+            // The connection (and with it the lock) is gone; try to win it again below.
+            *held = None;
+        }
+        let mut c = config.connect(NoTls).map_err(classify)?;
+        let won: bool = c
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&LEADER_LOCK])
+            .map_err(classify)?
+            .get(0);
+        if won {
+            *held = Some(c);
+        }
+        Ok(won)
+    }
+
+    /// Whether this is `atomically`'s view (every call inside one open transaction).
+    pub(crate) fn in_transaction_view(&self) -> bool {
+        matches!(self.source, Source::Held(_))
     }
 
     pub(crate) fn client(&self) -> Result<ClientGuard<'_>, StoreError> {
@@ -193,7 +256,7 @@ impl PgStore {
     /// `Ok`, rolled back if it fails or panics.
     pub(crate) fn write<R>(&self, f: impl FnOnce(&mut Client) -> Result<R, StoreError>) -> Result<R, StoreError> {
         let mut c = self.client()?;
-        let nested = matches!(self.source, Source::Held(_));
+        let nested = self.in_transaction_view();
         c.batch_execute(if nested { "SAVEPOINT trent_write" } else { "BEGIN" })
             .map_err(classify)?;
         let mut open = Open {
@@ -255,6 +318,9 @@ impl PgStore {
         };
         let view = PgStore {
             source: Source::Held(Box::new(Mutex::new(conn))),
+            config: None,
+            stop: Arc::new(AtomicBool::new(false)),
+            leader: Mutex::new(None),
         };
         let mut open = OpenView {
             view: &view,

@@ -325,12 +325,26 @@ impl StoreRead for PgStore {
         crate::audit::after(&mut *self.client()?, after_seq, n)
     }
 
+    /// Inside a transaction (`atomically`) this also takes the chain's lock, so that the head
+    /// read is still the head when the transaction appends after it.
     fn last_audit(&self) -> Result<Option<AuditHead>, StoreError> {
-        crate::audit::head(&mut *self.client()?)
+        let mut c = self.client()?;
+        if self.in_transaction_view() {
+            crate::audit::lock(&mut c)?;
+        }
+        crate::audit::head(&mut c)
     }
 
     fn audit_anchor(&self) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
         crate::audit::anchor(&mut *self.client()?)
+    }
+
+    fn watch(&self, sink: trent_store::ChangeSink) -> Result<bool, StoreError> {
+        self.start_watching(sink)
+    }
+
+    fn try_lead(&self) -> Result<bool, StoreError> {
+        self.lead()
     }
 
     fn tags(&self, key_id: &KeyId) -> Result<Vec<TagRecord>, StoreError> {

@@ -6,11 +6,12 @@
 
 use postgres::Client;
 use trent_store::{
-    AccessKeyRecord, AccountRecord, AliasRecord, AuditBatchRecord, EntityKind, EntityRecord, GrantRecord, KeyRecord,
-    MaterialRecord, Store, StoreError, TagRecord, UsageRecord,
+    AccessKeyRecord, AccountRecord, AliasRecord, AuditBatchRecord, Change, EntityKind, EntityRecord, GrantRecord,
+    KeyRecord, MaterialRecord, Store, StoreError, TagRecord, UsageRecord,
 };
 use trent_types::{AccessKeyStatus, AccountId, AliasName, ExpirationModel, ImportState, KeyId, RotationType};
 
+use crate::changes::notify;
 use crate::read::{operations_text, ACCESS_KEY_COLUMNS, GRANT_COLUMNS, KEY_COLUMNS, MATERIAL_COLUMNS};
 use crate::{classify, col, PgStore};
 
@@ -130,7 +131,7 @@ impl Store for PgStore {
                 ],
             )
             .map_err(classify)?;
-            Ok(())
+            notify(c, &Change::AccessKey(k.access_key_id.clone()))
         })
     }
 
@@ -142,7 +143,8 @@ impl Store for PgStore {
                     &[&id, &status.as_str()],
                 )
                 .map_err(classify)?,
-            )
+            )?;
+            notify(c, &Change::AccessKey(id.to_owned()))
         })
     }
 
@@ -151,7 +153,8 @@ impl Store for PgStore {
             changed(
                 c.execute("DELETE FROM access_keys WHERE access_key_id = $1", &[&id])
                     .map_err(classify)?,
-            )
+            )?;
+            notify(c, &Change::AccessKey(id.to_owned()))
         })
     }
 
@@ -165,7 +168,7 @@ impl Store for PgStore {
         self.write(|c| {
             c.execute(sql, &[&e.account_id.as_str(), &e.kind.as_str(), &e.name, &e.body])
                 .map_err(classify)?;
-            Ok(())
+            notify(c, &Change::Identity(e.account_id))
         })
     }
 
@@ -209,7 +212,7 @@ impl Store for PgStore {
                 &[&account_id.as_str(), &kind.as_str(), &name],
             )
             .map_err(classify)?;
-            Ok(())
+            notify(c, &Change::Identity(*account_id))
         })
     }
 
@@ -251,12 +254,15 @@ impl Store for PgStore {
                 )
                 .map_err(classify)?;
             }
-            Ok(())
+            notify(c, &Change::Key(k.key_id))
         })
     }
 
     fn update_key(&self, k: &KeyRecord) -> Result<(), StoreError> {
-        self.write(|c| changed(write_key(c, k)?))
+        self.write(|c| {
+            changed(write_key(c, k)?)?;
+            notify(c, &Change::Key(k.key_id))
+        })
     }
 
     fn rotate_key(&self, k: &KeyRecord, expected_current: Option<&str>, m: &MaterialRecord) -> Result<(), StoreError> {
@@ -274,14 +280,15 @@ impl Store for PgStore {
             }
             upsert_material(c, m)?;
             write_key(c, k)?;
-            Ok(())
+            notify(c, &Change::Key(k.key_id))
         })
     }
 
     fn put_material(&self, k: &KeyRecord, m: &MaterialRecord) -> Result<(), StoreError> {
         self.write(|c| {
             upsert_material(c, m)?;
-            changed(write_key(c, k)?)
+            changed(write_key(c, k)?)?;
+            notify(c, &Change::Key(k.key_id))
         })
     }
 
@@ -314,7 +321,7 @@ impl Store for PgStore {
             ] {
                 c.execute(sql, &[&key_id.as_str()]).map_err(classify)?;
             }
-            Ok(())
+            notify(c, &Change::Key(*key_id))
         })
     }
 
@@ -331,7 +338,7 @@ impl Store for PgStore {
                 ],
             )
             .map_err(classify)?;
-            Ok(())
+            notify(c, &Change::Alias(a.account_id, a.name.clone()))
         })
     }
 
@@ -348,7 +355,8 @@ impl Store for PgStore {
                     ],
                 )
                 .map_err(classify)?,
-            )
+            )?;
+            notify(c, &Change::Alias(a.account_id, a.name.clone()))
         })
     }
 
@@ -360,7 +368,8 @@ impl Store for PgStore {
                     &[&account_id.as_str(), &name.as_str()],
                 )
                 .map_err(classify)?,
-            )
+            )?;
+            notify(c, &Change::Alias(*account_id, name.clone()))
         })
     }
 
@@ -381,16 +390,18 @@ impl Store for PgStore {
                 ],
             )
             .map_err(classify)?;
-            Ok(())
+            notify(c, &Change::Key(g.key_id))
         })
     }
 
     fn delete_grant(&self, grant_id: &str) -> Result<(), StoreError> {
         self.write(|c| {
-            changed(
-                c.execute("DELETE FROM grants WHERE grant_id = $1", &[&grant_id])
-                    .map_err(classify)?,
-            )
+            let row = c
+                .query_opt("DELETE FROM grants WHERE grant_id = $1 RETURNING key_id", &[&grant_id])
+                .map_err(classify)?
+                .ok_or(StoreError::NotFound)?;
+            let key = crate::parsed(&row, 0, KeyId::parse)?;
+            notify(c, &Change::Key(key))
         })
     }
 
@@ -412,7 +423,7 @@ impl Store for PgStore {
                 )
                 .map_err(classify)?;
             }
-            Ok(())
+            notify(c, &Change::Key(*key_id))
         })
     }
 
@@ -425,7 +436,7 @@ impl Store for PgStore {
                 )
                 .map_err(classify)?;
             }
-            Ok(())
+            notify(c, &Change::Key(*key_id))
         })
     }
 

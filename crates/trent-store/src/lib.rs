@@ -17,6 +17,27 @@ pub use records::*;
 
 use trent_types::{AccessKeyStatus, AccountId, AliasName, KeyId};
 
+/// A change to something servers cache, announced by a backend that several servers share (see
+/// [`StoreRead::watch`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// A key's record, material, tags or grants (or the key was created or deleted).
+    Key(KeyId),
+    /// An alias was created, retargeted or deleted.
+    Alias(AccountId, AliasName),
+    /// An access key was created, deactivated or deleted.
+    AccessKey(String),
+    /// An IAM user, role, group or managed policy of the account changed.
+    Identity(AccountId),
+    /// The feed was interrupted: changes may be missed until [`Change::Resumed`].
+    Lost,
+    /// The feed is live again; what happened meanwhile is unknown.
+    Resumed,
+}
+
+/// Where a backend delivers [`Change`]s (on a thread of its own; may block on store reads).
+pub type ChangeSink = std::sync::Arc<dyn Fn(Change) + Send + Sync>;
+
 /// What the service reads. Implementations are synchronous (the service calls them off the async
 /// executor).
 pub trait StoreRead: Send + Sync + 'static {
@@ -67,6 +88,18 @@ pub trait StoreRead: Send + Sync + 'static {
     /// The (seq, chain hash) of the newest pruned event, if any were pruned.
     fn audit_anchor(&self) -> Result<Option<(i64, Vec<u8>)>, StoreError>;
     fn tags(&self, key_id: &KeyId) -> Result<Vec<TagRecord>, StoreError>;
+    /// Delivers every committed change made through this database by any server to `sink`, from
+    /// now on, until the store is dropped; `Ok(false)` when the backend is never shared by
+    /// several servers (SQLite), so there is nothing to watch.
+    fn watch(&self, _sink: ChangeSink) -> Result<bool, StoreError> {
+        Ok(false)
+    }
+    /// Whether this server leads the background jobs (deletions, rotations, expiry, retention)
+    /// now: exactly one server of those sharing a database does, and another takes over when it
+    /// dies. Always `true` for a store only one server uses (SQLite).
+    fn try_lead(&self) -> Result<bool, StoreError> {
+        Ok(true)
+    }
 }
 
 /// Everything the service persists: the reads and every write. Every method is atomic. The

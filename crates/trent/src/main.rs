@@ -210,6 +210,13 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let opened =
         tokio::task::block_in_place(|| datadir::open(&args.at, &args.region, args.account_id.as_deref(), addr))?;
     let kms = Arc::new(opened.kms);
+    // A database other servers share announces their changes; this one drops what they stale.
+    if kms
+        .watch_store()
+        .map_err(|e| format!("cannot watch the database: {e}"))?
+    {
+        tracing::info!("following the database change feed (cluster mode)");
+    }
     kms.set_audit_retention_days(args.audit_retention_days);
     #[cfg(debug_assertions)]
     if let Some(op) = &args.fault_panic_on {

@@ -151,22 +151,36 @@ impl Kms {
             .map_err(KmsError::internal)
     }
 
-    /// One round of every background job (errors are logged; the next round retries).
+    /// One round of every background job (errors are logged; the next round retries). Of the
+    /// servers sharing a database only the elected one (`StoreRead::try_lead`) runs the jobs that
+    /// change keys and prune the trail; every server writes its own buffers.
     pub async fn run_scheduled(&self) {
-        if let Err(e) = self.run_due_deletions().await {
-            tracing::error!(error = %e, "scheduled deletion failed");
-        }
-        if let Err(e) = self.run_due_rotations().await {
-            tracing::error!(error = %e, "scheduled rotation failed");
-        }
-        if let Err(e) = self.run_material_expiry().await {
-            tracing::error!(error = %e, "imported material expiry failed");
+        let leader = match self.read(|s| s.try_lead()).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot tell whether this server leads the scheduled jobs");
+                false
+            }
+        };
+        if leader {
+            if let Err(e) = self.run_due_deletions().await {
+                tracing::error!(error = %e, "scheduled deletion failed");
+            }
+            if let Err(e) = self.run_due_rotations().await {
+                tracing::error!(error = %e, "scheduled rotation failed");
+            }
+            if let Err(e) = self.run_material_expiry().await {
+                tracing::error!(error = %e, "imported material expiry failed");
+            }
         }
         if let Err(e) = self.flush_usage().await {
             tracing::error!(error = %e, "last-usage flush failed");
         }
         if let Err(e) = self.flush_audit().await {
             tracing::error!(error = %e, "audit flush failed");
+        }
+        if !leader {
+            return;
         }
         match self.prune_audit().await {
             Ok(0) => {}

@@ -9,6 +9,7 @@
 //! sealed in this module, so no other type can claim it: an operation that would write without a
 //! decision does not compile.
 
+mod coherence;
 mod jobs;
 pub(crate) mod negative;
 
@@ -116,6 +117,8 @@ pub struct Kms {
     /// Key ids and access key ids recently looked up and not found.
     pub(crate) missing_keys: negative::NegativeCache<KeyId>,
     missing_credentials: negative::NegativeCache<String>,
+    /// Whether cached keys and credentials may be used (see `coherence`).
+    coherent: std::sync::atomic::AtomicBool,
     /// Serialises read-modify-write of key records within this process.
     pub(crate) write_lock: tokio::sync::Mutex<()>,
     /// Serialises the creation of AWS managed keys (during resolution, so never under
@@ -160,6 +163,7 @@ impl Kms {
             grant_tokens,
             missing_keys: negative::NegativeCache::default(),
             missing_credentials: negative::NegativeCache::default(),
+            coherent: std::sync::atomic::AtomicBool::new(true),
             write_lock: tokio::sync::Mutex::new(()),
             managed_lock: tokio::sync::Mutex::new(()),
             #[cfg(debug_assertions)]
@@ -262,6 +266,9 @@ impl Kms {
     // --- caches ---
 
     pub(crate) fn cached_key(&self, key_id: &KeyId) -> Option<Arc<LoadedKey>> {
+        if !self.coherent() {
+            return None;
+        }
         self.keys.read().ok()?.get(key_id).cloned()
     }
 
@@ -318,7 +325,7 @@ impl Kms {
     /// Whether the store must be read for this access key before the request is verified (see
     /// [`Self::ensure_credential`]); answering `true` claims the read.
     pub fn credential_needs_read(&self, access_key_id: &str) -> bool {
-        self.credentials.needs_read(access_key_id, self.now_ms())
+        !self.coherent() || self.credentials.needs_read(access_key_id, self.now_ms())
     }
 
     /// Reads an access key and its principal from the store into the credential cache (or out

@@ -43,6 +43,12 @@ impl<K: Hash + Eq> NegativeCache<K> {
         }
     }
 
+    pub(crate) fn clear(&self) {
+        if let Ok(mut m) = self.0.lock() {
+            m.clear();
+        }
+    }
+
     pub(crate) fn forget(&self, key: &K) {
         if let Ok(mut m) = self.0.lock() {
             m.remove(key);

@@ -1,0 +1,95 @@
+//! Cache coherence across servers sharing one database. The store's change feed
+//! ([`trent_store::StoreRead::watch`]) says what another server (or this one) committed; the
+//! service drops what it cached of it, so the next request reads the store. While the feed is
+//! down ([`Change::Lost`] until [`Change::Resumed`]) nothing cached is trusted: keys and
+//! credentials are read from the store on every request, and everything is dropped again when
+//! the feed resumes. The hot path still makes no store call for a warm key while the feed is up.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
+
+use trent_api::KmsError;
+use trent_store::Change;
+
+use super::{AliasMaps, Kms};
+
+impl Kms {
+    /// Subscribes this service to its store's change feed; `false` when the store is never
+    /// shared (SQLite). Holds the service weakly: the feed ends when the store is dropped.
+    pub fn watch_store(self: &Arc<Self>) -> Result<bool, KmsError> {
+        let weak: Weak<Kms> = Arc::downgrade(self);
+        let sink: trent_store::ChangeSink = Arc::new(move |change| {
+            if let Some(kms) = weak.upgrade() {
+                kms.apply_change(change);
+            }
+        });
+        self.store.watch(sink).map_err(KmsError::internal)
+    }
+
+    /// Whether cached keys and credentials may be used (the change feed is live, or there is
+    /// none because no other server shares the store).
+    pub(crate) fn coherent(&self) -> bool {
+        self.coherent.load(Ordering::Acquire)
+    }
+
+    /// Drops what `change` makes stale. Runs on the feed's thread; may read the store.
+    fn apply_change(&self, change: Change) {
+        match change {
+            Change::Key(id) => {
+                self.uncache(&id);
+                self.missing_keys.forget(&id);
+            }
+            Change::Alias(account, name) => match self.store.alias(&account, &name) {
+                Ok(found) => self.set_alias_target(account, &name, found.map(|a| a.target_key_id)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot re-read a changed alias; reloading all aliases");
+                    self.reload_aliases();
+                }
+            },
+            Change::AccessKey(id) => {
+                self.credentials.remove(&id);
+                self.missing_credentials.forget(&id);
+            }
+            Change::Identity(account) => {
+                self.identities.clear();
+                self.credentials.remove_account(account);
+            }
+            Change::Lost => {
+                tracing::warn!("the database change feed is down: caches are bypassed until it is back");
+                self.coherent.store(false, Ordering::Release);
+                self.drop_caches();
+            }
+            Change::Resumed => {
+                self.drop_caches();
+                self.reload_aliases();
+                self.coherent.store(true, Ordering::Release);
+                tracing::info!("the database change feed is live");
+            }
+        }
+    }
+
+    fn drop_caches(&self) {
+        if let Ok(mut m) = self.keys.write() {
+            m.clear();
+        }
+        self.credentials.clear();
+        self.identities.clear();
+        self.missing_keys.clear();
+        self.missing_credentials.clear();
+    }
+
+    fn reload_aliases(&self) {
+        match self.store.all_aliases() {
+            Ok(all) => {
+                let mut maps = AliasMaps::default();
+                for a in all {
+                    maps.set(a.account_id, &a.name, Some(a.target_key_id));
+                }
+                if let Ok(mut m) = self.aliases.write() {
+                    *m = maps;
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot reload aliases"),
+        }
+    }
+}
