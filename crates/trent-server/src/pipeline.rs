@@ -65,7 +65,20 @@ impl Api {
 }
 
 /// Maps an authentication failure to its AWS JSON error (exhaustive).
-fn auth_error(e: SigV4Error) -> KmsError {
+/// Why a request was not authenticated.
+enum Refused {
+    Signature(SigV4Error),
+    /// The credential could not be read (the store is down) and no trusted copy is cached.
+    StoreUnavailable,
+}
+
+const STORE_UNAVAILABLE: &str = "The credential store is temporarily unavailable; retry the request.";
+
+fn auth_error(r: Refused) -> KmsError {
+    let e = match r {
+        Refused::Signature(e) => e,
+        Refused::StoreUnavailable => return KmsError::Internal(STORE_UNAVAILABLE.to_owned()),
+    };
     let text = e.to_string();
     match e {
         SigV4Error::Missing => KmsError::MissingAuthenticationToken(text),
@@ -77,7 +90,11 @@ fn auth_error(e: SigV4Error) -> KmsError {
 }
 
 /// The same failures in the Query protocol's vocabulary (IAM API Reference, "Common errors").
-fn auth_error_query(e: SigV4Error) -> IamError {
+fn auth_error_query(r: Refused) -> IamError {
+    let e = match r {
+        Refused::Signature(e) => e,
+        Refused::StoreUnavailable => return IamError::new(IamErrorCode::ServiceFailure, STORE_UNAVAILABLE),
+    };
     let text = e.to_string();
     match e {
         SigV4Error::Missing => IamError::new(IamErrorCode::MissingAuthenticationToken, text),
@@ -243,9 +260,14 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, req: Request) -> 
         Ok(a) if kms.credential_needs_read(a.access_key_id) => Some(a.access_key_id.to_owned()),
         _ => None,
     };
+    let mut store_down = false;
     if let Some(id) = to_read {
         if let Err(e) = kms.read_credential(&id).await {
             tracing::error!(%request_id, error = %e, "credential lookup failed");
+            // Unless a trusted cached copy answers, the store (a database failing over) is
+            // what failed, not the caller's key: a retryable server error, never "unknown
+            // access key".
+            store_down = !kms.trusts_cached_credential(&id);
         }
     }
     // IAM and STS are global services: AWS SDKs sign them for us-east-1 whatever the client's Region.
@@ -268,8 +290,9 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, req: Request) -> 
         now_ms: kms.now_ms(),
     };
     let verified = match &auth {
-        Ok(a) => trent_sigv4::verify_parsed(&input, a, &creds),
-        Err(e) => Err(e.clone()),
+        _ if store_down => Err(Refused::StoreUnavailable),
+        Ok(a) => trent_sigv4::verify_parsed(&input, a, &creds).map_err(Refused::Signature),
+        Err(e) => Err(Refused::Signature(e.clone())),
     };
     let meta = RequestMeta {
         request_id: request_id.clone(),

@@ -35,3 +35,60 @@ fn migrations_apply_once_and_reopen_keeps_data() {
     );
     assert_eq!(s.accounts().expect("accounts").len(), 1);
 }
+
+#[test]
+fn one_server_leads_the_scheduled_jobs_and_another_takes_over_when_it_goes() {
+    let Some(db) = trent_store_postgres::testing::TestDb::create("leader") else {
+        return;
+    };
+    let first = db.store();
+    let second = db.store();
+    assert!(first.try_lead().expect("first"), "the first to ask leads");
+    assert!(!second.try_lead().expect("second"), "one leader at a time");
+    assert!(first.try_lead().expect("again"), "leadership is kept");
+    drop(first); // its connection, and with it the advisory lock, goes
+    assert!(second.try_lead().expect("take over"), "the next to ask takes over");
+}
+
+#[test]
+fn every_committed_change_is_announced_and_a_rolled_back_one_is_not() {
+    use std::sync::mpsc;
+    use trent_store::{AccountRecord, Change, Store};
+    let Some(db) = trent_store_postgres::testing::TestDb::create("feed") else {
+        return;
+    };
+    let store = db.store();
+    let (tx, rx) = mpsc::channel();
+    let tx = std::sync::Mutex::new(tx);
+    assert!(store
+        .watch(std::sync::Arc::new(move |c| {
+            let _ = tx.lock().map(|t| t.send(c));
+        }))
+        .expect("watch"));
+    assert_eq!(rx.recv_timeout(std::time::Duration::from_secs(5)), Ok(Change::Resumed));
+    let account = trent_types::AccountId::parse("111122223333").expect("account");
+    store
+        .insert_account(&AccountRecord {
+            account_id: account,
+            created_ms: 1,
+        })
+        .expect("account");
+    let entity = trent_store::EntityRecord {
+        account_id: account,
+        kind: trent_store::EntityKind::User,
+        name: "alice".into(),
+        body: r#"{"id":"AIDAEXAMPLE"}"#.into(),
+    };
+    // Rolled back: nothing announced.
+    let _ = store.atomically(&mut |t| {
+        t.put_entity(&entity, false)?;
+        Err(trent_store::StoreError::Conflict)
+    });
+    store.put_entity(&entity, false).expect("entity");
+    assert_eq!(
+        rx.recv_timeout(std::time::Duration::from_secs(5)),
+        Ok(Change::Identity(account)),
+        "the committed change, and only it"
+    );
+    assert!(rx.recv_timeout(std::time::Duration::from_millis(300)).is_err());
+}

@@ -32,6 +32,11 @@ impl Kms {
         self.coherent.load(Ordering::Acquire)
     }
 
+    /// Whether a cached copy of this credential may answer when the store cannot be read.
+    pub fn trusts_cached_credential(&self, access_key_id: &str) -> bool {
+        self.coherent() && self.credentials.contains(access_key_id)
+    }
+
     /// Drops what `change` makes stale. Runs on the feed's thread; may read the store.
     fn apply_change(&self, change: Change) {
         match change {
