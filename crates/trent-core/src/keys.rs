@@ -10,7 +10,7 @@ use trent_api::dto::KeyMetadata;
 use trent_api::KmsError;
 use trent_crypto::asymmetric::AsymmetricKey;
 use trent_crypto::seal::{self, Purpose};
-use trent_crypto::SecretBytes;
+use trent_crypto::{RootKey, SecretBytes};
 use trent_policy::PolicyDocument;
 use trent_store::{GrantRecord, KeyRecord, MaterialRecord, TagRecord};
 use trent_types::{
@@ -165,6 +165,18 @@ pub(crate) fn material_record_id(key_arn: &str, material_id: &str) -> String {
     format!("{key_arn}/{material_id}")
 }
 
+/// Unseals one stored material version of the key `key_arn` (also `trent migrate`'s check that a
+/// copied store opens what the source sealed).
+pub fn open_material(root: &RootKey, key_arn: &str, m: &MaterialRecord) -> Result<SecretBytes, KmsError> {
+    seal::unseal(
+        root,
+        Purpose::KeyMaterial,
+        &material_record_id(key_arn, &m.material_id),
+        &m.sealed,
+    )
+    .map_err(|_| KmsError::internal(format!("material {} of {key_arn} does not unseal", m.material_id)))
+}
+
 /// Parses a stored key policy; a policy that no longer parses allows nothing (it was validated
 /// when it was put, so this only guards against corruption).
 pub(crate) fn parse_stored_policy(text: &str) -> PolicyDocument {
@@ -187,13 +199,7 @@ impl Kms {
         let arn: Arc<str> = Arc::from(Arn::key(&record.region, record.account_id, record.key_id));
         let mut out = Vec::with_capacity(materials.len());
         for m in materials.iter().filter(|m| m.is_present()) {
-            let secret = seal::unseal(
-                self.root(),
-                Purpose::KeyMaterial,
-                &material_record_id(&arn, &m.material_id),
-                &m.sealed,
-            )
-            .map_err(|_| KmsError::internal(format!("material {} of {arn} does not unseal", m.material_id)))?;
+            let secret = open_material(self.root(), &arn, m)?;
             let id: [u8; 32] = hex::decode(&m.material_id)
                 .ok()
                 .and_then(|v| v.try_into().ok())

@@ -47,6 +47,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::{Caller, CredentialCache, CredentialLookup};
 pub use iam::namespace;
 pub use iam::protocol::{IamError, IamErrorCode, Params};
+pub use keys::open_material;
 pub use service::{spawn_audit_flusher, spawn_scheduler, Config, Kms, RequestMeta};
 pub use simulate::Simulation;
 

@@ -95,6 +95,25 @@ pub(crate) fn after(c: &mut Client, after_seq: i64, limit: usize) -> Result<Vec<
     rows.iter().map(batch_row).collect()
 }
 
+/// Inside a transaction: the anchor of a trail that holds no events.
+pub(crate) fn import_anchor(c: &mut Client, seq: i64, hash: &[u8]) -> Result<(), StoreError> {
+    lock(c)?;
+    if head(c)?.is_some() {
+        return Err(StoreError::Conflict);
+    }
+    set_anchor(c, seq, hash)
+}
+
+fn set_anchor(c: &mut Client, seq: i64, hash: &[u8]) -> Result<(), StoreError> {
+    c.execute(
+        "INSERT INTO audit_anchor (id, seq, chain_hash) VALUES (1, $1, $2) \
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, chain_hash = excluded.chain_hash",
+        &[&seq, &hash],
+    )
+    .map_err(classify)?;
+    Ok(())
+}
+
 /// Inside a transaction: retention (see `Store::prune_audit`).
 pub(crate) fn prune(c: &mut Client, before_ms: i64, max_events: usize) -> Result<usize, StoreError> {
     lock(c)?;
@@ -120,11 +139,6 @@ pub(crate) fn prune(c: &mut Client, before_ms: i64, max_events: usize) -> Result
     };
     c.execute("DELETE FROM audit_batches WHERE last_seq <= $1", &[&seq])
         .map_err(classify)?;
-    c.execute(
-        "INSERT INTO audit_anchor (id, seq, chain_hash) VALUES (1, $1, $2) \
-         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, chain_hash = excluded.chain_hash",
-        &[&seq, &hash],
-    )
-    .map_err(classify)?;
+    set_anchor(c, seq, &hash)?;
     Ok(n)
 }

@@ -413,6 +413,10 @@ impl Store for PgStore {
         self.write(|c| crate::audit::prune(c, before_ms, max_events))
     }
 
+    fn set_audit_anchor(&self, seq: i64, hash: &[u8]) -> Result<(), StoreError> {
+        self.write(|c| crate::audit::import_anchor(c, seq, hash))
+    }
+
     fn put_tags(&self, key_id: &KeyId, tags: &[TagRecord]) -> Result<(), StoreError> {
         self.write(|c| {
             for t in tags {

@@ -223,8 +223,12 @@ fn audit_is_append_only_and_ordered(s: &dyn Store) {
     assert_eq!(s.prune_audit(1_000, 10).expect("all"), 1);
     assert_eq!(s.last_audit().expect("last"), None);
     assert!(matches!(s.append_audit_batches(&[b(4, 5)]), Err(StoreError::Conflict)));
+    // A copy of a pruned trail starts from the source's anchor (only while it holds no events).
+    s.set_audit_anchor(4, &[4; 32]).expect("anchor of an empty trail");
+    assert_eq!(s.audit_anchor().expect("anchor"), Some((4, vec![4; 32])));
     s.append_audit_batches(&[b(5, 6)]).expect("continues from the anchor");
     assert_eq!(s.last_audit().expect("last"), Some(head(6)));
+    assert!(matches!(s.set_audit_anchor(9, &[9; 32]), Err(StoreError::Conflict)));
 }
 
 fn accounts_and_access_keys(s: &dyn Store) {

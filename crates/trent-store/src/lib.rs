@@ -160,6 +160,9 @@ pub trait Store: StoreRead {
     /// records the (seq, hash) of the last event deleted as the anchor the remaining chain
     /// verifies from. Returns how many events it deleted.
     fn prune_audit(&self, before_ms: i64, max_events: usize) -> Result<usize, StoreError>;
+    /// Sets the anchor (seq, chain hash) a trail holding no events continues from — a copy of a
+    /// store whose oldest events were pruned (`trent migrate`); `Conflict` if events are stored.
+    fn set_audit_anchor(&self, seq: i64, hash: &[u8]) -> Result<(), StoreError>;
     /// Upserts tags (same key → value replaced), atomically.
     fn put_tags(&self, key_id: &KeyId, tags: &[TagRecord]) -> Result<(), StoreError>;
     fn delete_tags(&self, key_id: &KeyId, tag_keys: &[String]) -> Result<(), StoreError>;

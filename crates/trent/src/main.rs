@@ -6,6 +6,7 @@
 
 mod audit_cmd;
 mod datadir;
+mod migrate;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -43,6 +44,16 @@ enum Command {
     /// The audit trail: every authenticated request, chained so tampering shows.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Copy an embedded (SQLite) data directory into PostgreSQL, then check the copy. Stop the
+    /// server first; re-running is safe.
+    Migrate {
+        /// The data directory to copy (its root.key stays the root key).
+        #[arg(long)]
+        from: std::path::PathBuf,
+        /// The PostgreSQL database to copy into (`postgres://…`).
+        #[arg(long, env = "TRENT_DATABASE_URL", hide_env_values = true)]
+        to: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -191,6 +202,7 @@ fn main() -> std::process::ExitCode {
             audit_cmd::show(&at, after, limit, key.as_deref())
         }
         Command::Audit(AuditCommand::Verify { at }) => audit_cmd::verify(&at),
+        Command::Migrate { from, to } => migrate::run(&from, &to),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

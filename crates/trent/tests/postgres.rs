@@ -165,3 +165,140 @@ fn a_database_url_that_is_not_postgres_is_refused() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected a postgres:// URL"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn migrate_copies_an_embedded_deployment_and_can_run_again() {
+    let Some(db) = TestDb::create("migrate") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("data");
+    let mut embedded = Server::start_in(&dir, &[]);
+    let c = embedded.client();
+    let meta = c
+        .create_key()
+        .tags(Tag::builder().tag_key("k").tag_value("v").build().expect("tag"))
+        .send()
+        .await
+        .expect("create")
+        .key_metadata
+        .expect("metadata");
+    let key = meta.key_id().to_owned();
+    let account = meta.aws_account_id().expect("account").to_owned();
+    let old_ct = c
+        .encrypt()
+        .key_id(&key)
+        .plaintext(blob(b"before rotation"))
+        .send()
+        .await
+        .expect("encrypt")
+        .ciphertext_blob
+        .expect("ct");
+    c.rotate_key_on_demand().key_id(&key).send().await.expect("rotate");
+    let new_ct = c
+        .encrypt()
+        .key_id(&key)
+        .plaintext(blob(b"after rotation"))
+        .send()
+        .await
+        .expect("encrypt")
+        .ciphertext_blob
+        .expect("ct");
+    let hmac = c
+        .create_key()
+        .key_spec(aws_sdk_kms::types::KeySpec::Hmac256)
+        .key_usage(aws_sdk_kms::types::KeyUsageType::GenerateVerifyMac)
+        .send()
+        .await
+        .expect("hmac key")
+        .key_metadata
+        .expect("metadata")
+        .key_id()
+        .to_owned();
+    let mac = c
+        .generate_mac()
+        .key_id(&hmac)
+        .message(blob(b"m"))
+        .mac_algorithm(aws_sdk_kms::types::MacAlgorithmSpec::HmacSha256)
+        .send()
+        .await
+        .expect("mac")
+        .mac
+        .expect("mac");
+    c.create_alias()
+        .alias_name("alias/moved")
+        .target_key_id(&key)
+        .send()
+        .await
+        .expect("alias");
+    c.create_grant()
+        .key_id(&key)
+        .grantee_principal(format!("arn:aws:iam::{account}:root"))
+        .operations(GrantOperation::Encrypt)
+        .send()
+        .await
+        .expect("grant");
+    let (status, xml) = embedded.iam(&[("Action", "CreateUser"), ("UserName", "mover")]);
+    assert_eq!(status, 200, "{xml}");
+    let (status, xml) = embedded.iam(&[("Action", "CreateAccessKey"), ("UserName", "mover")]);
+    assert_eq!(status, 200, "{xml}");
+    let user_key = (
+        common::between(&xml, "<AccessKeyId>", "</AccessKeyId>"),
+        common::between(&xml, "<SecretAccessKey>", "</SecretAccessKey>"),
+    );
+    assert!(embedded.stop(), "stopped before migrating");
+
+    for run in 0..2 {
+        let out = trent(&["migrate", "--from", dir.to_str().expect("utf-8"), "--to", &db.url]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "run {run}: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for line in [
+            "keys: 2 in the source, 2 in the copy",
+            "key material versions: 3 in the source, 3 in the copy",
+            "grants: 1 in the source, 1 in the copy",
+            "the copied audit trail verifies",
+            // The symmetric key is the sample (the HMAC key's material is checked by VerifyMac).
+            "1 keys' material unsealed on the copy",
+        ] {
+            assert!(stdout.contains(line), "run {run}: {line:?} missing:\n{stdout}");
+        }
+    }
+
+    let pg = Server::start_in(&dir, &["--database", &db.url]);
+    let c = pg.client();
+    for (ct, plain) in [(old_ct, &b"before rotation"[..]), (new_ct, &b"after rotation"[..])] {
+        let out = c
+            .decrypt()
+            .ciphertext_blob(ct)
+            .send()
+            .await
+            .expect("decrypt on the copy");
+        assert_eq!(out.plaintext.expect("plaintext").as_ref(), plain);
+    }
+    let verified = c
+        .verify_mac()
+        .key_id(&hmac)
+        .message(blob(b"m"))
+        .mac(mac)
+        .mac_algorithm(aws_sdk_kms::types::MacAlgorithmSpec::HmacSha256)
+        .send()
+        .await
+        .expect("verify mac");
+    assert!(verified.mac_valid);
+    let d = c.describe_key().key_id("alias/moved").send().await.expect("alias");
+    assert_eq!(d.key_metadata.expect("metadata").key_id(), key);
+    let rotations = c.list_key_rotations().key_id(&key).send().await.expect("rotations");
+    assert_eq!(rotations.rotations().len(), 1);
+    // The IAM user's access key still authenticates (its secret was copied sealed).
+    let user = pg.client_with(&user_key.0, &user_key.1);
+    let err = user
+        .list_keys()
+        .send()
+        .await
+        .expect_err("the user has no KMS permission");
+    assert_eq!(common::err(&err).0, "AccessDeniedException");
+}

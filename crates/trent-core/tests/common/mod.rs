@@ -131,6 +131,7 @@ impl trent_store::Store for InstrumentedStore {
         delete_grant(id: &str) -> Result<(), StoreError>;
         append_audit_batches(b: &[AuditBatchRecord]) -> Result<(), StoreError>;
         prune_audit(before: i64, max: usize) -> Result<usize, StoreError>;
+        set_audit_anchor(seq: i64, hash: &[u8]) -> Result<(), StoreError>;
         put_tags(id: &KeyId, t: &[TagRecord]) -> Result<(), StoreError>;
         delete_tags(id: &KeyId, k: &[String]) -> Result<(), StoreError>;
     }

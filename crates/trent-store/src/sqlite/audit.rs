@@ -127,6 +127,15 @@ pub(super) fn prune(c: &mut Connection, before_ms: i64, max_events: usize) -> Re
     Ok(n)
 }
 
+pub(super) fn import_anchor(c: &mut Connection, seq: i64, hash: &[u8]) -> Result<(), StoreError> {
+    let tx = Tx::begin(c)?;
+    if head(&tx)?.is_some() {
+        return Err(StoreError::Conflict);
+    }
+    set_anchor(&tx, seq, hash)?;
+    tx.commit()
+}
+
 pub(super) fn anchor(c: &Connection) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
     c.query_row("SELECT seq, chain_hash FROM audit_anchor WHERE id = 1", [], |r| {
         Ok((r.get(0)?, r.get(1)?))

@@ -955,6 +955,11 @@ impl Store for SqliteStore {
         audit::prune(&mut c, before_ms, max_events)
     }
 
+    fn set_audit_anchor(&self, seq: i64, hash: &[u8]) -> Result<(), StoreError> {
+        let mut c = self.conn()?;
+        audit::import_anchor(&mut c, seq, hash)
+    }
+
     fn atomically(&self, f: &mut dyn FnMut(&dyn Store) -> Result<(), StoreError>) -> Result<(), StoreError> {
         let conn = {
             let mut g = self.conn()?;
