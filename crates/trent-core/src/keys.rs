@@ -12,7 +12,7 @@ use trent_crypto::asymmetric::AsymmetricKey;
 use trent_crypto::seal::{self, Purpose};
 use trent_crypto::{RootKey, SecretBytes};
 use trent_policy::PolicyDocument;
-use trent_store::{GrantRecord, KeyRecord, MaterialRecord, TagRecord};
+use trent_store::{GrantRecord, KeyRecord, MaterialRecord, StoreError, TagRecord};
 use trent_types::{
     Arn, EncryptionAlgorithm, ExpirationModel, KeyAgreementAlgorithm, KeyId, KeyManager, KeySpec, KeyState, KeyUsage,
     MacAlgorithm, Origin, SigningAlgorithm,
@@ -266,7 +266,21 @@ impl Kms {
         record: KeyRecord,
     ) -> Result<Arc<LoadedKey>, KmsError> {
         let r = record.clone();
-        self.write(authority, move |s| s.update_key(&r)).await?;
+        match self.try_write(authority, move |s| s.update_key(&r)).await? {
+            Ok(()) => {}
+            // Another server changed the key since this one read it: nothing was written. The
+            // change feed drops the stale copy too; the SDK's retry sees the current key.
+            Err(StoreError::Conflict) => {
+                self.uncache(&record.key_id);
+                return Err(KmsError::internal(format!(
+                    "{} changed concurrently on another server; retry",
+                    key.arn
+                )));
+            }
+            Err(e) => return Err(KmsError::internal(e)),
+        }
+        let mut record = record;
+        record.version += 1;
         let policy = Arc::new(parse_stored_policy(&record.policy));
         let updated = Arc::new(LoadedKey {
             record,

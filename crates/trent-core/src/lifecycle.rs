@@ -117,6 +117,7 @@ impl Kms {
             rotation_enabled: new.rotation_period_days.is_some(),
             rotation_period_days: new.rotation_period_days,
             next_rotation_ms: new.rotation_period_days.map(|d| now + d * DAY_MS),
+            version: 0,
         };
         let tag_records: Vec<TagRecord> = new
             .tags

@@ -56,7 +56,8 @@ const MIGRATIONS: &[&str] = &[r#"
         multi_region BOOLEAN NOT NULL,
         rotation_enabled BOOLEAN NOT NULL DEFAULT FALSE,
         rotation_period_days BIGINT,
-        next_rotation_ms BIGINT
+        next_rotation_ms BIGINT,
+        version BIGINT NOT NULL DEFAULT 0
     );
     CREATE INDEX keys_by_account ON keys(account_id, key_id);
     CREATE INDEX keys_by_deletion ON keys(key_state, deletion_ms);

@@ -13,7 +13,7 @@ use trent_types::{
 
 use crate::{classify, col, parsed, parsed_opt, PgStore};
 
-pub(crate) const KEY_COLUMNS: &str = "key_id, account_id, region, description, key_spec, key_usage, origin, key_manager, key_state, created_ms, deletion_ms, pending_window_days, policy, current_material_id, multi_region, rotation_enabled, rotation_period_days, next_rotation_ms";
+pub(crate) const KEY_COLUMNS: &str = "key_id, account_id, region, description, key_spec, key_usage, origin, key_manager, key_state, created_ms, deletion_ms, pending_window_days, policy, current_material_id, multi_region, rotation_enabled, rotation_period_days, next_rotation_ms, version";
 pub(crate) const ACCESS_KEY_COLUMNS: &str = "access_key_id, account_id, principal_arn, sealed_secret, status, created_ms, user_name, session_token_hash, expires_ms, session, owner_id";
 pub(crate) const GRANT_COLUMNS: &str =
     "grant_id, key_id, account_id, name, grantee_principal, retiring_principal, operations, constraints, created_ms";
@@ -40,6 +40,7 @@ fn key_row(r: &Row) -> Result<KeyRecord, StoreError> {
         rotation_enabled: col(r, 15)?,
         rotation_period_days: col(r, 16)?,
         next_rotation_ms: col(r, 17)?,
+        version: col(r, 18)?,
     })
 }
 

@@ -48,24 +48,58 @@ fn upsert_material(c: &mut Client, m: &MaterialRecord) -> Result<(), StoreError>
     Ok(())
 }
 
-fn write_key(c: &mut Client, k: &KeyRecord) -> Result<u64, StoreError> {
-    c.execute(
-        "UPDATE keys SET description = $2, key_state = $3, deletion_ms = $4, pending_window_days = $5, policy = $6, \
-         current_material_id = $7, rotation_enabled = $8, rotation_period_days = $9, next_rotation_ms = $10 WHERE key_id = $1",
-        &[
-            &k.key_id.as_str(),
-            &k.description,
-            &k.key_state.as_str(),
-            &k.deletion_ms,
-            &k.pending_window_days,
-            &k.policy,
-            &k.current_material_id,
-            &k.rotation_enabled,
-            &k.rotation_period_days,
-            &k.next_rotation_ms,
-        ],
-    )
-    .map_err(classify)
+/// `update_key`: every mutable field, over the version `k` was read at (compare-and-swap).
+fn write_key(c: &mut Client, k: &KeyRecord) -> Result<(), StoreError> {
+    let n = c
+        .execute(
+            "UPDATE keys SET description = $2, key_state = $3, deletion_ms = $4, pending_window_days = $5, policy = $6, \
+             current_material_id = $7, rotation_enabled = $8, rotation_period_days = $9, next_rotation_ms = $10, \
+             version = version + 1 WHERE key_id = $1 AND version = $11",
+            &[
+                &k.key_id.as_str(),
+                &k.description,
+                &k.key_state.as_str(),
+                &k.deletion_ms,
+                &k.pending_window_days,
+                &k.policy,
+                &k.current_material_id,
+                &k.rotation_enabled,
+                &k.rotation_period_days,
+                &k.next_rotation_ms,
+                &k.version,
+            ],
+        )
+        .map_err(classify)?;
+    if n == 1 {
+        return Ok(());
+    }
+    let exists = c
+        .query_opt("SELECT 1 FROM keys WHERE key_id = $1", &[&k.key_id.as_str()])
+        .map_err(classify)?
+        .is_some();
+    Err(if exists {
+        StoreError::Conflict
+    } else {
+        StoreError::NotFound
+    })
+}
+
+/// `rotate_key` (current material, next rotation) / `put_material` (state, current material):
+/// only the fields they own, whatever the version; `NotFound` if the key is gone.
+fn write_key_fields(c: &mut Client, k: &KeyRecord, rotation: bool) -> Result<(), StoreError> {
+    let n = if rotation {
+        c.execute(
+            "UPDATE keys SET current_material_id = $2, next_rotation_ms = $3, version = version + 1 WHERE key_id = $1",
+            &[&k.key_id.as_str(), &k.current_material_id, &k.next_rotation_ms],
+        )
+    } else {
+        c.execute(
+            "UPDATE keys SET key_state = $2, current_material_id = $3, version = version + 1 WHERE key_id = $1",
+            &[&k.key_id.as_str(), &k.key_state.as_str(), &k.current_material_id],
+        )
+    }
+    .map_err(classify)?;
+    changed(n)
 }
 
 fn changed(n: u64) -> Result<(), StoreError> {
@@ -220,7 +254,7 @@ impl Store for PgStore {
         self.write(|c| {
             c.execute(
                 &format!(
-                    "INSERT INTO keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+                    "INSERT INTO keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
                 ),
                 &[
                     &k.key_id.as_str(),
@@ -241,6 +275,7 @@ impl Store for PgStore {
                     &k.rotation_enabled,
                     &k.rotation_period_days,
                     &k.next_rotation_ms,
+                    &k.version,
                 ],
             )
             .map_err(classify)?;
@@ -260,7 +295,7 @@ impl Store for PgStore {
 
     fn update_key(&self, k: &KeyRecord) -> Result<(), StoreError> {
         self.write(|c| {
-            changed(write_key(c, k)?)?;
+            write_key(c, k)?;
             notify(c, &Change::Key(k.key_id))
         })
     }
@@ -279,7 +314,7 @@ impl Store for PgStore {
                 return Err(StoreError::Conflict);
             }
             upsert_material(c, m)?;
-            write_key(c, k)?;
+            write_key_fields(c, k, true)?;
             notify(c, &Change::Key(k.key_id))
         })
     }
@@ -287,7 +322,7 @@ impl Store for PgStore {
     fn put_material(&self, k: &KeyRecord, m: &MaterialRecord) -> Result<(), StoreError> {
         self.write(|c| {
             upsert_material(c, m)?;
-            changed(write_key(c, k)?)?;
+            write_key_fields(c, k, false)?;
             notify(c, &Change::Key(k.key_id))
         })
     }

@@ -58,6 +58,7 @@ fn key(name: &str, account: &str) -> KeyRecord {
         rotation_enabled: false,
         rotation_period_days: None,
         next_rotation_ms: None,
+        version: 0,
     }
 }
 
@@ -435,14 +436,51 @@ fn keys_round_trip_and_page(s: &dyn Store) {
     k.description = "changed".into();
     k.key_state = KeyState::Disabled;
     s.update_key(&k).expect("update");
+    let stored = s.key(&id("k1")).expect("get").expect("exists");
+    assert_eq!((stored.description.as_str(), stored.version), ("changed", 1));
+    // A second writer that read version 0 loses: its change is refused, not applied over ours.
+    let mut stale = k.clone();
+    stale.description = "stale".into();
+    assert!(matches!(s.update_key(&stale), Err(StoreError::Conflict)));
     assert_eq!(s.key(&id("k1")).expect("get").expect("exists").description, "changed");
+    // Rotation and material writes change only their own fields (and bump the version).
+    let mut rotated = stored.clone();
+    rotated.description = "not written by a rotation".into();
+    rotated.current_material_id = Some("m2".into());
+    s.rotate_key(&rotated, Some("m1"), &material("k1", "m2"))
+        .expect("rotate");
+    let after = s.key(&id("k1")).expect("get").expect("exists");
+    assert_eq!(
+        (
+            after.description.as_str(),
+            after.current_material_id.as_deref(),
+            after.version
+        ),
+        ("changed", Some("m2"), 2)
+    );
+    let mut back = after.clone();
+    back.current_material_id = Some("m1".into());
+    back.description = "not written by a material write".into();
+    s.put_material(&back, &material("k1", "m1")).expect("material");
+    let after = s.key(&id("k1")).expect("get").expect("exists");
+    assert_eq!(
+        (
+            after.description.as_str(),
+            after.current_material_id.as_deref(),
+            after.version
+        ),
+        ("changed", Some("m1"), 3)
+    );
     assert!(matches!(s.update_key(&key("nope", "A")), Err(StoreError::NotFound)));
     assert_eq!(s.key(&id("nope")).expect("get"), None);
     let page1 = s.list_keys(&acct("A"), None, 2).expect("list");
     assert_eq!(page1.iter().map(|k| k.key_id).collect::<Vec<_>>(), [id("k1"), id("k2")]);
     let page2 = s.list_keys(&acct("A"), Some(id("k2").as_str()), 2).expect("list");
     assert_eq!(page2.iter().map(|k| k.key_id).collect::<Vec<_>>(), [id("k3")]);
-    assert_eq!(s.materials(&id("k1")).expect("materials"), vec![material("k1", "m1")]);
+    assert_eq!(
+        s.materials(&id("k1")).expect("materials"),
+        vec![material("k1", "m1"), material("k1", "m2")]
+    );
 }
 
 fn aliases_are_unique_and_follow_their_key(s: &dyn Store) {

@@ -127,18 +127,22 @@ pub trait Store: StoreRead {
         material: Option<&MaterialRecord>,
         tags: &[TagRecord],
     ) -> Result<(), StoreError>;
-    /// Replaces the mutable fields of an existing key; `NotFound` if it is gone.
+    /// Replaces the mutable fields of an existing key and bumps its version, only if the stored
+    /// version is still `key.version` (`Conflict` otherwise: another server changed it first);
+    /// `NotFound` if it is gone.
     fn update_key(&self, key: &KeyRecord) -> Result<(), StoreError>;
-    /// Rotation: inserts or replaces `material` and stores `key`, atomically, only if the key's
-    /// current material is still `expected_current` (`Conflict` otherwise). This makes a
-    /// rotation happen once even when several servers share the store.
+    /// Rotation: inserts or replaces `material` and sets the key's current material and next
+    /// rotation date from `key` (nothing else), atomically, only if the key's current material
+    /// is still `expected_current` (`Conflict` otherwise). This makes a rotation happen once
+    /// even when several servers share the store.
     fn rotate_key(
         &self,
         key: &KeyRecord,
         expected_current: Option<&str>,
         material: &MaterialRecord,
     ) -> Result<(), StoreError>;
-    /// Inserts or replaces one material version and stores `key`, atomically (imports, deletions).
+    /// Inserts or replaces one material version and sets the key's state and current material
+    /// from `key` (nothing else), atomically (imports, deletions of imported material).
     fn put_material(&self, key: &KeyRecord, material: &MaterialRecord) -> Result<(), StoreError>;
     /// Upserts the last use of each key (batched by the service).
     fn record_usage(&self, usage: &[UsageRecord]) -> Result<(), StoreError>;

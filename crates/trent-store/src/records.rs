@@ -67,6 +67,11 @@ pub struct KeyRecord {
     pub rotation_enabled: bool,
     pub rotation_period_days: Option<i64>,
     pub next_rotation_ms: Option<i64>,
+    /// Bumped by every write of the key. [`crate::Store::update_key`] writes only over the
+    /// version it was given (compare-and-swap), so of two servers changing one key from the
+    /// same state one gets `Conflict` instead of silently undoing the other's change. 0 when
+    /// created.
+    pub version: i64,
 }
 
 #[derive(Clone, PartialEq, Eq)]

@@ -169,6 +169,7 @@ impl KmsOp for CreateKey {
                 rotation_enabled: false,
                 rotation_period_days: None,
                 next_rotation_ms: None,
+                version: 0,
             };
             let tag_records: Vec<TagRecord> = req
                 .tags

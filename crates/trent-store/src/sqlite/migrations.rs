@@ -153,6 +153,9 @@ const MIGRATIONS: &[&str] = &[
     WHERE session IS NOT NULL AND json_valid(session);
     CREATE INDEX access_keys_by_owner ON access_keys(account_id, owner_id);
     "#,
+    r#"
+    ALTER TABLE keys ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

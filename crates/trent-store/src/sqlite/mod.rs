@@ -155,7 +155,7 @@ fn parse_operations(s: &str) -> Option<Vec<GrantOperation>> {
         .collect()
 }
 
-const KEY_COLUMNS: &str = "key_id, account_id, region, description, key_spec, key_usage, origin, key_manager, key_state, created_ms, deletion_ms, pending_window_days, policy, current_material_id, multi_region, rotation_enabled, rotation_period_days, next_rotation_ms";
+const KEY_COLUMNS: &str = "key_id, account_id, region, description, key_spec, key_usage, origin, key_manager, key_state, created_ms, deletion_ms, pending_window_days, policy, current_material_id, multi_region, rotation_enabled, rotation_period_days, next_rotation_ms, version";
 const ACCESS_KEY_COLUMNS: &str = "access_key_id, account_id, principal_arn, sealed_secret, status, created_ms, user_name, session_token_hash, expires_ms, session, owner_id";
 const GRANT_COLUMNS: &str =
     "grant_id, key_id, account_id, name, grantee_principal, retiring_principal, operations, constraints, created_ms";
@@ -181,6 +181,7 @@ fn key_row(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         rotation_enabled: r.get(15)?,
         rotation_period_days: r.get(16)?,
         next_rotation_ms: r.get(17)?,
+        version: r.get(18)?,
     })
 }
 
@@ -265,24 +266,65 @@ fn upsert_material(tx: &Connection, m: &MaterialRecord) -> Result<(), StoreError
     Ok(())
 }
 
-fn write_key(tx: &rusqlite::Connection, k: &KeyRecord) -> Result<usize, StoreError> {
-    tx.execute(
-        "UPDATE keys SET description = ?2, key_state = ?3, deletion_ms = ?4, pending_window_days = ?5, policy = ?6, \
-         current_material_id = ?7, rotation_enabled = ?8, rotation_period_days = ?9, next_rotation_ms = ?10 WHERE key_id = ?1",
-        params![
-            k.key_id.as_str(),
-            k.description,
-            k.key_state.as_str(),
-            k.deletion_ms,
-            k.pending_window_days,
-            k.policy,
-            k.current_material_id,
-            k.rotation_enabled,
-            k.rotation_period_days,
-            k.next_rotation_ms
-        ],
-    )
-    .map_err(classify)
+/// `update_key`: every mutable field, over the version `k` was read at.
+fn write_key(tx: &rusqlite::Connection, k: &KeyRecord) -> Result<(), StoreError> {
+    let n = tx
+        .execute(
+            "UPDATE keys SET description = ?2, key_state = ?3, deletion_ms = ?4, pending_window_days = ?5, policy = ?6, \
+             current_material_id = ?7, rotation_enabled = ?8, rotation_period_days = ?9, next_rotation_ms = ?10, \
+             version = version + 1 WHERE key_id = ?1 AND version = ?11",
+            params![
+                k.key_id.as_str(),
+                k.description,
+                k.key_state.as_str(),
+                k.deletion_ms,
+                k.pending_window_days,
+                k.policy,
+                k.current_material_id,
+                k.rotation_enabled,
+                k.rotation_period_days,
+                k.next_rotation_ms,
+                k.version
+            ],
+        )
+        .map_err(classify)?;
+    if n == 1 {
+        return Ok(());
+    }
+    let exists: bool = tx
+        .query_row("SELECT 1 FROM keys WHERE key_id = ?1", [k.key_id.as_str()], |_| {
+            Ok(true)
+        })
+        .optional()
+        .map_err(classify)?
+        .is_some();
+    Err(if exists {
+        StoreError::Conflict
+    } else {
+        StoreError::NotFound
+    })
+}
+
+/// `rotate_key` (current material, next rotation) / `put_material` (state, current material):
+/// only the fields they own, whatever the
+/// version; `NotFound` if the key is gone.
+fn write_key_fields(tx: &rusqlite::Connection, k: &KeyRecord, rotation: bool) -> Result<(), StoreError> {
+    let n = if rotation {
+        tx.execute(
+            "UPDATE keys SET current_material_id = ?2, next_rotation_ms = ?3, version = version + 1 WHERE key_id = ?1",
+            params![k.key_id.as_str(), k.current_material_id, k.next_rotation_ms],
+        )
+    } else {
+        tx.execute(
+            "UPDATE keys SET key_state = ?2, current_material_id = ?3, version = version + 1 WHERE key_id = ?1",
+            params![k.key_id.as_str(), k.key_state.as_str(), k.current_material_id],
+        )
+    }
+    .map_err(classify)?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
 }
 
 fn alias_row(r: &Row<'_>) -> rusqlite::Result<AliasRecord> {
@@ -759,7 +801,7 @@ impl Store for SqliteStore {
         let mut c = self.conn()?;
         let tx = Tx::begin(&mut c)?;
         tx.execute(
-            &format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"),
+            &format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"),
             params![
                 k.key_id.as_str(),
                 k.account_id.as_str(),
@@ -778,7 +820,8 @@ impl Store for SqliteStore {
                 k.multi_region,
                 k.rotation_enabled,
                 k.rotation_period_days,
-                k.next_rotation_ms
+                k.next_rotation_ms,
+                k.version
             ],
         )
         .map_err(classify)?;
@@ -797,10 +840,7 @@ impl Store for SqliteStore {
 
     fn update_key(&self, k: &KeyRecord) -> Result<(), StoreError> {
         let c = self.conn()?;
-        if write_key(&c, k)? == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        write_key(&c, k)
     }
 
     fn rotate_key(&self, k: &KeyRecord, expected_current: Option<&str>, m: &MaterialRecord) -> Result<(), StoreError> {
@@ -820,7 +860,7 @@ impl Store for SqliteStore {
             Some(_) => {}
         }
         upsert_material(&tx, m)?;
-        write_key(&tx, k)?;
+        write_key_fields(&tx, k, true)?;
         tx.commit()
     }
 
@@ -828,9 +868,7 @@ impl Store for SqliteStore {
         let mut c = self.conn()?;
         let tx = Tx::begin(&mut c)?;
         upsert_material(&tx, m)?;
-        if write_key(&tx, k)? == 0 {
-            return Err(StoreError::NotFound);
-        }
+        write_key_fields(&tx, k, false)?;
         tx.commit()
     }
 
