@@ -103,7 +103,10 @@ fn copy(s: &dyn Store, t: &dyn Store) -> Result<(), StoreError> {
             None => (None, &[][..]),
         };
         upsert(t.create_key(k, first, &tags), || {
-            t.update_key(k)?;
+            // Copied before: write the source's fields over whatever version the copy is at.
+            let mut current = k.clone();
+            current.version = t.key(&k.key_id)?.map_or(0, |c| c.version);
+            t.update_key(&current)?;
             if let Some(f) = first {
                 t.put_material(k, f)?;
             }
