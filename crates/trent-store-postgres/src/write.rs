@@ -206,6 +206,38 @@ impl Store for PgStore {
         })
     }
 
+    fn replace_entity(&self, e: &EntityRecord, expected_body: &str) -> Result<(), StoreError> {
+        self.write(|c| {
+            let n = c
+                .execute(
+                    "UPDATE iam_entities SET body = $4 WHERE account_id = $1 AND kind = $2 AND name = $3 AND body = $5",
+                    &[
+                        &e.account_id.as_str(),
+                        &e.kind.as_str(),
+                        &e.name,
+                        &e.body,
+                        &expected_body,
+                    ],
+                )
+                .map_err(classify)?;
+            if n == 0 {
+                let exists = c
+                    .query_opt(
+                        "SELECT 1 FROM iam_entities WHERE account_id = $1 AND kind = $2 AND name = $3",
+                        &[&e.account_id.as_str(), &e.kind.as_str(), &e.name],
+                    )
+                    .map_err(classify)?
+                    .is_some();
+                return Err(if exists {
+                    StoreError::Conflict
+                } else {
+                    StoreError::NotFound
+                });
+            }
+            notify(c, &Change::Identity(e.account_id))
+        })
+    }
+
     fn delete_entity(&self, account_id: &AccountId, kind: EntityKind, name: &str) -> Result<(), StoreError> {
         self.write(|c| {
             let row = c

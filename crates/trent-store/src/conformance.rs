@@ -407,6 +407,21 @@ fn iam_entities(s: &dyn Store) {
         s.entity(&acct("A"), EntityKind::User, "bob").expect("get"),
         Some(e("user", "bob", "{4}"))
     );
+    // A read-modify-write replaces only what it read: a second writer that read "{4}" too loses.
+    s.replace_entity(&e("user", "bob", "{5}"), "{4}")
+        .expect("compare and swap");
+    assert!(matches!(
+        s.replace_entity(&e("user", "bob", "{6}"), "{4}"),
+        Err(StoreError::Conflict)
+    ));
+    assert!(matches!(
+        s.replace_entity(&e("user", "nobody", "{6}"), "{4}"),
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        s.entity(&acct("A"), EntityKind::User, "bob").expect("get"),
+        Some(e("user", "bob", "{5}"))
+    );
     let users = s.entities(&acct("A"), EntityKind::User).expect("list");
     assert_eq!(
         users.iter().map(|u| u.name.as_str()).collect::<Vec<_>>(),

@@ -116,6 +116,9 @@ pub trait Store: StoreRead {
     fn delete_access_key(&self, access_key_id: &str) -> Result<(), StoreError>;
     /// Inserts (`UniqueViolation` if the name is taken) or, with `replace`, upserts.
     fn put_entity(&self, entity: &EntityRecord, replace: bool) -> Result<(), StoreError>;
+    /// Replaces an entity's body only if it still is `expected_body` (what the caller read and
+    /// changed): `Conflict` if another server changed it first, `NotFound` if it is gone.
+    fn replace_entity(&self, entity: &EntityRecord, expected_body: &str) -> Result<(), StoreError>;
     /// Deletes an entity; `NotFound` if absent. In the same transaction: a user that still has
     /// access keys is not deleted (`Conflict`); a role's session keys are deleted with it.
     fn delete_entity(&self, account_id: &AccountId, kind: EntityKind, name: &str) -> Result<(), StoreError>;

@@ -243,6 +243,63 @@ async fn concurrent_changes_to_one_key_on_two_nodes_are_never_lost() {
     }
 }
 
+#[test]
+fn concurrent_iam_edits_of_one_user_on_two_nodes_are_never_lost() {
+    let Some(db) = TestDb::create("iam_race") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let nodes = cluster(tmp.path(), &db, 2);
+    let (status, xml) = nodes[0].iam(&[("Action", "CreateUser"), ("UserName", "shared")]);
+    assert_eq!(status, 200, "{xml}");
+    let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Encrypt","Resource":"*"}]}"#;
+    let mut kept = Vec::new();
+    let mut refused = 0;
+    for round in 0..15 {
+        let names = [format!("a{round}"), format!("b{round}")];
+        let results: Vec<(u16, String)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = nodes
+                .iter()
+                .zip(&names)
+                .map(|(node, name)| {
+                    scope.spawn(move || {
+                        node.iam(&[
+                            ("Action", "PutUserPolicy"),
+                            ("UserName", "shared"),
+                            ("PolicyName", name),
+                            ("PolicyDocument", doc),
+                        ])
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().expect("thread")).collect()
+        });
+        for ((status, xml), name) in results.iter().zip(&names) {
+            match status {
+                200 => kept.push(name.clone()),
+                // The loser of a race is told, as IAM tells it, and changes nothing.
+                409 => {
+                    assert!(xml.contains("ConcurrentModification"), "{xml}");
+                    refused += 1;
+                }
+                other => panic!("round {round}: {other} {xml}"),
+            }
+        }
+    }
+    let (status, xml) = nodes[1].iam(&[("Action", "ListUserPolicies"), ("UserName", "shared")]);
+    assert_eq!(status, 200, "{xml}");
+    for name in &kept {
+        assert!(
+            xml.contains(&format!("<member>{name}</member>")),
+            "{name} was acknowledged, then lost:\n{xml}"
+        );
+    }
+    println!(
+        "{} policy puts acknowledged and kept, {refused} refused as ConcurrentModification",
+        kept.len()
+    );
+}
+
 /// What the load had acknowledged.
 #[derive(Default)]
 struct Acked {

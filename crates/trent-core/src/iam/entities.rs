@@ -31,10 +31,20 @@ impl Kms {
         kind: EntityKind,
         name: &str,
     ) -> Result<T, IamError> {
+        self.iam_load_stored(account, kind, name).await.map(|(v, _)| v)
+    }
+
+    /// [`Self::iam_load`], with the stored text a later [`Self::iam_save`] must replace.
+    pub(crate) async fn iam_load_stored<T: DeserializeOwned + Send + 'static>(
+        &self,
+        account: AccountId,
+        kind: EntityKind,
+        name: &str,
+    ) -> Result<(T, String), IamError> {
         let n = name.to_owned();
         let rec = self.read(move |s| s.entity(&account, kind, &n)).await?;
         match rec {
-            Some(r) => Ok(model::from_record(&r)?),
+            Some(r) => Ok((model::from_record(&r)?, r.body)),
             None if kind == EntityKind::Policy => Err(IamError::no_such_entity(format!(
                 "Policy {} does not exist or is not attachable.",
                 model::policy_arn(account, "/", name)
@@ -53,12 +63,30 @@ impl Kms {
         kind: EntityKind,
         name: &str,
         value: &T,
-        create: bool,
+        replacing: Option<&str>,
     ) -> Result<(), IamError> {
         let rec = model::to_record(account, kind, name, value)?;
-        let stored = match self.try_write(authority, move |s| s.put_entity(&rec, !create)).await? {
+        let expected = replacing.map(str::to_owned);
+        let write = move |s: &dyn trent_store::Store| match &expected {
+            None => s.put_entity(&rec, false),
+            Some(old) => s.replace_entity(&rec, old),
+        };
+        let stored = match self.try_write(authority, write).await? {
             Ok(()) => true,
             Err(StoreError::UniqueViolation) => false,
+            // Another server changed it since it was read (IAM's answer, HTTP 409).
+            Err(StoreError::Conflict) => {
+                return Err(IamError::new(
+                    super::protocol::IamErrorCode::ConcurrentModification,
+                    "The request was rejected because multiple requests to change this object were submitted simultaneously. Wait a few minutes and submit your request again.",
+                ))
+            }
+            Err(StoreError::NotFound) => {
+                return Err(IamError::no_such_entity(format!(
+                    "The {} with name {name} cannot be found.",
+                    noun(kind)
+                )))
+            }
             Err(e) => return Err(KmsError::internal(e).into()),
         };
         self.identities.clear();

@@ -76,6 +76,9 @@ holder!(Role, EntityKind::Role, "RoleName", "role", 10240, model::role_arn);
 /// A user or role, loaded and authorized for the action.
 pub(crate) struct Loaded<H> {
     pub entity: H,
+    /// The entity as stored when loaded: a save replaces only this (another server's change in
+    /// between is `ConcurrentModification`, not silently undone).
+    pub stored: String,
     pub auth: Authorized<IamResource>,
 }
 
@@ -85,11 +88,11 @@ pub(crate) struct Loaded<H> {
 pub(crate) async fn load<H: Holder>(cx: &IamCx<'_>, name: &str) -> Result<Loaded<H>, IamError> {
     check_name(&lower_camel(H::MEMBER), name, 64)?;
     let account = cx.caller.account();
-    match cx.kms.iam_load::<H>(account, H::KIND, name).await {
-        Ok(entity) => {
+    match cx.kms.iam_load_stored::<H>(account, H::KIND, name).await {
+        Ok((entity, stored)) => {
             let arn = H::arn_of(account, entity.path(), entity.name());
             let auth = cx.authorize(&arn).await?;
-            Ok(Loaded { entity, auth })
+            Ok(Loaded { entity, stored, auth })
         }
         Err(e) => {
             cx.authorize(&H::arn_of(account, "/", name)).await?;
@@ -132,7 +135,7 @@ pub(crate) async fn put_policy<H: Holder>(cx: &IamCx<'_>, p: &Params) -> IamResu
         )));
     }
     cx.kms
-        .iam_save(&h.auth, cx.caller.account(), H::KIND, name, &h.entity, false)
+        .iam_save(&h.auth, cx.caller.account(), H::KIND, name, &h.entity, Some(&h.stored))
         .await?;
     Ok(None)
 }
@@ -169,7 +172,7 @@ pub(crate) async fn delete_policy<H: Holder>(cx: &IamCx<'_>, p: &Params) -> IamR
         return Err(no_such_policy::<H>(pname));
     }
     cx.kms
-        .iam_save(&h.auth, cx.caller.account(), H::KIND, name, &h.entity, false)
+        .iam_save(&h.auth, cx.caller.account(), H::KIND, name, &h.entity, Some(&h.stored))
         .await?;
     Ok(None)
 }
@@ -194,7 +197,7 @@ pub(crate) async fn attach<H: Holder>(cx: &IamCx<'_>, p: &Params, attach: bool) 
         }
     }
     cx.kms
-        .iam_save(&h.auth, account, H::KIND, name, &h.entity, false)
+        .iam_save(&h.auth, account, H::KIND, name, &h.entity, Some(&h.stored))
         .await?;
     Ok(None)
 }

@@ -58,7 +58,7 @@ pub(crate) async fn create_policy(cx: &IamCx<'_>, p: &Params) -> IamResult {
         description,
     };
     cx.kms
-        .iam_save(&auth, account, EntityKind::Policy, name, &policy, true)
+        .iam_save(&auth, account, EntityKind::Policy, name, &policy, None)
         .await?;
     Ok(Some(vec![policy_xml(account, &policy, 0)]))
 }

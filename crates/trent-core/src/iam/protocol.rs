@@ -156,6 +156,7 @@ pub fn policy_size(doc: &str) -> usize {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IamErrorCode {
     AccessDenied,
+    ConcurrentModification,
     DeleteConflict,
     EntityAlreadyExists,
     ExpiredToken,
@@ -175,6 +176,7 @@ impl IamErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             IamErrorCode::AccessDenied => "AccessDenied",
+            IamErrorCode::ConcurrentModification => "ConcurrentModification",
             IamErrorCode::DeleteConflict => "DeleteConflict",
             IamErrorCode::EntityAlreadyExists => "EntityAlreadyExists",
             IamErrorCode::ExpiredToken => "ExpiredToken",
@@ -199,7 +201,10 @@ impl IamErrorCode {
             | IamErrorCode::MissingAuthenticationToken
             | IamErrorCode::SignatureDoesNotMatch => 403,
             IamErrorCode::NoSuchEntity => 404,
-            IamErrorCode::DeleteConflict | IamErrorCode::EntityAlreadyExists | IamErrorCode::LimitExceeded => 409,
+            IamErrorCode::ConcurrentModification
+            | IamErrorCode::DeleteConflict
+            | IamErrorCode::EntityAlreadyExists
+            | IamErrorCode::LimitExceeded => 409,
             IamErrorCode::ServiceFailure => 500,
             IamErrorCode::ExpiredToken
             | IamErrorCode::IncompleteSignature

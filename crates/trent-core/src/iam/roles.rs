@@ -98,7 +98,7 @@ pub(crate) async fn create_role(cx: &IamCx<'_>, p: &Params) -> IamResult {
         attached: Vec::new(),
     };
     cx.kms
-        .iam_save(&auth, account, EntityKind::Role, name, &role, true)
+        .iam_save(&auth, account, EntityKind::Role, name, &role, None)
         .await?;
     Ok(Some(vec![role_xml(account, &role)]))
 }
@@ -152,7 +152,14 @@ pub(crate) async fn update_assume_role_policy(cx: &IamCx<'_>, p: &Params) -> Iam
     let mut h = holders::load::<Role>(cx, name).await?;
     h.entity.trust_policy = trust_policy(p, "PolicyDocument")?.to_owned();
     cx.kms
-        .iam_save(&h.auth, cx.caller.account(), EntityKind::Role, name, &h.entity, false)
+        .iam_save(
+            &h.auth,
+            cx.caller.account(),
+            EntityKind::Role,
+            name,
+            &h.entity,
+            Some(&h.stored),
+        )
         .await?;
     Ok(None)
 }

@@ -111,7 +111,7 @@ pub(crate) async fn create_user(cx: &IamCx<'_>, p: &Params) -> IamResult {
         attached: Vec::new(),
     };
     cx.kms
-        .iam_save(&auth, account, EntityKind::User, name, &user, true)
+        .iam_save(&auth, account, EntityKind::User, name, &user, None)
         .await?;
     Ok(Some(vec![user_xml(account, &user)]))
 }

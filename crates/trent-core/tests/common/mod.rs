@@ -119,6 +119,7 @@ impl trent_store::Store for InstrumentedStore {
         set_access_key_status(id: &str, st: AccessKeyStatus) -> Result<(), StoreError>;
         delete_access_key(id: &str) -> Result<(), StoreError>;
         put_entity(e: &EntityRecord, replace: bool) -> Result<(), StoreError>;
+        replace_entity(e: &EntityRecord, expected: &str) -> Result<(), StoreError>;
         delete_entity(a: &AccountId, k: EntityKind, n: &str) -> Result<(), StoreError>;
         create_key(k: &KeyRecord, m: Option<&MaterialRecord>, t: &[TagRecord]) -> Result<(), StoreError>;
         update_key(k: &KeyRecord) -> Result<(), StoreError>;

@@ -757,6 +757,33 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn replace_entity(&self, e: &EntityRecord, expected_body: &str) -> Result<(), StoreError> {
+        let c = self.conn()?;
+        let n = c
+            .execute(
+                "UPDATE iam_entities SET body = ?4 WHERE account_id = ?1 AND kind = ?2 AND name = ?3 AND body = ?5",
+                params![e.account_id.as_str(), e.kind.as_str(), e.name, e.body, expected_body],
+            )
+            .map_err(classify)?;
+        if n == 1 {
+            return Ok(());
+        }
+        let exists = c
+            .query_row(
+                "SELECT 1 FROM iam_entities WHERE account_id = ?1 AND kind = ?2 AND name = ?3",
+                params![e.account_id.as_str(), e.kind.as_str(), e.name],
+                |_| Ok(()),
+            )
+            .optional()
+            .map_err(classify)?
+            .is_some();
+        Err(if exists {
+            StoreError::Conflict
+        } else {
+            StoreError::NotFound
+        })
+    }
+
     fn delete_entity(&self, account_id: &AccountId, kind: EntityKind, name: &str) -> Result<(), StoreError> {
         let mut conn = self.conn()?;
         let tx = Tx::begin(&mut conn)?;
