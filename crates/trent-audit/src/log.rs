@@ -15,11 +15,20 @@ use crate::chain::{seal, seal_into, ChainKey};
 const KEPT_BUFFERS: usize = 128;
 use crate::event::{Event, Source, Value};
 
+/// Where the next append continues the chain, read inside its transaction: the newest stored
+/// event, or — everything pruned — the anchor, or the start.
+fn chain_start(t: &dyn Store) -> Result<(i64, Vec<u8>), StoreError> {
+    Ok(match t.last_audit()? {
+        Some(h) => (h.seq, h.hash),
+        None => t.audit_anchor()?.unwrap_or((0, vec![0u8; 32])),
+    })
+}
+
 /// Buffered events beyond this are dropped (and counted, and reported by a marker event) rather
 /// than growing memory without bound while the store is failing.
 pub const MAX_BUFFERED: usize = 1_000_000;
 
-/// The buffer, the chain head and the retention setting of one service.
+/// The buffer, the append lock and the retention setting of one service.
 #[derive(Default)]
 pub struct AuditLog {
     pending: Mutex<Vec<Event>>,
@@ -28,11 +37,10 @@ pub struct AuditLog {
     /// each second).
     spare: Mutex<Vec<Event>>,
     dropped: AtomicU64,
-    /// (seq, hash) of the newest event this process stored (`None` after a failure). Held
-    /// across a flush and a write, so this process's appends never interleave; each append reads
-    /// the store's head in its own transaction.
-    head: Mutex<Option<(i64, Vec<u8>)>>,
-    /// Batch body buffers for the next flush (only touched under `head`).
+    /// Held across a flush and a write, so this process's appends never interleave; each append
+    /// reads the store's head in its own transaction ([`chain_start`]).
+    appending: Mutex<()>,
+    /// Batch body buffers for the next flush (only touched under `appending`).
     buffers: Mutex<Vec<Vec<u8>>>,
     /// How long events are kept, in ms; 0 keeps them forever.
     retention_ms: AtomicI64,
@@ -79,7 +87,7 @@ impl AuditLog {
         now_ms: i64,
         region: &Arc<str>,
     ) -> Result<usize, StoreError> {
-        let Ok(mut head) = self.head.lock() else {
+        let Ok(_appending) = self.appending.lock() else {
             return Err(StoreError::Backend("audit chain lock poisoned".to_owned()));
         };
         let spare = self
@@ -129,28 +137,21 @@ impl AuditLog {
             // servers locks the chain there), so servers take turns instead of conflicting.
             let mut sealed = None;
             store.atomically(&mut |t| {
-                let start = match t.last_audit()? {
-                    Some(h) => (h.seq, h.hash),
-                    // Everything may have been pruned: the chain continues from the anchor.
-                    None => t.audit_anchor()?.unwrap_or((0, vec![0u8; 32])),
-                };
-                let (records, new_head) = seal_into(key, start, &batch, &mut buffers)?;
+                let (records, _) = seal_into(key, chain_start(t)?, &batch, &mut buffers)?;
                 t.append_audit_batches(&records)?;
-                sealed = Some((records, new_head));
+                sealed = Some(records);
                 Ok(())
             })?;
-            let (records, new_head) =
-                sealed.ok_or_else(|| StoreError::Backend("a transaction body did not run".to_owned()))?;
+            let records = sealed.ok_or_else(|| StoreError::Backend("a transaction body did not run".to_owned()))?;
             buffers.extend(records.into_iter().map(|r| r.body).take(KEPT_BUFFERS));
             buffers.truncate(KEPT_BUFFERS);
             if let Ok(mut b) = self.buffers.lock() {
                 *b = buffers;
             }
-            Ok::<_, StoreError>(new_head)
+            Ok::<_, StoreError>(())
         })();
         match outcome {
-            Ok(new_head) => {
-                *head = Some(new_head);
+            Ok(()) => {
                 let n = batch.len();
                 batch.clear();
                 if let Ok(mut v) = self.spare.lock() {
@@ -159,9 +160,7 @@ impl AuditLog {
                 Ok(n)
             }
             Err(e) => {
-                // Another writer may have moved the chain: read it again next time, and keep
-                // the events (in front of what arrived meanwhile).
-                *head = None;
+                // Keep the events (in front of what arrived meanwhile) for the next flush.
                 if dropped > 0 {
                     batch.pop();
                     self.dropped.fetch_add(dropped, Ordering::Relaxed);
@@ -208,39 +207,22 @@ impl AuditLog {
         event: Event,
         f: impl FnOnce(&dyn Store) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let Ok(mut head) = self.head.lock() else {
+        let Ok(_appending) = self.appending.lock() else {
             return Err(StoreError::Backend("audit chain lock poisoned".to_owned()));
         };
         let mut f = Some(f);
         let mut out = None;
-        let mut new_head = None;
         let events = [event];
         let result = store.atomically(&mut |t| {
             let f = f
                 .take()
                 .ok_or_else(|| StoreError::Backend("a transaction body ran twice".to_owned()))?;
             out = Some(f(t)?);
-            let start = match t.last_audit()? {
-                Some(h) => (h.seq, h.hash),
-                None => t.audit_anchor()?.unwrap_or((0, vec![0u8; 32])),
-            };
-            let (records, next) = seal(key, start, &events)?;
-            t.append_audit_batches(&records)?;
-            new_head = Some(next);
-            Ok(())
+            let (records, _) = seal(key, chain_start(t)?, &events)?;
+            t.append_audit_batches(&records)
         });
-        match result {
-            Ok(()) => {
-                // The flusher continues from here (another server may move the store's head
-                // meanwhile; its append would then conflict and re-read).
-                *head = new_head;
-                out.ok_or_else(|| StoreError::Backend("a transaction body did not run".to_owned()))
-            }
-            Err(e) => {
-                *head = None;
-                Err(e)
-            }
-        }
+        result?;
+        out.ok_or_else(|| StoreError::Backend("a transaction body did not run".to_owned()))
     }
 
     /// Deletes events older than the retention period, `chunk` events per transaction;

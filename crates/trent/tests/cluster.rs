@@ -58,15 +58,7 @@ async fn a_change_on_one_node_is_enforced_on_the_others_within_a_second() {
     let tmp = tempfile::tempdir().expect("tmp");
     let nodes = cluster(tmp.path(), &db, 3);
     let (a, b, c) = (nodes[0].client(), nodes[1].client(), nodes[2].client());
-    let key = a
-        .create_key()
-        .send()
-        .await
-        .expect("create")
-        .key_metadata
-        .expect("metadata")
-        .key_id()
-        .to_owned();
+    let key = common::new_key(&a).await;
 
     // DisableKey on A, EnableKey on B, 20 times: each time C (whose cache holds the key) must
     // refuse, then accept, Encrypt within a second.
@@ -100,15 +92,7 @@ async fn a_change_on_one_node_is_enforced_on_the_others_within_a_second() {
     assert!(p99 < Duration::from_secs(1), "p99 {p99:?}");
 
     // UpdateAlias on B: C resolves the alias to the new key within a second.
-    let other = a
-        .create_key()
-        .send()
-        .await
-        .expect("create")
-        .key_metadata
-        .expect("metadata")
-        .key_id()
-        .to_owned();
+    let other = common::new_key(&a).await;
     a.create_alias()
         .alias_name("alias/moving")
         .target_key_id(&key)
@@ -184,15 +168,7 @@ async fn concurrent_changes_to_one_key_on_two_nodes_are_never_lost() {
     let tmp = tempfile::tempdir().expect("tmp");
     let nodes = cluster(tmp.path(), &db, 2);
     let (a, b) = (nodes[0].client(), nodes[1].client());
-    let key = a
-        .create_key()
-        .send()
-        .await
-        .expect("create")
-        .key_metadata
-        .expect("metadata")
-        .key_id()
-        .to_owned();
+    let key = common::new_key(&a).await;
     // Each round changes two different fields of one key at once on two nodes. A node that
     // wrote its whole record over the other's would undo it; the version check refuses the
     // second write instead (a 500 the SDK retries against the current key).

@@ -54,14 +54,7 @@ async fn a_panic_is_answered_as_an_internal_error_audited_and_survived() {
 async fn errors_without_a_message_have_no_message_member() {
     let s = Server::start();
     let c = s.client();
-    let id = c
-        .create_key()
-        .send()
-        .await
-        .expect("key")
-        .key_metadata
-        .expect("m")
-        .key_id;
+    let id = common::new_key(&c).await;
     let mut ct = c
         .encrypt()
         .key_id(&id)
@@ -121,14 +114,7 @@ async fn key_state_is_checked_before_key_type_and_ciphertext_key_before_usage() 
     );
     // ReEncrypt naming an HMAC key as SourceKeyId for a ciphertext of another key: the
     // ciphertext's key is matched first (IncorrectKeyException), before key usage.
-    let sym = c
-        .create_key()
-        .send()
-        .await
-        .expect("sym")
-        .key_metadata
-        .expect("m")
-        .key_id;
+    let sym = common::new_key(&c).await;
     let ct = c
         .encrypt()
         .key_id(&sym)

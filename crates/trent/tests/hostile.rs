@@ -194,14 +194,7 @@ fn iam_policy_size_quotas_are_enforced() {
 async fn an_oversized_encryption_context_is_refused_and_not_recorded() {
     let s = Server::start();
     let c = s.client();
-    let id = c
-        .create_key()
-        .send()
-        .await
-        .expect("key")
-        .key_metadata
-        .expect("m")
-        .key_id;
+    let id = common::new_key(&c).await;
     let e = c
         .encrypt()
         .key_id(&id)

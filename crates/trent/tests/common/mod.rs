@@ -427,6 +427,17 @@ impl Server {
     }
 }
 
+/// Creates a symmetric encryption key with default settings; its key id.
+pub async fn new_key(c: &aws_sdk_kms::Client) -> String {
+    c.create_key()
+        .send()
+        .await
+        .expect("create key")
+        .key_metadata
+        .expect("key metadata")
+        .key_id
+}
+
 /// The text between two markers (tests parse small XML answers this way).
 pub fn between(text: &str, start: &str, end: &str) -> String {
     let from = text
