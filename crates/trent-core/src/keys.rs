@@ -239,6 +239,9 @@ impl Kms {
         if self.missing_keys.is_missing(key_id, now) {
             return Ok(None);
         }
+        // A change announced while this read is in flight may be newer than what it reads: then
+        // the result answers this request but is not cached (see `service::coherence`).
+        let epoch = self.key_epoch();
         let id = *key_id;
         let found = self
             .read(move |s| {
@@ -254,8 +257,17 @@ impl Kms {
             return Ok(None);
         };
         let key = Arc::new(self.unseal_key(rec, mats, tags, grants)?);
-        self.cache_key(Arc::clone(&key));
+        if self.key_epoch() == epoch {
+            self.cache_key(Arc::clone(&key));
+        }
         Ok(Some(key))
+    }
+
+    /// [`Self::load_key`] from the store, whatever is cached: what a state-changing request
+    /// decides on when other servers share the store (a cached copy may predate their change).
+    pub(crate) async fn load_key_fresh(&self, key_id: &KeyId) -> Result<Option<Arc<LoadedKey>>, KmsError> {
+        self.uncache(key_id);
+        self.load_key(key_id).await
     }
 
     /// Stores a changed key record and refreshes the cache with it.

@@ -134,6 +134,16 @@ impl<'a> Authorizer<'a> {
     }
 
     /// The KMS operation being authorized.
+    /// A key for this request: as stored when the request changes state and other servers
+    /// share the store, else from the cache.
+    pub(crate) async fn load_key(&self, key_id: &KeyId) -> Result<Option<Arc<LoadedKey>>, KmsError> {
+        if self.op.is_some_and(Operation::changes_state) && self.kms.shared_store() {
+            self.kms.load_key_fresh(key_id).await
+        } else {
+            self.kms.load_key(key_id).await
+        }
+    }
+
     pub(crate) fn op(&self) -> Result<Operation, KmsError> {
         self.op
             .ok_or_else(|| KmsError::internal("a key target authorized outside a KMS operation"))
@@ -195,7 +205,7 @@ impl<'a> Authorizer<'a> {
                 return Err(alias_not_found(region, account.unwrap_or(mine), name));
             }
         };
-        let key = kms
+        let key = self
             .load_key(&key_id)
             .await?
             .ok_or_else(|| key_not_found(region, account, key_id))?;

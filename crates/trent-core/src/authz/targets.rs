@@ -179,7 +179,7 @@ impl CiphertextKey {
         }
         let header = envelope::header(blob).map_err(|_| KmsError::InvalidCiphertext)?;
         let id = KeyId::from_bytes(header.key.multi_region, header.key.id);
-        let key = az.kms.load_key(&id).await?.ok_or(KmsError::InvalidCiphertext)?;
+        let key = az.load_key(&id).await?.ok_or(KmsError::InvalidCiphertext)?;
         authorized(key, Some(header)).await
     }
 }
@@ -285,7 +285,7 @@ impl Target for AliasChange {
             .target
             .ok_or_else(|| KmsError::internal("UpdateAlias without a target"))?;
         let new = az.key(target, action, spec.facts).await?;
-        let current = az.kms.load_key(&alias.target_key_id).await?;
+        let current = az.load_key(&alias.target_key_id).await?;
         if let Some(c) = &current {
             az.require_key(c, action, spec.facts).await?;
         }
@@ -306,7 +306,7 @@ impl Target for AliasRemoval {
         az.require_account(action.as_str(), &alias_arn(az, spec.name), spec.facts)
             .await?;
         let alias = stored_alias(az, spec.name).await?;
-        if let Some(k) = az.kms.load_key(&alias.target_key_id).await? {
+        if let Some(k) = az.load_key(&alias.target_key_id).await? {
             az.require_key(&k, action, spec.facts).await?;
         }
         Ok(Authorized::new(AliasRemoval { alias }))

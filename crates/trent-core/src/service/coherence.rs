@@ -3,7 +3,11 @@
 //! service drops what it cached of it, so the next request reads the store. While the feed is
 //! down ([`Change::Lost`] until [`Change::Resumed`]) nothing cached is trusted: keys and
 //! credentials are read from the store on every request, and everything is dropped again when
-//! the feed resumes. The hot path still makes no store call for a warm key while the feed is up.
+//! the feed resumes. Two races are closed: a key read from the store while a change to it is
+//! announced is not cached (an epoch counter), and a request that changes a key decides on the
+//! key as stored, not as cached (a DisableKey must not be skipped as a no-op because this server
+//! has not yet heard of another's EnableKey). The hot path still makes no store call for a warm
+//! key while the feed is up.
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
@@ -23,7 +27,21 @@ impl Kms {
                 kms.apply_change(change);
             }
         });
-        self.store.watch(sink).map_err(KmsError::internal)
+        let shared = self.store.watch(sink).map_err(KmsError::internal)?;
+        self.shared.store(shared, Ordering::Release);
+        Ok(shared)
+    }
+
+    /// Whether other servers may change the store (it has a change feed): then a request that
+    /// changes a key decides on the key as stored, not as cached.
+    pub(crate) fn shared_store(&self) -> bool {
+        self.shared.load(Ordering::Acquire)
+    }
+
+    /// Counts key invalidations; a key read from the store is cached only if none arrived while
+    /// it was read, so a load racing a change never caches the state from before it.
+    pub(crate) fn key_epoch(&self) -> u64 {
+        self.key_epoch.load(Ordering::Acquire)
     }
 
     /// Whether cached keys and credentials may be used (the change feed is live, or there is
@@ -41,6 +59,7 @@ impl Kms {
     fn apply_change(&self, change: Change) {
         match change {
             Change::Key(id) => {
+                self.key_epoch.fetch_add(1, Ordering::AcqRel);
                 self.uncache(&id);
                 self.missing_keys.forget(&id);
             }
@@ -60,11 +79,13 @@ impl Kms {
                 self.credentials.remove_account(account);
             }
             Change::Lost => {
+                self.key_epoch.fetch_add(1, Ordering::AcqRel);
                 tracing::warn!("the database change feed is down: caches are bypassed until it is back");
                 self.coherent.store(false, Ordering::Release);
                 self.drop_caches();
             }
             Change::Resumed => {
+                self.key_epoch.fetch_add(1, Ordering::AcqRel);
                 self.drop_caches();
                 self.reload_aliases();
                 self.coherent.store(true, Ordering::Release);

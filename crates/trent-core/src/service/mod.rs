@@ -119,6 +119,10 @@ pub struct Kms {
     missing_credentials: negative::NegativeCache<String>,
     /// Whether cached keys and credentials may be used (see `coherence`).
     coherent: std::sync::atomic::AtomicBool,
+    /// Whether other servers share the store (it has a change feed; see `coherence`).
+    shared: std::sync::atomic::AtomicBool,
+    /// Key invalidations so far (see `coherence`).
+    key_epoch: std::sync::atomic::AtomicU64,
     /// Serialises read-modify-write of key records within this process.
     pub(crate) write_lock: tokio::sync::Mutex<()>,
     /// Serialises the creation of AWS managed keys (during resolution, so never under
@@ -164,6 +168,8 @@ impl Kms {
             missing_keys: negative::NegativeCache::default(),
             missing_credentials: negative::NegativeCache::default(),
             coherent: std::sync::atomic::AtomicBool::new(true),
+            shared: std::sync::atomic::AtomicBool::new(false),
+            key_epoch: std::sync::atomic::AtomicU64::new(0),
             write_lock: tokio::sync::Mutex::new(()),
             managed_lock: tokio::sync::Mutex::new(()),
             #[cfg(debug_assertions)]
