@@ -16,6 +16,10 @@
 //!
 //! Rows written before batches existed (one JSON event per row, same chain) read as one-event
 //! batches whose body starts with `{`, so an upgraded data directory verifies end to end.
+//!
+//! A store holds one chain per writer, named by the server's node id (`trent_store::MAIN_CHAIN`
+//! for a single server): sequence numbers and hashes are per chain, so servers sharing a
+//! database append concurrently (see `read` and `verify` for how the chains are read together).
 
 use std::borrow::Cow;
 
@@ -23,8 +27,7 @@ use std::sync::Arc;
 
 use aws_lc_rs::hmac;
 use serde::{Deserialize, Serialize};
-use subtle::ConstantTimeEq;
-use trent_store::{AuditBatchRecord, StoreError, StoreRead};
+use trent_store::{AuditBatchRecord, StoreError};
 
 use crate::compact::{Decoder, Encoder};
 use crate::event::Event;
@@ -95,6 +98,9 @@ pub struct Entry {
     /// rows).
     pub event: Vec<u8>,
     pub hash: Vec<u8>,
+    /// When the event happened (ms since the epoch): the decoded event's time, else its batch's
+    /// first event's time. What `trent audit show` merges chains by.
+    pub time_ms: i64,
     /// Compact events, decoded with their batch when it was read (they cannot be decoded alone).
     decoded: Option<Result<Arc<Event>, String>>,
 }
@@ -196,6 +202,7 @@ pub fn entries(batch: &AuditBatchRecord) -> Result<Vec<Entry>, StoreError> {
             seq: batch.first_seq,
             event: batch.body.clone(),
             hash: batch.last_hash.clone(),
+            time_ms: batch.first_time_ms,
             decoded: None,
         }]),
         Some((&BATCH_V1, rest)) => {
@@ -206,6 +213,7 @@ pub fn entries(batch: &AuditBatchRecord) -> Result<Vec<Entry>, StoreError> {
                     seq: e.seq,
                     event: e.event.into_owned(),
                     hash: e.hash.to_vec(),
+                    time_ms: batch.first_time_ms,
                     decoded: None,
                 })
                 .collect())
@@ -230,6 +238,7 @@ pub fn entries(batch: &AuditBatchRecord) -> Result<Vec<Entry>, StoreError> {
                         seq: e.seq,
                         event: e.event.into_owned(),
                         hash: e.hash.to_vec(),
+                        time_ms: decoded.as_ref().map_or(batch.first_time_ms, |d| d.time_ms),
                         decoded: Some(decoded),
                     }
                 })
@@ -239,162 +248,6 @@ pub fn entries(batch: &AuditBatchRecord) -> Result<Vec<Entry>, StoreError> {
             "audit batch {}..{} has an unknown format",
             batch.first_seq, batch.last_seq
         ))),
-    }
-}
-
-/// Every stored event after `after_seq`, in order, read in pages of batches.
-pub fn for_each_entry(
-    store: &dyn StoreRead,
-    after_seq: i64,
-    mut f: impl FnMut(Entry) -> Result<bool, StoreError>,
-) -> Result<(), StoreError> {
-    let mut cursor = after_seq;
-    loop {
-        let page = store.audit_batches_after(cursor, 16)?;
-        if page.is_empty() {
-            return Ok(());
-        }
-        for batch in &page {
-            cursor = cursor.max(batch.last_seq);
-            for e in entries(batch)? {
-                if e.seq <= after_seq {
-                    continue;
-                }
-                if !f(e)? {
-                    return Ok(());
-                }
-            }
-        }
-    }
-}
-
-/// The result of checking the whole stored trail.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Verification {
-    /// Every event links to its predecessor; `(seq, hash)` of the newest is the checkpoint.
-    /// `notes` say what the chain cannot prove was kept: a server that stopped without a clean
-    /// shutdown may have lost the events it had not written yet (its last second of
-    /// cryptographic operations; control-plane events are written with their changes).
-    Intact {
-        events: i64,
-        head: Option<(i64, String)>,
-        notes: Vec<String>,
-    },
-    /// The first event whose sequence or hash does not follow.
-    Broken { seq: i64, reason: String },
-}
-
-/// Recomputes the chain over every stored event.
-pub fn verify(store: &dyn StoreRead, key: &ChainKey) -> Result<Verification, StoreError> {
-    // After retention pruning the chain starts at the anchor left by the last prune.
-    let (first, anchor_hash) = store.audit_anchor()?.unwrap_or((0, vec![0u8; 32]));
-    let (mut seq, mut hash) = (first, anchor_hash);
-    let mut broken = None;
-    let mut boots = Boots::default();
-    for_each_entry(store, first, |e| {
-        boots.see(&e);
-        if e.seq != seq + 1 {
-            broken = Some(Verification::Broken {
-                seq: seq + 1,
-                reason: format!("event {} is missing (next stored is {})", seq + 1, e.seq),
-            });
-            return Ok(false);
-        }
-        let expected = link(key, &hash, e.seq, &e.event);
-        if !bool::from(expected.as_slice().ct_eq(e.hash.as_slice())) {
-            broken = Some(Verification::Broken {
-                seq: e.seq,
-                reason: format!("event {} does not match its chain hash", e.seq),
-            });
-            return Ok(false);
-        }
-        seq = e.seq;
-        hash = expected.to_vec();
-        Ok(true)
-    })?;
-    if let Some(b) = broken {
-        return Ok(b);
-    }
-    Ok(Verification::Intact {
-        events: seq - first,
-        head: (seq > 0).then(|| (seq, hex::encode(&hash))),
-        notes: boots.notes(),
-    })
-}
-
-/// The name of the event a server records when it starts serving.
-pub const STARTED: &str = "TrentStarted";
-/// The name of the event a server records after its last flush at a clean shutdown; its
-/// `additionalEventData.events` is how many events the server recorded.
-pub const STOPPED: &str = "TrentStopped";
-
-#[derive(Default)]
-struct Boot {
-    first_seq: i64,
-    last_seq: i64,
-    seen: u64,
-    started: bool,
-    stopped: Option<i64>,
-}
-
-/// Per server process (boot): what the trail holds of it.
-#[derive(Default)]
-struct Boots {
-    order: Vec<Arc<str>>,
-    by_id: std::collections::HashMap<Arc<str>, Boot>,
-}
-
-impl Boots {
-    fn see(&mut self, e: &Entry) {
-        let Ok(Stored::Event(ev)) = e.decode() else { return };
-        let Some(origin) = ev.origin.clone() else { return };
-        let b = self.by_id.entry(Arc::clone(&origin)).or_insert_with(|| {
-            self.order.push(origin);
-            Boot {
-                first_seq: e.seq,
-                ..Boot::default()
-            }
-        });
-        b.last_seq = e.seq;
-        if ev.source == crate::Source::Trent && ev.name == STARTED {
-            b.started = true;
-        } else if ev.source == crate::Source::Trent && ev.name == STOPPED {
-            let recorded = match &ev.additional {
-                Some(crate::Value::Map(m)) => m.iter().find_map(|(k, v)| match (k.as_str(), v) {
-                    ("events", crate::Value::Int(n)) => Some(*n),
-                    _ => None,
-                }),
-                _ => None,
-            };
-            b.stopped = Some(recorded.unwrap_or(-1));
-        } else {
-            b.seen += 1;
-        }
-    }
-
-    fn notes(&self) -> Vec<String> {
-        let mut notes = Vec::new();
-        let last = self.order.last();
-        for id in &self.order {
-            let Some(b) = self.by_id.get(id) else { continue };
-            match b.stopped {
-                Some(n) if n >= 0 && u64::try_from(n).is_ok_and(|n| n != b.seen) => notes.push(format!(
-                    "server {id} (events {}..{}) recorded {n} events before it stopped, but the trail holds {}",
-                    b.first_seq, b.last_seq, b.seen
-                )),
-                Some(_) => {}
-                None if b.started && Some(id) == last => notes.push(format!(
-                    "server {id} (from event {}) has not stopped cleanly: it is running, or it crashed and its last second of cryptographic-operation events may be missing",
-                    b.first_seq
-                )),
-                None if b.started => notes.push(format!(
-                    "server {id} (events {}..{}) ended without a clean stop: cryptographic-operation events of its last second may be missing",
-                    b.first_seq, b.last_seq
-                )),
-                None => {}
-            }
-        }
-        notes
     }
 }
 

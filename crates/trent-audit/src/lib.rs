@@ -4,8 +4,10 @@
 //!
 //! Owns: the typed [`Event`] the service records on the request path, the in-memory buffer and
 //! its flush ([`AuditLog`]), the versioned binary batch format and the hash chain ([`chain`]),
-//! verification, retention, and rendering as CloudTrail JSON ([`render`]). Storage is reached only
-//! through `trent_store::Store`; the chain key comes from the service (derived from the root key).
+//! one chain per writer read alone or merged by time ([`read`]), verification against
+//! checkpoints, retention, and rendering as CloudTrail JSON ([`render`]). Storage is reached
+//! only through `trent_store::Store`; the chain key comes from the service (derived from the
+//! root key).
 //! Must not depend on the service, HTTP or a concrete backend.
 //!
 //! What is recorded follows CloudTrail's KMS events: `requestParameters` hold only the members
@@ -19,8 +21,11 @@ pub mod chain;
 mod compact;
 mod event;
 mod log;
+pub mod read;
 pub mod render;
+mod verify;
 
-pub use chain::{verify, ChainKey, Entry, Stored, Verification, STARTED, STOPPED};
+pub use chain::{ChainKey, Entry, Stored};
 pub use event::{is_read_only, Event, Identity, IdentityType, Parameters, Source, Value};
 pub use log::{AuditLog, MAX_BUFFERED};
+pub use verify::{verify, verify_against, ChainReport, Checkpoint, Verification, STARTED, STOPPED};

@@ -7,7 +7,7 @@
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use trent_store::{Store, StoreError};
+use trent_store::{Store, StoreError, MAIN_CHAIN};
 
 use crate::chain::{seal, seal_into, ChainKey};
 
@@ -15,12 +15,12 @@ use crate::chain::{seal, seal_into, ChainKey};
 const KEPT_BUFFERS: usize = 128;
 use crate::event::{Event, Source, Value};
 
-/// Where the next append continues the chain, read inside its transaction: the newest stored
+/// Where the next append continues `chain`, read inside its transaction: the newest stored
 /// event, or — everything pruned — the anchor, or the start.
-fn chain_start(t: &dyn Store) -> Result<(i64, Vec<u8>), StoreError> {
-    Ok(match t.last_audit()? {
+fn chain_start(t: &dyn Store, chain: &str) -> Result<(i64, Vec<u8>), StoreError> {
+    Ok(match t.last_audit(chain)? {
         Some(h) => (h.seq, h.hash),
-        None => t.audit_anchor()?.unwrap_or((0, vec![0u8; 32])),
+        None => t.audit_anchor(chain)?.unwrap_or((0, vec![0u8; 32])),
     })
 }
 
@@ -28,9 +28,10 @@ fn chain_start(t: &dyn Store) -> Result<(i64, Vec<u8>), StoreError> {
 /// than growing memory without bound while the store is failing.
 pub const MAX_BUFFERED: usize = 1_000_000;
 
-/// The buffer, the append lock and the retention setting of one service.
-#[derive(Default)]
+/// The buffer, the append lock, the chain and the retention setting of one service.
 pub struct AuditLog {
+    /// The chain this service appends to (its node id; [`MAIN_CHAIN`] for a single server).
+    chain: Mutex<Arc<str>>,
     pending: Mutex<Vec<Event>>,
     /// The buffer the last flush drained, emptied, kept with its capacity for the next swap: the
     /// request path then appends into memory that is already mapped (no growth, no page faults
@@ -49,9 +50,39 @@ pub struct AuditLog {
     recorded: AtomicU64,
 }
 
+impl Default for AuditLog {
+    fn default() -> Self {
+        AuditLog {
+            chain: Mutex::new(Arc::from(MAIN_CHAIN)),
+            pending: Mutex::default(),
+            spare: Mutex::default(),
+            dropped: AtomicU64::default(),
+            appending: Mutex::default(),
+            buffers: Mutex::default(),
+            retention_ms: AtomicI64::default(),
+            recorded: AtomicU64::default(),
+        }
+    }
+}
+
 impl AuditLog {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Appends from now on go to `chain` (set before the service writes its first event).
+    pub fn set_chain(&self, chain: &str) {
+        if let (Ok(_appending), Ok(mut c)) = (self.appending.lock(), self.chain.lock()) {
+            *c = Arc::from(chain);
+        }
+    }
+
+    /// The chain this service appends to.
+    pub fn chain(&self) -> Arc<str> {
+        self.chain
+            .lock()
+            .map(|c| Arc::clone(&c))
+            .unwrap_or_else(|_| Arc::from(MAIN_CHAIN))
     }
 
     /// Records an event (the request path's only audit cost).
@@ -90,6 +121,7 @@ impl AuditLog {
         let Ok(_appending) = self.appending.lock() else {
             return Err(StoreError::Backend("audit chain lock poisoned".to_owned()));
         };
+        let chain = self.chain();
         let spare = self
             .spare
             .lock()
@@ -137,8 +169,8 @@ impl AuditLog {
             // servers locks the chain there), so servers take turns instead of conflicting.
             let mut sealed = None;
             store.atomically(&mut |t| {
-                let (records, _) = seal_into(key, chain_start(t)?, &batch, &mut buffers)?;
-                t.append_audit_batches(&records)?;
+                let (records, _) = seal_into(key, chain_start(t, &chain)?, &batch, &mut buffers)?;
+                t.append_audit_batches(&chain, &records)?;
                 sealed = Some(records);
                 Ok(())
             })?;
@@ -210,6 +242,7 @@ impl AuditLog {
         let Ok(_appending) = self.appending.lock() else {
             return Err(StoreError::Backend("audit chain lock poisoned".to_owned()));
         };
+        let chain = self.chain();
         let mut f = Some(f);
         let mut out = None;
         let events = [event];
@@ -218,15 +251,16 @@ impl AuditLog {
                 .take()
                 .ok_or_else(|| StoreError::Backend("a transaction body ran twice".to_owned()))?;
             out = Some(f(t)?);
-            let (records, _) = seal(key, chain_start(t)?, &events)?;
-            t.append_audit_batches(&records)
+            let (records, _) = seal(key, chain_start(t, &chain)?, &events)?;
+            t.append_audit_batches(&chain, &records)
         });
         result?;
         out.ok_or_else(|| StoreError::Backend("a transaction body did not run".to_owned()))
     }
 
-    /// Deletes events older than the retention period, `chunk` events per transaction;
-    /// returns how many were deleted. Blocking.
+    /// Deletes events older than the retention period from every chain (the scheduler runs it
+    /// on one server of a cluster), `chunk` events per transaction; returns how many were
+    /// deleted. Blocking.
     pub fn prune(&self, store: &dyn Store, now_ms: i64, chunk: usize) -> Result<usize, StoreError> {
         let retention = self.retention_ms();
         if retention <= 0 {
@@ -234,12 +268,15 @@ impl AuditLog {
         }
         let before = now_ms - retention;
         let mut total = 0;
-        loop {
-            let n = store.prune_audit(before, chunk)?;
-            total += n;
-            if n == 0 {
-                return Ok(total);
+        for chain in store.audit_chains()? {
+            loop {
+                let n = store.prune_audit(&chain, before, chunk)?;
+                total += n;
+                if n == 0 {
+                    break;
+                }
             }
         }
+        Ok(total)
     }
 }

@@ -10,7 +10,7 @@ use trent_audit::{
     render, verify, AuditLog, ChainKey, Event, Identity, IdentityType, Parameters, Source, Verification,
 };
 use trent_store::sqlite::SqliteStore;
-use trent_store::{Store, StoreRead};
+use trent_store::{Store, StoreRead, MAIN_CHAIN};
 
 fn key() -> ChainKey {
     ChainKey::new(&[7u8; 32])
@@ -63,14 +63,14 @@ fn events_flush_as_batches_verify_and_render() {
         log.push(event(n, "Encrypt"));
     }
     assert_eq!(log.flush(&store, &key(), 0, &region).expect("flush"), 2500);
-    let batches = store.audit_batches_after(0, 100).expect("batches");
+    let batches = store.audit_batches_after(MAIN_CHAIN, 0, 100).expect("batches");
     assert_eq!(batches.len(), 3, "at most 1000 events per row");
     assert_eq!(intact(&store), 2500);
     log.push(event(2501, "Decrypt"));
     log.flush(&store, &key(), 0, &region).expect("flush");
     assert_eq!(intact(&store), 2501);
 
-    let last = store.audit_batches_after(2500, 1).expect("last batch");
+    let last = store.audit_batches_after(MAIN_CHAIN, 2500, 1).expect("last batch");
     let entry = entries(last.first().expect("batch")).expect("entries").remove(0);
     let json: serde_json::Value = serde_json::from_str(&render::render(&entry).expect("render")).expect("json");
     assert_eq!(json["eventName"], "Decrypt");
@@ -91,7 +91,7 @@ fn tampering_is_named_by_event() {
         log.push(event(n, "Encrypt"));
     }
     log.flush(&store, &key(), 0, &Arc::from("us-east-1")).expect("flush");
-    let batch = store.audit_batches_after(0, 1).expect("batch").remove(0);
+    let batch = store.audit_batches_after(MAIN_CHAIN, 0, 1).expect("batch").remove(0);
     let original = entries(&batch).expect("entries");
 
     // An edited event (its time): its bytes no longer match its hash.
@@ -100,10 +100,11 @@ fn tampering_is_named_by_event() {
     e3.event[0] ^= 0x02;
     let tampered = reencode_for_tests(&batch, &edited).expect("re-encode");
     let copy = SqliteStore::in_memory().expect("store");
-    copy.append_audit_batches(&[tampered]).expect("append");
+    copy.append_audit_batches(MAIN_CHAIN, &[tampered]).expect("append");
     assert_eq!(
         verify(&copy, &key()).expect("verify"),
         Verification::Broken {
+            chain: MAIN_CHAIN.into(),
             seq: 3,
             reason: "event 3 does not match its chain hash".into()
         }
@@ -130,10 +131,11 @@ fn tampering_is_named_by_event() {
     );
     let tampered = reencode_for_tests(&batch, &edited).expect("re-encode");
     let copy = SqliteStore::in_memory().expect("store");
-    copy.append_audit_batches(&[tampered]).expect("append");
+    copy.append_audit_batches(MAIN_CHAIN, &[tampered]).expect("append");
     assert_eq!(
         verify(&copy, &key()).expect("verify"),
         Verification::Broken {
+            chain: MAIN_CHAIN.into(),
             seq: 1,
             reason: "event 1 does not match its chain hash".into()
         }
@@ -143,11 +145,12 @@ fn tampering_is_named_by_event() {
     let mut removed = original.clone();
     removed.remove(2);
     let copy = SqliteStore::in_memory().expect("store");
-    copy.append_audit_batches(&[reencode_for_tests(&batch, &removed).expect("re-encode")])
+    copy.append_audit_batches(MAIN_CHAIN, &[reencode_for_tests(&batch, &removed).expect("re-encode")])
         .expect("append");
     assert_eq!(
         verify(&copy, &key()).expect("verify"),
         Verification::Broken {
+            chain: MAIN_CHAIN.into(),
             seq: 3,
             reason: "event 3 is missing (next stored is 4)".into()
         }
@@ -196,13 +199,13 @@ fn pre_batch_rows_verify_and_the_chain_continues_into_batches() {
     log.push(event(3, "Encrypt"));
     log.flush(&store, &key(), 0, &Arc::from("us-east-1")).expect("flush");
     assert_eq!(intact(&store), 3);
-    let first = store.audit_batches_after(0, 1).expect("legacy").remove(0);
+    let first = store.audit_batches_after(MAIN_CHAIN, 0, 1).expect("legacy").remove(0);
     let rendered = render::render(&entries(&first).expect("entries").remove(0)).expect("render");
     let json: serde_json::Value = serde_json::from_str(&rendered).expect("json");
     assert_eq!(json["eventName"], "CreateKey");
     assert_eq!(json["eventVersion"], "1.08");
     // Retention takes the legacy rows first and leaves the anchor the batches continue from.
-    assert_eq!(store.prune_audit(3, 10).expect("prune"), 2);
+    assert_eq!(store.prune_audit(MAIN_CHAIN, 3, 10).expect("prune"), 2);
     assert_eq!(intact(&store), 1);
 }
 
@@ -212,7 +215,7 @@ fn version_1_batches_still_read_verify_and_continue_into_compact_batches() {
     let old: Vec<_> = (1..=3).map(|n| event(n, "Decrypt")).collect();
     let (v1, _) = trent_audit::chain::seal_v1_for_tests(&key(), (0, vec![0u8; 32]), &old).expect("seal v1");
     assert_eq!(v1.body.first(), Some(&1u8));
-    store.append_audit_batches(&[v1]).expect("append v1");
+    store.append_audit_batches(MAIN_CHAIN, &[v1]).expect("append v1");
     let log = AuditLog::new();
     for n in 4..=6 {
         log.push(event(n, "Encrypt"));
@@ -221,7 +224,7 @@ fn version_1_batches_still_read_verify_and_continue_into_compact_batches() {
         .expect("flush continues the chain");
     assert_eq!(intact(&store), 6);
     let mut names = Vec::new();
-    trent_audit::chain::for_each_entry(&store, 0, |e| {
+    trent_audit::read::for_each_entry(&store, MAIN_CHAIN, 0, |e| {
         let json: serde_json::Value = serde_json::from_str(&render::render(&e)?).expect("json");
         names.push(json["eventName"].as_str().unwrap_or_default().to_owned());
         Ok(true)
@@ -231,6 +234,6 @@ fn version_1_batches_still_read_verify_and_continue_into_compact_batches() {
         names,
         ["Decrypt", "Decrypt", "Decrypt", "Encrypt", "Encrypt", "Encrypt"]
     );
-    let batches = store.audit_batches_after(0, 10).expect("batches");
+    let batches = store.audit_batches_after(MAIN_CHAIN, 0, 10).expect("batches");
     assert_eq!(batches.iter().map(|b| b.body[0]).collect::<Vec<_>>(), [1, 2]);
 }

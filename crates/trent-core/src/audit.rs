@@ -3,7 +3,7 @@
 //! by the pipeline's `Recorder`, one per authenticated KMS, IAM or STS request.
 
 use trent_api::KmsError;
-use trent_audit::{ChainKey, Entry, Verification};
+use trent_audit::{ChainKey, Checkpoint, Entry, Verification};
 use trent_crypto::RootKey;
 use trent_store::{StoreError, StoreRead};
 
@@ -15,10 +15,15 @@ pub fn chain_key(root: &RootKey) -> Result<ChainKey, KmsError> {
     Ok(ChainKey::new(k.expose()))
 }
 
-/// Recomputes the chain over every stored event (`trent audit verify`).
-pub fn verify_trail(store: &dyn StoreRead, root: &RootKey) -> Result<Verification, StoreError> {
+/// Recomputes every chain over its stored events and checks `checkpoints` (`trent audit
+/// verify`).
+pub fn verify_trail(
+    store: &dyn StoreRead,
+    root: &RootKey,
+    checkpoints: &[Checkpoint],
+) -> Result<Verification, StoreError> {
     let key = chain_key(root).map_err(|e| StoreError::Backend(e.to_string()))?;
-    trent_audit::verify(store, &key)
+    trent_audit::verify_against(store, &key, checkpoints)
 }
 
 /// One stored event as a CloudTrail JSON line (`trent audit show`).

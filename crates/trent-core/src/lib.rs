@@ -53,9 +53,10 @@ pub use simulate::Simulation;
 
 /// The audit trail's reading side, for the `trent audit` commands.
 pub mod trail {
-    pub use trent_audit::chain::{entries, for_each_entry};
+    pub use trent_audit::chain::entries;
+    pub use trent_audit::read::{for_each_entry, for_each_merged};
     pub use trent_audit::render::mentions;
-    pub use trent_audit::{Entry, Verification};
+    pub use trent_audit::{ChainReport, Checkpoint, Entry, Verification};
 }
 
 /// The request futures must be `Send` (the server runs them on a multi-threaded runtime); a

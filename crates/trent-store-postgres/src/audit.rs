@@ -1,7 +1,8 @@
-//! The audit trail tables: `audit_batches` (one row per batch of events) and `audit_anchor` (the
-//! newest pruned event, where the remaining chain verifies from). An append takes a table lock
-//! that only other appends and prunes wait for, so the chain check and the insert see the same
-//! head even when several nodes append.
+//! The audit trail tables: `audit_batches` (one row per batch of events, keyed by chain and
+//! sequence) and `audit_anchor` (per chain: the newest pruned event, where the remaining chain
+//! verifies from). Each node appends to its own chain under a transaction-scoped advisory lock
+//! on that chain alone, so the head check and the insert see the same head while nodes never
+//! wait for each other (two servers given the same node id take turns on their shared chain).
 
 use postgres::{Client, Row};
 use trent_store::{AuditBatchRecord, AuditHead, StoreError};
@@ -9,8 +10,8 @@ use trent_store::{AuditBatchRecord, AuditHead, StoreError};
 use crate::{classify, col};
 
 const BATCH_COLUMNS: &str = "first_seq, last_seq, first_time_ms, last_time_ms, body, last_hash";
-/// Self-conflicting, and compatible with readers: serializes appends and prunes only.
-const LOCK: &str = "LOCK TABLE audit_batches IN SHARE ROW EXCLUSIVE MODE";
+/// First half of the two-key advisory lock of a chain ("tA"); the second is the chain's hash.
+const LOCK_CLASS: i32 = 0x7441;
 
 fn batch_row(r: &Row) -> Result<AuditBatchRecord, StoreError> {
     Ok(AuditBatchRecord {
@@ -23,16 +24,46 @@ fn batch_row(r: &Row) -> Result<AuditBatchRecord, StoreError> {
     })
 }
 
-/// Takes the chain's lock until the end of the transaction.
-pub(crate) fn lock(c: &mut Client) -> Result<(), StoreError> {
-    c.batch_execute(LOCK).map_err(classify)
+/// Takes `chain`'s lock until the end of the transaction (appends and prunes of that chain
+/// wait for each other; readers and other chains do not wait). A simple query with two integer
+/// literals: one round trip, where a parameterised statement would take two (prepare, execute).
+pub(crate) fn lock(c: &mut Client, chain: &str) -> Result<(), StoreError> {
+    c.batch_execute(&format!(
+        "SELECT pg_advisory_xact_lock({LOCK_CLASS}, {})",
+        chain_lock_key(chain)
+    ))
+    .map_err(classify)
 }
 
-pub(crate) fn head(c: &mut Client) -> Result<Option<AuditHead>, StoreError> {
+/// FNV-1a of the chain's name: a stable 32-bit key (two chains sharing one only take turns).
+fn chain_lock_key(chain: &str) -> i32 {
+    let h = chain
+        .bytes()
+        .fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    i32::from_ne_bytes(h.to_ne_bytes())
+}
+
+pub(crate) fn chains(c: &mut Client) -> Result<Vec<String>, StoreError> {
+    // A skip scan over the primary key (chain, first_seq): one probe per chain, not per batch.
+    let rows = c
+        .query(
+            "WITH RECURSIVE c(chain) AS ( \
+               SELECT min(chain) FROM audit_batches \
+               UNION ALL SELECT (SELECT min(chain) FROM audit_batches WHERE chain > c.chain) FROM c \
+               WHERE c.chain IS NOT NULL) \
+             SELECT chain FROM c WHERE chain IS NOT NULL \
+             UNION SELECT chain FROM audit_anchor ORDER BY 1",
+            &[],
+        )
+        .map_err(classify)?;
+    rows.iter().map(|r| col(r, 0)).collect()
+}
+
+pub(crate) fn head(c: &mut Client, chain: &str) -> Result<Option<AuditHead>, StoreError> {
     let row = c
         .query_opt(
-            "SELECT last_seq, last_hash FROM audit_batches ORDER BY last_seq DESC LIMIT 1",
-            &[],
+            "SELECT last_seq, last_hash FROM audit_batches WHERE chain = $1 ORDER BY last_seq DESC LIMIT 1",
+            &[&chain],
         )
         .map_err(classify)?;
     row.map(|r| {
@@ -44,24 +75,24 @@ pub(crate) fn head(c: &mut Client) -> Result<Option<AuditHead>, StoreError> {
     .transpose()
 }
 
-pub(crate) fn anchor(c: &mut Client) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
+pub(crate) fn anchor(c: &mut Client, chain: &str) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
     let row = c
-        .query_opt("SELECT seq, chain_hash FROM audit_anchor WHERE id = 1", &[])
+        .query_opt("SELECT seq, chain_hash FROM audit_anchor WHERE chain = $1", &[&chain])
         .map_err(classify)?;
     row.map(|r| Ok((col(&r, 0)?, col(&r, 1)?))).transpose()
 }
 
 /// Inside a transaction: appends `batches` only if they continue the stored chain.
-pub(crate) fn append(c: &mut Client, batches: &[AuditBatchRecord]) -> Result<(), StoreError> {
-    lock(c)?;
-    let stored = match head(c)? {
+pub(crate) fn append(c: &mut Client, chain: &str, batches: &[AuditBatchRecord]) -> Result<(), StoreError> {
+    lock(c, chain)?;
+    let stored = match head(c, chain)? {
         Some(h) => h.seq,
-        None => anchor(c)?.map_or(0, |a| a.0),
+        None => anchor(c, chain)?.map_or(0, |a| a.0),
     };
     let mut expected = stored + 1;
     let insert = c
         .prepare(&format!(
-            "INSERT INTO audit_batches ({BATCH_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
+            "INSERT INTO audit_batches (chain, {BATCH_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
         ))
         .map_err(classify)?;
     for b in batches {
@@ -71,6 +102,7 @@ pub(crate) fn append(c: &mut Client, batches: &[AuditBatchRecord]) -> Result<(),
         c.execute(
             &insert,
             &[
+                &chain,
                 &b.first_seq,
                 &b.last_seq,
                 &b.first_time_ms,
@@ -85,43 +117,51 @@ pub(crate) fn append(c: &mut Client, batches: &[AuditBatchRecord]) -> Result<(),
     Ok(())
 }
 
-pub(crate) fn after(c: &mut Client, after_seq: i64, limit: usize) -> Result<Vec<AuditBatchRecord>, StoreError> {
+pub(crate) fn after(
+    c: &mut Client,
+    chain: &str,
+    after_seq: i64,
+    limit: usize,
+) -> Result<Vec<AuditBatchRecord>, StoreError> {
     let rows = c
         .query(
-            &format!("SELECT {BATCH_COLUMNS} FROM audit_batches WHERE last_seq > $1 ORDER BY first_seq LIMIT $2"),
-            &[&after_seq, &i64::try_from(limit).unwrap_or(i64::MAX)],
+            &format!(
+                "SELECT {BATCH_COLUMNS} FROM audit_batches WHERE chain = $1 AND last_seq > $2 \
+                 ORDER BY first_seq LIMIT $3"
+            ),
+            &[&chain, &after_seq, &i64::try_from(limit).unwrap_or(i64::MAX)],
         )
         .map_err(classify)?;
     rows.iter().map(batch_row).collect()
 }
 
-/// Inside a transaction: the anchor of a trail that holds no events.
-pub(crate) fn import_anchor(c: &mut Client, seq: i64, hash: &[u8]) -> Result<(), StoreError> {
-    lock(c)?;
-    if head(c)?.is_some() {
+/// Inside a transaction: the anchor of a chain that holds no events.
+pub(crate) fn import_anchor(c: &mut Client, chain: &str, seq: i64, hash: &[u8]) -> Result<(), StoreError> {
+    lock(c, chain)?;
+    if head(c, chain)?.is_some() {
         return Err(StoreError::Conflict);
     }
-    set_anchor(c, seq, hash)
+    set_anchor(c, chain, seq, hash)
 }
 
-fn set_anchor(c: &mut Client, seq: i64, hash: &[u8]) -> Result<(), StoreError> {
+fn set_anchor(c: &mut Client, chain: &str, seq: i64, hash: &[u8]) -> Result<(), StoreError> {
     c.execute(
-        "INSERT INTO audit_anchor (id, seq, chain_hash) VALUES (1, $1, $2) \
-         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, chain_hash = excluded.chain_hash",
-        &[&seq, &hash],
+        "INSERT INTO audit_anchor (chain, seq, chain_hash) VALUES ($1, $2, $3) \
+         ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, chain_hash = excluded.chain_hash",
+        &[&chain, &seq, &hash],
     )
     .map_err(classify)?;
     Ok(())
 }
 
 /// Inside a transaction: retention (see `Store::prune_audit`).
-pub(crate) fn prune(c: &mut Client, before_ms: i64, max_events: usize) -> Result<usize, StoreError> {
-    lock(c)?;
+pub(crate) fn prune(c: &mut Client, chain: &str, before_ms: i64, max_events: usize) -> Result<usize, StoreError> {
+    lock(c, chain)?;
     let cap = max_events.max(1);
     let rows = c
         .query(
-            &format!("SELECT {BATCH_COLUMNS} FROM audit_batches ORDER BY first_seq LIMIT $1"),
-            &[&i64::try_from(cap).unwrap_or(i64::MAX)],
+            &format!("SELECT {BATCH_COLUMNS} FROM audit_batches WHERE chain = $1 ORDER BY first_seq LIMIT $2"),
+            &[&chain, &i64::try_from(cap).unwrap_or(i64::MAX)],
         )
         .map_err(classify)?;
     let mut last: Option<(i64, Vec<u8>)> = None;
@@ -137,8 +177,11 @@ pub(crate) fn prune(c: &mut Client, before_ms: i64, max_events: usize) -> Result
     let Some((seq, hash)) = last else {
         return Ok(0);
     };
-    c.execute("DELETE FROM audit_batches WHERE last_seq <= $1", &[&seq])
-        .map_err(classify)?;
-    set_anchor(c, seq, &hash)?;
+    c.execute(
+        "DELETE FROM audit_batches WHERE chain = $1 AND last_seq <= $2",
+        &[&chain, &seq],
+    )
+    .map_err(classify)?;
+    set_anchor(c, chain, seq, &hash)?;
     Ok(n)
 }

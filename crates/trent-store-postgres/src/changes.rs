@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use postgres::fallible_iterator::FallibleIterator;
-use postgres::{Client, NoTls};
+use postgres::Client;
 use trent_store::{Change, ChangeSink, StoreError};
 use trent_types::{AccountId, AliasName, KeyId};
 
@@ -59,13 +59,18 @@ pub(crate) fn notify(c: &mut Client, change: &Change) -> Result<(), StoreError> 
 }
 
 /// Starts the listener thread; it ends when `stop` is set.
-pub(crate) fn watch(config: postgres::Config, sink: ChangeSink, stop: Arc<AtomicBool>) -> Result<(), StoreError> {
+pub(crate) fn watch(
+    config: postgres::Config,
+    tls: crate::tls::Connector,
+    sink: ChangeSink,
+    stop: Arc<AtomicBool>,
+) -> Result<(), StoreError> {
     std::thread::Builder::new()
         .name("trent-pg-changes".into())
         .spawn(move || {
             let mut live = false;
             while !stop.load(Ordering::Relaxed) {
-                match config.connect(NoTls) {
+                match config.connect(tls.clone()) {
                     Ok(mut client) => {
                         if client.batch_execute(&format!("LISTEN {CHANNEL}")).is_ok() {
                             if live {

@@ -18,6 +18,7 @@ mod changes;
 pub mod migrations;
 mod read;
 pub mod testing;
+mod tls;
 mod write;
 
 use std::ops::{Deref, DerefMut};
@@ -26,12 +27,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use postgres::error::SqlState;
-use postgres::{Client, NoTls, Row};
+use postgres::{Client, Row};
 use r2d2::{Pool, PooledConnection};
 use r2d2_postgres::PostgresConnectionManager;
 use trent_store::StoreError;
 
-type Manager = PostgresConnectionManager<NoTls>;
+type Manager = PostgresConnectionManager<tls::Connector>;
 type Conn = PooledConnection<Manager>;
 
 /// Connection settings beyond the URL.
@@ -56,8 +57,9 @@ impl Default for PgOptions {
 /// — one connection holding an open transaction.
 pub struct PgStore {
     source: Source,
-    /// The connection settings (for the change listener's own connection).
-    config: Option<postgres::Config>,
+    /// The connection settings and TLS connector (for the change listener's and the leader's
+    /// own connections).
+    config: Option<(postgres::Config, tls::Connector)>,
     /// Tells the change listener to end (set when the store is dropped).
     stop: Arc<AtomicBool>,
     /// The connection holding the scheduler's advisory lock while this server leads.
@@ -125,8 +127,24 @@ pub(crate) fn classify(e: postgres::Error) -> StoreError {
         Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED => {
             StoreError::Conflict
         }
-        _ => StoreError::Backend(e.to_string()),
+        _ => StoreError::Backend(describe(&e)),
     }
+}
+
+/// An error and its causes, `: `-separated (the driver's own message is often only the outer
+/// layer: "error performing TLS handshake").
+fn describe(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let next = c.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 fn pool_error(e: r2d2::Error) -> StoreError {
@@ -157,12 +175,10 @@ pub(crate) fn col<'a, T: postgres::types::FromSql<'a>>(r: &'a Row, i: usize) -> 
 
 impl PgStore {
     /// Connects to `url` (a libpq URL or key=value string; several hosts with
-    /// `target_session_attrs=read-write` reach whichever is the primary) and applies pending
-    /// migrations.
+    /// `target_session_attrs=read-write` reach whichever is the primary; `sslmode` and
+    /// `sslrootcert` as libpq reads them, see `tls`) and applies pending migrations.
     pub fn connect(url: &str, options: &PgOptions) -> Result<Self, StoreError> {
-        let mut config: postgres::Config = url
-            .parse()
-            .map_err(|e| StoreError::Backend(format!("invalid database URL: {e}")))?;
+        let (mut config, tls) = tls::configure(url)?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(options.connect_timeout);
         }
@@ -170,6 +186,12 @@ impl PgStore {
         // A peer that vanishes (a failed-over primary) is noticed by TCP keepalive, not never.
         config.keepalives(true);
         config.keepalives_idle(Duration::from_secs(10));
+        // The first connection is made here, not by the pool, so that a refusal (a wrong
+        // certificate, an unknown database) is reported at once and with its cause rather than
+        // retried until the pool's timeout.
+        let mut first = config.connect(tls.clone()).map_err(classify)?;
+        migrations::apply(&mut first)?;
+        let _ = std::thread::spawn(move || drop(first)).join();
         let pool = Pool::builder()
             .max_size(options.pool_size.max(1))
             .min_idle(Some(1))
@@ -177,14 +199,11 @@ impl PgStore {
             // A broken connection is noticed by the query that fails on it (and not reused:
             // `has_broken`); checking every checkout would double each call's round trips.
             .test_on_check_out(false)
-            .build(PostgresConnectionManager::new(config.clone(), NoTls))
+            .build(PostgresConnectionManager::new(config.clone(), tls.clone()))
             .map_err(pool_error)?;
-        let mut c = pool.get().map_err(pool_error)?;
-        migrations::apply(&mut c)?;
-        drop(c);
         Ok(PgStore {
             source: Source::Pool(pool),
-            config: Some(config),
+            config: Some((config, tls)),
             stop: Arc::new(AtomicBool::new(false)),
             leader: Mutex::new(None),
         })
@@ -202,7 +221,9 @@ impl PgStore {
     /// [`trent_store::StoreRead::watch`]: starts the change listener.
     pub(crate) fn start_watching(&self, sink: trent_store::ChangeSink) -> Result<bool, StoreError> {
         match &self.config {
-            Some(config) => changes::watch(config.clone(), sink, Arc::clone(&self.stop)).map(|()| true),
+            Some((config, tls)) => {
+                changes::watch(config.clone(), tls.clone(), sink, Arc::clone(&self.stop)).map(|()| true)
+            }
             None => Err(StoreError::Backend("a transaction view cannot be watched".into())),
         }
     }
@@ -225,7 +246,7 @@ impl PgStore {
             // The connection (and with it the lock) is gone; try to win it again below.
             *held = None;
         }
-        let mut c = config.connect(NoTls).map_err(classify)?;
+        let mut c = config.0.connect(config.1.clone()).map_err(classify)?;
         let won: bool = c
             .query_one("SELECT pg_try_advisory_lock($1)", &[&LEADER_LOCK])
             .map_err(classify)?

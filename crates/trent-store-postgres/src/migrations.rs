@@ -11,7 +11,9 @@ use trent_store::StoreError;
 /// `pg_advisory_lock` key held while migrating ("trent-mg").
 const LOCK: i64 = 0x7472_656e_742d_6d67;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    // 1: the schema of SQLite's version 8.
+    r#"
     CREATE TABLE accounts (
         account_id TEXT COLLATE "C" PRIMARY KEY,
         created_ms BIGINT NOT NULL
@@ -124,7 +126,22 @@ const MIGRATIONS: &[&str] = &[r#"
         seq BIGINT NOT NULL,
         chain_hash BYTEA NOT NULL
     );
-"#];
+"#,
+    // 2: one audit chain per writer (a node id), so that nodes append without waiting for each
+    // other; what was stored is chain 'main'.
+    r#"
+    ALTER TABLE audit_batches ADD COLUMN chain TEXT COLLATE "C" NOT NULL DEFAULT 'main';
+    ALTER TABLE audit_batches ALTER COLUMN chain DROP DEFAULT;
+    ALTER TABLE audit_batches DROP CONSTRAINT audit_batches_pkey;
+    ALTER TABLE audit_batches DROP CONSTRAINT audit_batches_last_seq_key;
+    ALTER TABLE audit_batches ADD PRIMARY KEY (chain, first_seq);
+    ALTER TABLE audit_batches ADD UNIQUE (chain, last_seq);
+    ALTER TABLE audit_anchor ADD COLUMN chain TEXT COLLATE "C" NOT NULL DEFAULT 'main';
+    ALTER TABLE audit_anchor ALTER COLUMN chain DROP DEFAULT;
+    ALTER TABLE audit_anchor DROP COLUMN id;
+    ALTER TABLE audit_anchor ADD PRIMARY KEY (chain);
+"#,
+];
 
 /// The schema version this binary writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -139,7 +156,22 @@ pub fn apply(c: &mut Client) -> Result<i64, StoreError> {
     Ok(version)
 }
 
+/// Applies migrations up to `version` only: for tests that data written by an older schema
+/// reads after the upgrade.
+pub fn apply_until(c: &mut Client, version: i64) -> Result<i64, StoreError> {
+    c.execute("SELECT pg_advisory_lock($1)", &[&LOCK]).map_err(classify)?;
+    let result = apply_locked_until(c, version);
+    let unlocked = c.execute("SELECT pg_advisory_unlock($1)", &[&LOCK]).map_err(classify);
+    let version = result?;
+    unlocked?;
+    Ok(version)
+}
+
 fn apply_locked(c: &mut Client) -> Result<i64, StoreError> {
+    apply_locked_until(c, LATEST)
+}
+
+fn apply_locked_until(c: &mut Client, until: i64) -> Result<i64, StoreError> {
     let exists: bool = c
         .query_one("SELECT to_regclass('trent_schema') IS NOT NULL", &[])
         .map_err(classify)?
@@ -161,6 +193,7 @@ fn apply_locked(c: &mut Client) -> Result<i64, StoreError> {
         .iter()
         .enumerate()
         .skip(usize::try_from(current).unwrap_or(0))
+        .take(usize::try_from(until.saturating_sub(current)).unwrap_or(0))
     {
         let version = i64::try_from(i + 1).unwrap_or(i64::MAX);
         let mut tx = c.transaction().map_err(classify)?;
@@ -169,5 +202,5 @@ fn apply_locked(c: &mut Client) -> Result<i64, StoreError> {
             .map_err(classify)?;
         tx.commit().map_err(classify)?;
     }
-    Ok(LATEST)
+    Ok(until.min(LATEST).max(current))
 }

@@ -322,22 +322,26 @@ impl StoreRead for PgStore {
         )
     }
 
-    fn audit_batches_after(&self, after_seq: i64, n: usize) -> Result<Vec<AuditBatchRecord>, StoreError> {
-        crate::audit::after(&mut *self.client()?, after_seq, n)
+    fn audit_chains(&self) -> Result<Vec<String>, StoreError> {
+        crate::audit::chains(&mut *self.client()?)
+    }
+
+    fn audit_batches_after(&self, chain: &str, after_seq: i64, n: usize) -> Result<Vec<AuditBatchRecord>, StoreError> {
+        crate::audit::after(&mut *self.client()?, chain, after_seq, n)
     }
 
     /// Inside a transaction (`atomically`) this also takes the chain's lock, so that the head
     /// read is still the head when the transaction appends after it.
-    fn last_audit(&self) -> Result<Option<AuditHead>, StoreError> {
+    fn last_audit(&self, chain: &str) -> Result<Option<AuditHead>, StoreError> {
         let mut c = self.client()?;
         if self.in_transaction_view() {
-            crate::audit::lock(&mut c)?;
+            crate::audit::lock(&mut c, chain)?;
         }
-        crate::audit::head(&mut c)
+        crate::audit::head(&mut c, chain)
     }
 
-    fn audit_anchor(&self) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
-        crate::audit::anchor(&mut *self.client()?)
+    fn audit_anchor(&self, chain: &str) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
+        crate::audit::anchor(&mut *self.client()?, chain)
     }
 
     fn watch(&self, sink: trent_store::ChangeSink) -> Result<bool, StoreError> {

@@ -472,16 +472,16 @@ impl Store for PgStore {
         })
     }
 
-    fn append_audit_batches(&self, batches: &[AuditBatchRecord]) -> Result<(), StoreError> {
-        self.write(|c| crate::audit::append(c, batches))
+    fn append_audit_batches(&self, chain: &str, batches: &[AuditBatchRecord]) -> Result<(), StoreError> {
+        self.write(|c| crate::audit::append(c, chain, batches))
     }
 
-    fn prune_audit(&self, before_ms: i64, max_events: usize) -> Result<usize, StoreError> {
-        self.write(|c| crate::audit::prune(c, before_ms, max_events))
+    fn prune_audit(&self, chain: &str, before_ms: i64, max_events: usize) -> Result<usize, StoreError> {
+        self.write(|c| crate::audit::prune(c, chain, before_ms, max_events))
     }
 
-    fn set_audit_anchor(&self, seq: i64, hash: &[u8]) -> Result<(), StoreError> {
-        self.write(|c| crate::audit::import_anchor(c, seq, hash))
+    fn set_audit_anchor(&self, chain: &str, seq: i64, hash: &[u8]) -> Result<(), StoreError> {
+        self.write(|c| crate::audit::import_anchor(c, chain, seq, hash))
     }
 
     fn put_tags(&self, key_id: &KeyId, tags: &[TagRecord]) -> Result<(), StoreError> {

@@ -36,6 +36,29 @@ fn migrations_apply_once_and_reopen_keeps_data() {
     assert_eq!(s.accounts().expect("accounts").len(), 1);
 }
 
+/// A database written by schema 1 (one audit chain) upgrades: its events are chain `main`.
+#[test]
+fn schema_1_audit_rows_become_the_main_chain() {
+    use trent_store::{StoreRead, MAIN_CHAIN};
+    let Some(db) = trent_store_postgres::testing::TestDb::create("upgrade") else {
+        return;
+    };
+    {
+        let mut c = postgres::Client::connect(&db.url, postgres::NoTls).expect("connect");
+        assert_eq!(trent_store_postgres::migrations::apply_until(&mut c, 1).expect("v1"), 1);
+        c.batch_execute(
+            "INSERT INTO audit_batches VALUES (3, 4, 10, 11, 'x', '\\x04'); \
+             INSERT INTO audit_anchor VALUES (1, 2, '\\x02');",
+        )
+        .expect("v1 rows");
+    }
+    let s = db.store();
+    assert_eq!(s.audit_chains().expect("chains"), vec![MAIN_CHAIN.to_owned()]);
+    assert_eq!(s.audit_anchor(MAIN_CHAIN).expect("anchor"), Some((2, vec![2])));
+    assert_eq!(s.last_audit(MAIN_CHAIN).expect("head").map(|h| h.seq), Some(4));
+    assert_eq!(s.audit_batches_after(MAIN_CHAIN, 0, 10).expect("batches").len(), 1);
+}
+
 #[test]
 fn one_server_leads_the_scheduled_jobs_and_another_takes_over_when_it_goes() {
     let Some(db) = trent_store_postgres::testing::TestDb::create("leader") else {

@@ -188,48 +188,76 @@ fn audit_is_append_only_and_ordered(s: &dyn Store) {
         seq,
         hash: vec![seq as u8; 32],
     };
-    assert_eq!(s.last_audit().expect("last"), None);
-    s.append_audit_batches(&[b(1, 1), b(2, 3)]).expect("append");
+    const A: &str = "node-a";
+    const B: &str = "node-b";
+    assert!(s.audit_chains().expect("chains").is_empty());
+    assert_eq!(s.last_audit(A).expect("last"), None);
+    s.append_audit_batches(A, &[b(1, 1), b(2, 3)]).expect("append");
     // Appends only continue the chain: a batch that does not start after the head is refused
     // whole (a second writer appended first), and so is a gap.
     for bad in [vec![b(4, 4), b(4, 5)], vec![b(3, 4)], vec![b(5, 5)]] {
         assert!(
-            matches!(s.append_audit_batches(&bad), Err(StoreError::Conflict)),
+            matches!(s.append_audit_batches(A, &bad), Err(StoreError::Conflict)),
             "{bad:?}"
         );
     }
-    assert_eq!(s.last_audit().expect("last"), Some(head(3)));
-    s.append_audit_batches(&[b(4, 4)]).expect("append after refusal");
+    assert_eq!(s.last_audit(A).expect("last"), Some(head(3)));
+    // Chains are independent: another starts at 1 and does not move this one.
+    assert!(matches!(
+        s.append_audit_batches(B, &[b(4, 4)]),
+        Err(StoreError::Conflict)
+    ));
+    s.append_audit_batches(B, &[b(1, 2)]).expect("second chain");
+    assert_eq!(s.last_audit(B).expect("last"), Some(head(2)));
+    assert_eq!(s.audit_chains().expect("chains"), vec![A.to_owned(), B.to_owned()]);
+    s.append_audit_batches(A, &[b(4, 4)]).expect("append after refusal");
     assert_eq!(
-        s.audit_batches_after(0, 10).expect("all"),
+        s.audit_batches_after(A, 0, 10).expect("all"),
         vec![b(1, 1), b(2, 3), b(4, 4)]
     );
     assert_eq!(
-        s.audit_batches_after(2, 10).expect("containing 3"),
+        s.audit_batches_after(A, 2, 10).expect("containing 3"),
         vec![b(2, 3), b(4, 4)]
     );
-    assert_eq!(s.audit_batches_after(1, 1).expect("page"), vec![b(2, 3)]);
-    assert!(s.audit_batches_after(4, 10).expect("none").is_empty());
+    assert_eq!(s.audit_batches_after(A, 1, 1).expect("page"), vec![b(2, 3)]);
+    assert!(s.audit_batches_after(A, 4, 10).expect("none").is_empty());
+    assert_eq!(s.audit_batches_after(B, 0, 10).expect("B"), vec![b(1, 2)]);
+    assert!(s
+        .audit_batches_after("node-c", 0, 10)
+        .expect("no such chain")
+        .is_empty());
     // Retention: only whole batches older than the cut-off go, oldest first, in chunks of
-    // events, leaving an anchor.
-    assert_eq!(s.audit_anchor().expect("anchor"), None);
-    assert_eq!(s.prune_audit(101, 10).expect("nothing old"), 0);
-    assert_eq!(s.prune_audit(104, 1).expect("one chunk"), 1);
-    assert_eq!(s.audit_anchor().expect("anchor"), Some((1, vec![1; 32])));
-    assert_eq!(s.prune_audit(104, 10).expect("rest"), 2);
-    assert_eq!(s.audit_anchor().expect("anchor"), Some((3, vec![3; 32])));
-    assert_eq!(s.audit_batches_after(0, 10).expect("kept"), vec![b(4, 4)]);
-    assert_eq!(s.last_audit().expect("last"), Some(head(4)));
-    // Everything pruned: the chain continues from the anchor.
-    assert_eq!(s.prune_audit(1_000, 10).expect("all"), 1);
-    assert_eq!(s.last_audit().expect("last"), None);
-    assert!(matches!(s.append_audit_batches(&[b(4, 5)]), Err(StoreError::Conflict)));
+    // events, leaving an anchor — per chain.
+    assert_eq!(s.audit_anchor(A).expect("anchor"), None);
+    assert_eq!(s.prune_audit(A, 101, 10).expect("nothing old"), 0);
+    assert_eq!(s.prune_audit(A, 104, 1).expect("one chunk"), 1);
+    assert_eq!(s.audit_anchor(A).expect("anchor"), Some((1, vec![1; 32])));
+    assert_eq!(s.prune_audit(A, 104, 10).expect("rest"), 2);
+    assert_eq!(s.audit_anchor(A).expect("anchor"), Some((3, vec![3; 32])));
+    assert_eq!(s.audit_batches_after(A, 0, 10).expect("kept"), vec![b(4, 4)]);
+    assert_eq!(s.last_audit(A).expect("last"), Some(head(4)));
+    assert_eq!(s.audit_anchor(B).expect("B untouched"), None);
+    assert_eq!(s.audit_batches_after(B, 0, 10).expect("B"), vec![b(1, 2)]);
+    // Everything pruned: the chain continues from the anchor, and is still listed.
+    assert_eq!(s.prune_audit(A, 1_000, 10).expect("all"), 1);
+    assert_eq!(s.last_audit(A).expect("last"), None);
+    assert_eq!(s.audit_chains().expect("chains"), vec![A.to_owned(), B.to_owned()]);
+    assert!(matches!(
+        s.append_audit_batches(A, &[b(4, 5)]),
+        Err(StoreError::Conflict)
+    ));
     // A copy of a pruned trail starts from the source's anchor (only while it holds no events).
-    s.set_audit_anchor(4, &[4; 32]).expect("anchor of an empty trail");
-    assert_eq!(s.audit_anchor().expect("anchor"), Some((4, vec![4; 32])));
-    s.append_audit_batches(&[b(5, 6)]).expect("continues from the anchor");
-    assert_eq!(s.last_audit().expect("last"), Some(head(6)));
-    assert!(matches!(s.set_audit_anchor(9, &[9; 32]), Err(StoreError::Conflict)));
+    s.set_audit_anchor("copy", 4, &[4; 32])
+        .expect("anchor of an empty chain");
+    assert_eq!(s.audit_anchor("copy").expect("anchor"), Some((4, vec![4; 32])));
+    s.append_audit_batches("copy", &[b(5, 6)])
+        .expect("continues from the anchor");
+    assert_eq!(s.last_audit("copy").expect("last"), Some(head(6)));
+    assert!(matches!(
+        s.set_audit_anchor("copy", 9, &[9; 32]),
+        Err(StoreError::Conflict)
+    ));
+    assert!(matches!(s.set_audit_anchor(B, 9, &[9; 32]), Err(StoreError::Conflict)));
 }
 
 fn accounts_and_access_keys(s: &dyn Store) {

@@ -15,6 +15,10 @@ pub mod sqlite;
 pub use error::StoreError;
 pub use records::*;
 
+/// The audit chain of a server that is not given a node id (the only chain of a data directory
+/// written before chains were per writer).
+pub const MAIN_CHAIN: &str = "main";
+
 use trent_types::{AccessKeyStatus, AccountId, AliasName, KeyId};
 
 /// A change to something servers cache, announced by a backend that several servers share (see
@@ -80,13 +84,22 @@ pub trait StoreRead: Send + Sync + 'static {
     fn grants(&self, key_id: &KeyId) -> Result<Vec<GrantRecord>, StoreError>;
     /// Grants (any account) whose retiring principal is `principal`, ordered by grant id.
     fn grants_retirable_by(&self, principal: &str) -> Result<Vec<GrantRecord>, StoreError>;
-    /// Batches holding events with `seq > after_seq`, in sequence order, at most `limit`.
-    /// (Events stored one per row by earlier versions come back as one-event batches.)
-    fn audit_batches_after(&self, after_seq: i64, limit: usize) -> Result<Vec<AuditBatchRecord>, StoreError>;
-    /// The newest stored event's sequence number and chain hash.
-    fn last_audit(&self) -> Result<Option<AuditHead>, StoreError>;
-    /// The (seq, chain hash) of the newest pruned event, if any were pruned.
-    fn audit_anchor(&self) -> Result<Option<(i64, Vec<u8>)>, StoreError>;
+    /// The audit trail's chains (one per writer: see `trent_audit`), by name: every chain that
+    /// holds events or an anchor.
+    fn audit_chains(&self) -> Result<Vec<String>, StoreError>;
+    /// Batches of `chain` holding events with `seq > after_seq`, in sequence order, at most
+    /// `limit`. (Events stored one per row by earlier versions belong to chain [`MAIN_CHAIN`] and
+    /// come back as one-event batches.)
+    fn audit_batches_after(
+        &self,
+        chain: &str,
+        after_seq: i64,
+        limit: usize,
+    ) -> Result<Vec<AuditBatchRecord>, StoreError>;
+    /// The newest stored event of `chain`: its sequence number and chain hash.
+    fn last_audit(&self, chain: &str) -> Result<Option<AuditHead>, StoreError>;
+    /// The (seq, chain hash) of the newest pruned event of `chain`, if any were pruned.
+    fn audit_anchor(&self, chain: &str) -> Result<Option<(i64, Vec<u8>)>, StoreError>;
     fn tags(&self, key_id: &KeyId) -> Result<Vec<TagRecord>, StoreError>;
     /// Delivers every committed change made through this database by any server to `sink`, from
     /// now on, until the store is dropped; `Ok(false)` when the backend is never shared by
@@ -157,19 +170,19 @@ pub trait Store: StoreRead {
     fn delete_alias(&self, account_id: &AccountId, name: &AliasName) -> Result<(), StoreError>;
     fn create_grant(&self, grant: &GrantRecord) -> Result<(), StoreError>;
     fn delete_grant(&self, grant_id: &str) -> Result<(), StoreError>;
-    /// Appends batches atomically, only if the first continues the stored chain (its
-    /// `first_seq` is one past the newest stored event, or the anchor when everything was
-    /// pruned) and each continues the one before; `Conflict` otherwise (another writer
-    /// appended first).
-    fn append_audit_batches(&self, batches: &[AuditBatchRecord]) -> Result<(), StoreError>;
-    /// Retention: deletes the oldest batches, in sequence order, while their newest event is
-    /// older than `before_ms`, until at least `max_events` events went, in one transaction, and
-    /// records the (seq, hash) of the last event deleted as the anchor the remaining chain
-    /// verifies from. Returns how many events it deleted.
-    fn prune_audit(&self, before_ms: i64, max_events: usize) -> Result<usize, StoreError>;
-    /// Sets the anchor (seq, chain hash) a trail holding no events continues from — a copy of a
-    /// store whose oldest events were pruned (`trent migrate`); `Conflict` if events are stored.
-    fn set_audit_anchor(&self, seq: i64, hash: &[u8]) -> Result<(), StoreError>;
+    /// Appends batches to `chain` atomically, only if the first continues it (its `first_seq`
+    /// is one past the chain's newest stored event, or its anchor when everything was pruned)
+    /// and each continues the one before; `Conflict` otherwise (another writer appended
+    /// first). Appends to different chains never wait for each other.
+    fn append_audit_batches(&self, chain: &str, batches: &[AuditBatchRecord]) -> Result<(), StoreError>;
+    /// Retention: deletes the oldest batches of `chain`, in sequence order, while their newest
+    /// event is older than `before_ms`, until at least `max_events` events went, in one
+    /// transaction, and records the (seq, hash) of the last event deleted as the anchor the
+    /// remaining chain verifies from. Returns how many events it deleted.
+    fn prune_audit(&self, chain: &str, before_ms: i64, max_events: usize) -> Result<usize, StoreError>;
+    /// Sets the anchor (seq, chain hash) a chain holding no events continues from — a copy of a
+    /// store whose oldest events were pruned (`trent migrate`); `Conflict` if it holds events.
+    fn set_audit_anchor(&self, chain: &str, seq: i64, hash: &[u8]) -> Result<(), StoreError>;
     /// Upserts tags (same key → value replaced), atomically.
     fn put_tags(&self, key_id: &KeyId, tags: &[TagRecord]) -> Result<(), StoreError>;
     fn delete_tags(&self, key_id: &KeyId, tag_keys: &[String]) -> Result<(), StoreError>;

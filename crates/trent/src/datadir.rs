@@ -28,8 +28,26 @@ pub struct Location {
     /// A PostgreSQL URL (`postgres://user@host:5432/db`, several hosts with
     /// `target_session_attrs=read-write` for failover) to keep state in instead of SQLite.
     /// Nodes sharing one database form a cluster.
+    /// `sslmode` (disable, prefer, require, verify-ca, verify-full) and `sslrootcert` (a PEM
+    /// file, or `system`) in the URL as libpq reads them.
     #[arg(long, env = "TRENT_DATABASE_URL", hide_env_values = true)]
     pub database: Option<String>,
+    /// Most connections to the database this process opens.
+    #[arg(long, env = "TRENT_DATABASE_POOL_SIZE", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub database_pool_size: u32,
+    /// Seconds a request waits for a database connection (and a connection attempt for the
+    /// database) before it fails with a retryable error.
+    #[arg(long, env = "TRENT_DATABASE_TIMEOUT_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub database_timeout_secs: u64,
+}
+
+impl Location {
+    fn pg_options(&self) -> PgOptions {
+        PgOptions {
+            pool_size: self.database_pool_size,
+            connect_timeout: std::time::Duration::from_secs(self.database_timeout_secs),
+        }
+    }
 }
 
 fn is_postgres(url: &str) -> bool {
@@ -43,7 +61,7 @@ fn connect(at: &Location) -> Result<Arc<dyn Store>, String> {
             SqliteStore::open(&at.data_dir.join("trent.db")).map_err(|e| e.to_string())?,
         )),
         Some(url) if is_postgres(url) => Ok(Arc::new(
-            PgStore::connect(url, &PgOptions::default()).map_err(|e| format!("database: {e}"))?,
+            PgStore::connect(url, &at.pg_options()).map_err(|e| format!("database: {e}"))?,
         )),
         Some(_) => Err(
             "--database: expected a postgres:// URL (SQLite in the data directory is the default: omit --database)"

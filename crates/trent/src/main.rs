@@ -58,12 +58,16 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Print events (CloudTrail-shaped JSON, one per line), oldest first.
+    /// Print events (CloudTrail-shaped JSON, one per line), oldest first: every server's chain
+    /// merged by event time, or one chain.
     Show {
         #[command(flatten)]
         at: datadir::Location,
-        /// Only events after this sequence number.
-        #[arg(long, default_value_t = 0)]
+        /// Only this chain (a server's node id; `verify` lists them).
+        #[arg(long)]
+        chain: Option<String>,
+        /// Only events after this sequence number of `--chain`.
+        #[arg(long, default_value_t = 0, requires = "chain")]
         after: i64,
         #[arg(long, default_value_t = 1000)]
         limit: usize,
@@ -71,10 +75,15 @@ enum AuditCommand {
         #[arg(long)]
         key: Option<String>,
     },
-    /// Recompute the hash chain over every event; exit non-zero if any was altered or removed.
+    /// Recompute every hash chain over its events and print each chain's checkpoint; exit
+    /// non-zero if any event was altered or removed, or a checkpoint is no longer reached.
     Verify {
         #[command(flatten)]
         at: datadir::Location,
+        /// A file of `checkpoint <chain> <seq> <hash>` lines saved from an earlier run: each
+        /// chain must still reach its checkpoint with the same hash (a removed tail shows).
+        #[arg(long)]
+        checkpoints: Option<std::path::PathBuf>,
     },
 }
 
@@ -130,6 +139,11 @@ struct ServeArgs {
     /// Account id of the first account (default: a random 12-digit id, chosen once).
     #[arg(long, env = "TRENT_ACCOUNT_ID")]
     account_id: Option<String>,
+    /// This server's name in a cluster: its audit chain (1-64 of `A-Z a-z 0-9 . _ : -`).
+    /// Default: `main` on SQLite; on a shared database the host name and a random suffix, new
+    /// at each start, so no two servers ever share a chain.
+    #[arg(long, env = "TRENT_NODE_ID", value_parser = parse_node_id)]
+    node_id: Option<String>,
     /// How often the scheduler looks for due work (key deletions), in seconds.
     #[arg(long, env = "TRENT_SCHEDULER_INTERVAL_SECS", default_value_t = 60)]
     scheduler_interval_secs: u64,
@@ -198,10 +212,14 @@ fn main() -> std::process::ExitCode {
             key,
             context,
         }) => runtime.block_on(simulate(at, region, principal, action, key, context)),
-        Command::Audit(AuditCommand::Show { at, after, limit, key }) => {
-            audit_cmd::show(&at, after, limit, key.as_deref())
-        }
-        Command::Audit(AuditCommand::Verify { at }) => audit_cmd::verify(&at),
+        Command::Audit(AuditCommand::Show {
+            at,
+            chain,
+            after,
+            limit,
+            key,
+        }) => audit_cmd::show(&at, chain.as_deref(), after, limit, key.as_deref()),
+        Command::Audit(AuditCommand::Verify { at, checkpoints }) => audit_cmd::verify(&at, checkpoints.as_deref()),
         Command::Migrate { from, to } => migrate::run(&from, &to),
     };
     match result {
@@ -223,13 +241,19 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         tokio::task::block_in_place(|| datadir::open(&args.at, &args.region, args.account_id.as_deref(), addr))?;
     let kms = Arc::new(opened.kms);
     // A database other servers share announces their changes; this one drops what they stale.
-    if kms
+    let shared = kms
         .watch_store()
-        .map_err(|e| format!("cannot watch the database: {e}"))?
-    {
+        .map_err(|e| format!("cannot watch the database: {e}"))?;
+    if shared {
         tracing::info!("following the database change feed (cluster mode)");
     }
     kms.set_audit_retention_days(args.audit_retention_days);
+    let node_id = match &args.node_id {
+        Some(id) => id.clone(),
+        None if shared => default_node_id(),
+        None => trent_store::MAIN_CHAIN.to_owned(),
+    };
+    kms.set_audit_chain(&node_id);
     #[cfg(debug_assertions)]
     if let Some(op) = &args.fault_panic_on {
         kms.inject_panic(op)?;
@@ -252,7 +276,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     println!("trent: account {} in {}", opened.account_id, args.region);
     println!("trent: credentials in {}", opened.admin_env.display());
     println!("trent: listening on http://{addr}");
-    tracing::info!(%addr, data_dir = %args.at.data_dir.display(), store = opened.backend, "serving the AWS KMS API");
+    tracing::info!(%addr, data_dir = %args.at.data_dir.display(), store = opened.backend, node = %node_id, "serving the AWS KMS API");
     let served = trent_server::serve(listener, app, limits, shutdown_signal()).await;
     scheduler.abort();
     audit.abort();
@@ -269,6 +293,40 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     }
     tracing::info!("stopped");
     served.map_err(|e| e.to_string())
+}
+
+/// `--node-id`: it names an audit chain, printed in `checkpoint <chain> <seq> <hash>` lines.
+fn parse_node_id(s: &str) -> Result<String, String> {
+    let ok = (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'));
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err("1-64 characters of A-Z a-z 0-9 . _ : -".to_owned())
+    }
+}
+
+/// The host name (what is allowed of it) and 8 random hex digits.
+fn default_node_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_default();
+    let mut host: String = host
+        .trim()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        .take(48)
+        .collect();
+    if host.is_empty() {
+        host.push_str("node");
+    }
+    let mut suffix = [0u8; 4];
+    if trent_crypto::random::fill(&mut suffix).is_err() {
+        suffix = std::process::id().to_be_bytes();
+    }
+    format!("{host}-{}", hex::encode(suffix))
 }
 
 async fn simulate(

@@ -48,6 +48,8 @@ pub fn run(from: &Path, to: &str) -> Result<(), String> {
     let source_at = Location {
         data_dir: from.to_owned(),
         database: None,
+        database_pool_size: 1,
+        database_timeout_secs: 5,
     };
     let (source, root) = datadir::open_store(&source_at)?;
     if !to.starts_with("postgres://") && !to.starts_with("postgresql://") {
@@ -131,33 +133,41 @@ fn copy(s: &dyn Store, t: &dyn Store) -> Result<(), StoreError> {
     copy_audit(s, t)
 }
 
-/// Appends the source's batches the target does not have yet, continuing its chain (from the
-/// source's anchor when the source was pruned).
+/// Appends, chain by chain, the source's batches the target does not have yet, continuing each
+/// chain (from the source's anchor when the source was pruned).
 fn copy_audit(s: &dyn Store, t: &dyn Store) -> Result<(), StoreError> {
-    let mut after = match t.last_audit()? {
+    for chain in s.audit_chains()? {
+        copy_chain(s, t, &chain)?;
+    }
+    Ok(())
+}
+
+fn copy_chain(s: &dyn Store, t: &dyn Store, chain: &str) -> Result<(), StoreError> {
+    let mut after = match t.last_audit(chain)? {
         Some(h) => h.seq,
-        None => match s.audit_anchor()? {
-            Some((seq, hash)) if t.audit_anchor()?.is_none() => {
-                t.set_audit_anchor(seq, &hash)?;
+        None => match s.audit_anchor(chain)? {
+            Some((seq, hash)) if t.audit_anchor(chain)?.is_none() => {
+                t.set_audit_anchor(chain, seq, &hash)?;
                 seq
             }
             Some((seq, _)) => seq,
             None => 0,
         },
     };
-    let total = s.last_audit()?.map_or(0, |h| h.seq);
+    let total = s.last_audit(chain)?.map_or(0, |h| h.seq);
+    let what = format!("audit events of chain {chain}");
     loop {
         let batches: Vec<_> = s
-            .audit_batches_after(after, 500)?
+            .audit_batches_after(chain, after, 500)?
             .into_iter()
             .filter(|b| b.first_seq > after)
             .collect();
         let Some(last) = batches.last() else { break };
         let next = last.last_seq;
-        t.append_audit_batches(&batches)?;
+        t.append_audit_batches(chain, &batches)?;
         after = next;
         step(
-            "audit events",
+            &what,
             usize::try_from(after).unwrap_or(0),
             usize::try_from(total).unwrap_or(0),
         );
@@ -216,18 +226,26 @@ fn check(s: &dyn Store, t: &dyn Store, root: &trent_crypto::RootKey) -> Result<(
     compare("keys", sk, tk);
     compare("key material versions", sm, tm);
     compare("grants", sg, tg);
-    let head = |st: &dyn Store| st.last_audit().map(|h| h.map_or(0, |h| h.seq));
-    compare(
-        "audit events (newest sequence number)",
-        usize::try_from(head(s).map_err(e)?).unwrap_or(0),
-        usize::try_from(head(t).map_err(e)?).unwrap_or(0),
-    );
-    match trent_core::verify_trail(t, root).map_err(|e| e.to_string())? {
-        trent_core::trail::Verification::Intact { events, .. } => {
-            println!("trent migrate: the copied audit trail verifies ({events} events)");
+    let chains = s.audit_chains().map_err(e)?;
+    for chain in &chains {
+        let head = |st: &dyn Store| st.last_audit(chain).map(|h| h.map_or(0, |h| h.seq));
+        compare(
+            &format!("audit events of chain {chain} (newest sequence number)"),
+            usize::try_from(head(s).map_err(e)?).unwrap_or(0),
+            usize::try_from(head(t).map_err(e)?).unwrap_or(0),
+        );
+    }
+    match trent_core::verify_trail(t, root, &[]).map_err(|e| e.to_string())? {
+        trent_core::trail::Verification::Intact { events, chains, .. } => {
+            println!(
+                "trent migrate: the copied audit trail verifies ({events} events in {} chains)",
+                chains.len()
+            );
         }
-        trent_core::trail::Verification::Broken { seq, reason } => {
-            problems.push(format!("the copied audit trail is broken at {seq}: {reason}"));
+        trent_core::trail::Verification::Broken { chain, seq, reason } => {
+            problems.push(format!(
+                "the copied audit trail is broken in chain {chain} at {seq}: {reason}"
+            ));
         }
     }
     println!(

@@ -1,6 +1,7 @@
 //! The audit trail through the real binary: every request (successes and failures) becomes a
 //! CloudTrail-shaped event with the caller, source address, key ARN and allowlisted parameters;
-//! no plaintext reaches the database; `trent audit verify` detects an edited or removed event.
+//! no plaintext reaches the database; `trent audit verify` detects an edited or removed event,
+//! and a cut-off tail against the checkpoints it printed before.
 #![allow(clippy::indexing_slicing, clippy::string_slice)] // tests index and slice freely
 
 mod common;
@@ -21,6 +22,10 @@ fn trent(args: &[&str], dir: &std::path::Path) -> std::process::Output {
         .arg(dir)
         .output()
         .expect("run trent")
+}
+
+fn path(p: &std::path::Path) -> &str {
+    p.to_str().expect("utf-8 path")
 }
 
 /// Polls `trent audit show` until at least `n` events are stored (the server flushes every second).
@@ -49,7 +54,7 @@ fn tamper(dir: &std::path::Path, seq: i64, edit: impl FnOnce(&mut Vec<trent_core
     let path = dir.join("trent.db");
     let store = trent_store::sqlite::SqliteStore::open(&path).expect("open store");
     let batch = store
-        .audit_batches_after(seq - 1, 1)
+        .audit_batches_after(trent_store::MAIN_CHAIN, seq - 1, 1)
         .expect("batches")
         .into_iter()
         .next()
@@ -60,7 +65,7 @@ fn tamper(dir: &std::path::Path, seq: i64, edit: impl FnOnce(&mut Vec<trent_core
     let db = rusqlite::Connection::open(&path).expect("sqlite");
     let n = db
         .execute(
-            "UPDATE audit_batches SET body = ?1 WHERE first_seq = ?2",
+            "UPDATE audit_batches SET body = ?1 WHERE chain = 'main' AND first_seq = ?2",
             rusqlite::params![rewritten.body, batch.first_seq],
         )
         .expect("update");
@@ -170,8 +175,45 @@ fn every_request_is_recorded_without_secrets_and_tampering_shows() {
     let ok = trent(&["audit", "verify"], &s.dir);
     let text = String::from_utf8_lossy(&ok.stdout);
     // TrentStarted (1), CreateKey (2), Encrypt (3), Decrypt (4), DescribeKey (5).
-    assert!(ok.status.success() && text.contains("intact: 5 events"), "{text}");
+    assert!(
+        ok.status.success() && text.contains("intact: 5 events in 1 chain"),
+        "{text}"
+    );
     assert!(text.contains("has not stopped cleanly: it is running"), "{text}");
+    assert!(text.contains("checkpoint main 5 "), "{text}");
+
+    // Checkpoints: a copy whose newest events were cut off still links (nothing inside it was
+    // edited), but no longer reaches the checkpoint printed before.
+    let checkpoints = s.dir.join("checkpoints.txt");
+    std::fs::write(&checkpoints, ok.stdout.as_slice()).expect("save checkpoints");
+    let kept = trent(&["audit", "verify", "--checkpoints", path(&checkpoints)], &s.dir);
+    let text = String::from_utf8_lossy(&kept.stdout);
+    assert!(
+        kept.status.success() && text.contains("1 checkpoints still in place"),
+        "{text}"
+    );
+    let copy = tempfile::tempdir().expect("tmp");
+    std::fs::copy(s.dir.join("root.key"), copy.path().join("root.key")).expect("copy root key");
+    let live = rusqlite::Connection::open(s.dir.join("trent.db")).expect("sqlite");
+    live.execute("VACUUM INTO ?1", [path(&copy.path().join("trent.db"))])
+        .expect("consistent copy");
+    let cut = rusqlite::Connection::open(copy.path().join("trent.db")).expect("sqlite");
+    let deleted = cut
+        .execute(
+            "DELETE FROM audit_batches WHERE last_seq = (SELECT max(last_seq) FROM audit_batches)",
+            [],
+        )
+        .expect("cut the tail");
+    assert_eq!(deleted, 1);
+    let still = trent(&["audit", "verify"], copy.path());
+    assert!(still.status.success(), "a shortened chain still links");
+    let caught = trent(&["audit", "verify", "--checkpoints", path(&checkpoints)], copy.path());
+    let text = String::from_utf8_lossy(&caught.stderr);
+    assert!(
+        !caught.status.success() && text.contains("chain main") && text.contains("were removed"),
+        "{text}"
+    );
+
     tamper(&s.dir, 4, |entries| {
         for e in entries.iter_mut().filter(|e| e.seq == 4) {
             e.event = replace(&e.event, b"Decrypt", b"Encrypt");
@@ -180,7 +222,7 @@ fn every_request_is_recorded_without_secrets_and_tampering_shows() {
     let bad = trent(&["audit", "verify"], &s.dir);
     assert!(!bad.status.success());
     let text = String::from_utf8_lossy(&bad.stderr);
-    assert!(text.contains("broken at event 4"), "{text}");
+    assert!(text.contains("broken in chain main at event 4"), "{text}");
     tamper(&s.dir, 4, |entries| entries.retain(|e| e.seq != 4));
     let bad = trent(&["audit", "verify"], &s.dir);
     let text = String::from_utf8_lossy(&bad.stderr);

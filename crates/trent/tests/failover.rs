@@ -8,60 +8,16 @@
 #![allow(clippy::indexing_slicing, clippy::string_slice)] // tests index and slice freely
 
 mod common;
+mod pgcluster;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{blob, err, Server};
+use pgcluster::{append, free_port, pg, pg_bindir, psql, run};
 use tokio::sync::Mutex;
-
-fn pg_bindir() -> Option<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
-        .filter(|d| d.join("initdb").exists())
-        .collect();
-    dirs.sort();
-    dirs.pop()
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-}
-
-/// A PostgreSQL server binary, run as `postgres` when we are root (initdb refuses root).
-fn pg(bin: &Path, tool: &str) -> Command {
-    if is_root() {
-        let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--"]).arg(bin.join(tool));
-        c
-    } else {
-        Command::new(bin.join(tool))
-    }
-}
-
-fn run(mut c: Command, what: &str) {
-    let out = c.output().unwrap_or_else(|e| panic!("{what}: {e}"));
-    assert!(
-        out.status.success(),
-        "{what}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
 
 /// A primary and a synchronous standby in a temporary directory; both stopped when dropped.
 struct Pair {
@@ -80,25 +36,8 @@ impl Pair {
     }
 
     fn start() -> Option<Pair> {
-        let Some(bin) = pg_bindir() else {
-            assert!(
-                std::env::var("TRENT_TEST_POSTGRES_REQUIRED").as_deref() != Ok("1"),
-                "PostgreSQL server binaries required but not found under /usr/lib/postgresql"
-            );
-            eprintln!("SKIPPED: no PostgreSQL server binaries (initdb) under /usr/lib/postgresql");
-            return None;
-        };
-        let dir = tempfile::tempdir().expect("tmp");
-        if is_root() {
-            run(
-                {
-                    let mut c = Command::new("chown");
-                    c.args(["postgres:postgres"]).arg(dir.path());
-                    c
-                },
-                "chown",
-            );
-        }
+        let bin = pg_bindir()?;
+        let dir = pgcluster::owned_tempdir();
         let pair = Pair {
             bin,
             dir,
@@ -171,21 +110,7 @@ impl Pair {
     }
 
     fn psql(&self, port: u16, sql: &str) -> String {
-        let out = Command::new("psql")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-                "-U",
-                "postgres",
-                "-Atc",
-                sql,
-            ])
-            .output()
-            .expect("psql");
-        assert!(out.status.success(), "{sql}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        psql(port, sql)
     }
 
     fn url(&self) -> String {
@@ -204,12 +129,6 @@ impl Drop for Pair {
             let _ = c.output();
         }
     }
-}
-
-fn append(path: &Path, text: &str) {
-    use std::io::Write;
-    let mut f = std::fs::OpenOptions::new().append(true).open(path).expect("conf");
-    f.write_all(text.as_bytes()).expect("append");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -80,6 +80,17 @@ impl Kms {
         self.audit.set_retention_days(days);
     }
 
+    /// The audit chain this server appends to from now on: its node id. Servers sharing a
+    /// database each need their own to append without waiting for each other.
+    pub fn set_audit_chain(&self, node_id: &str) {
+        self.audit.set_chain(node_id);
+    }
+
+    /// The audit chain this server appends to.
+    pub fn audit_chain(&self) -> Arc<str> {
+        self.audit.chain()
+    }
+
     /// Writes buffered audit events to the store, extending the chain; returns how many were
     /// written. Encoding, hashing and the write run on the blocking pool.
     pub async fn flush_audit(&self) -> Result<usize, KmsError> {

@@ -83,9 +83,10 @@ impl trent_store::StoreRead for InstrumentedStore {
         grant(id: &str) -> Result<Option<GrantRecord>, StoreError>;
         grants(k: &KeyId) -> Result<Vec<GrantRecord>, StoreError>;
         grants_retirable_by(p: &str) -> Result<Vec<GrantRecord>, StoreError>;
-        audit_batches_after(after: i64, limit: usize) -> Result<Vec<AuditBatchRecord>, StoreError>;
-        last_audit() -> Result<Option<AuditHead>, StoreError>;
-        audit_anchor() -> Result<Option<(i64, Vec<u8>)>, StoreError>;
+        audit_chains() -> Result<Vec<String>, StoreError>;
+        audit_batches_after(c: &str, after: i64, limit: usize) -> Result<Vec<AuditBatchRecord>, StoreError>;
+        last_audit(c: &str) -> Result<Option<AuditHead>, StoreError>;
+        audit_anchor(c: &str) -> Result<Option<(i64, Vec<u8>)>, StoreError>;
         tags(id: &KeyId) -> Result<Vec<TagRecord>, StoreError>;
     }
 }
@@ -130,9 +131,9 @@ impl trent_store::Store for InstrumentedStore {
         delete_alias(a: &AccountId, n: &AliasName) -> Result<(), StoreError>;
         create_grant(g: &GrantRecord) -> Result<(), StoreError>;
         delete_grant(id: &str) -> Result<(), StoreError>;
-        append_audit_batches(b: &[AuditBatchRecord]) -> Result<(), StoreError>;
-        prune_audit(before: i64, max: usize) -> Result<usize, StoreError>;
-        set_audit_anchor(seq: i64, hash: &[u8]) -> Result<(), StoreError>;
+        append_audit_batches(c: &str, b: &[AuditBatchRecord]) -> Result<(), StoreError>;
+        prune_audit(c: &str, before: i64, max: usize) -> Result<usize, StoreError>;
+        set_audit_anchor(c: &str, seq: i64, hash: &[u8]) -> Result<(), StoreError>;
         put_tags(id: &KeyId, t: &[TagRecord]) -> Result<(), StoreError>;
         delete_tags(id: &KeyId, k: &[String]) -> Result<(), StoreError>;
     }

@@ -153,8 +153,36 @@ const MIGRATIONS: &[&str] = &[
     WHERE session IS NOT NULL AND json_valid(session);
     CREATE INDEX access_keys_by_owner ON access_keys(account_id, owner_id);
     "#,
+    // 8: keys carry a version for compare-and-swap updates.
     r#"
     ALTER TABLE keys ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+    "#,
+    // 9: the audit trail has one chain per writer (a server's node id); what was stored is
+    // chain 'main'.
+    r#"
+    CREATE TABLE audit_batches_v9 (
+        chain TEXT NOT NULL,
+        first_seq INTEGER NOT NULL,
+        last_seq INTEGER NOT NULL,
+        first_time_ms INTEGER NOT NULL,
+        last_time_ms INTEGER NOT NULL,
+        body BLOB NOT NULL,
+        last_hash BLOB NOT NULL,
+        PRIMARY KEY (chain, first_seq),
+        UNIQUE (chain, last_seq)
+    );
+    INSERT INTO audit_batches_v9 SELECT 'main', first_seq, last_seq, first_time_ms, last_time_ms, body, last_hash
+        FROM audit_batches;
+    DROP TABLE audit_batches;
+    ALTER TABLE audit_batches_v9 RENAME TO audit_batches;
+    CREATE TABLE audit_anchor_v9 (
+        chain TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        chain_hash BLOB NOT NULL
+    );
+    INSERT INTO audit_anchor_v9 SELECT 'main', seq, chain_hash FROM audit_anchor;
+    DROP TABLE audit_anchor;
+    ALTER TABLE audit_anchor_v9 RENAME TO audit_anchor;
     "#,
 ];
 
@@ -245,5 +273,49 @@ mod tests {
         assert_eq!(owner("AKIAALICE").as_deref(), Some("AIDAALICE"));
         assert_eq!(owner("ASIASESSION").as_deref(), Some("AROAAPP"));
         assert_eq!(owner("AKIAROOT"), None);
+    }
+
+    /// Schema 8's single audit chain (and schema 5's per-event rows) become chain `main`.
+    #[test]
+    fn version_9_keeps_the_trail_as_the_main_chain() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("trent.db");
+        {
+            let mut conn = Connection::open(&path).expect("open");
+            let tx = conn.transaction().expect("tx");
+            for (i, m) in MIGRATIONS.iter().take(8).enumerate() {
+                tx.execute_batch(m).expect("migration");
+                tx.pragma_update(None, "user_version", i64::try_from(i + 1).unwrap_or(0))
+                    .expect("version");
+            }
+            tx.execute_batch(
+                "INSERT INTO audit_events VALUES (3, 10, '{}', x'03');
+                 INSERT INTO audit_batches VALUES (4, 6, 11, 12, x'02', x'06');
+                 INSERT INTO audit_anchor VALUES (1, 2, x'02');",
+            )
+            .expect("v8 rows");
+            tx.commit().expect("commit");
+        }
+        let store = super::super::SqliteStore::open(&path).expect("upgrade");
+        assert_eq!(
+            store.audit_chains().expect("chains"),
+            vec![crate::MAIN_CHAIN.to_owned()]
+        );
+        assert_eq!(
+            store.audit_anchor(crate::MAIN_CHAIN).expect("anchor"),
+            Some((2, vec![2]))
+        );
+        assert_eq!(
+            store.last_audit(crate::MAIN_CHAIN).expect("head").map(|h| h.seq),
+            Some(6)
+        );
+        let seqs: Vec<(i64, i64)> = store
+            .audit_batches_after(crate::MAIN_CHAIN, 0, 10)
+            .expect("batches")
+            .iter()
+            .map(|b| (b.first_seq, b.last_seq))
+            .collect();
+        assert_eq!(seqs, [(3, 3), (4, 6)]);
+        assert!(store.audit_batches_after("other", 0, 10).expect("other").is_empty());
     }
 }

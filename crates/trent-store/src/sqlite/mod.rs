@@ -616,19 +616,29 @@ impl StoreRead for SqliteStore {
         rows.collect::<Result<_, _>>().map_err(classify)
     }
 
-    fn audit_batches_after(&self, after_seq: i64, limit: usize) -> Result<Vec<AuditBatchRecord>, StoreError> {
+    fn audit_chains(&self) -> Result<Vec<String>, StoreError> {
         let c = self.conn()?;
-        audit::after(&c, after_seq, limit)
+        audit::chains(&c)
     }
 
-    fn last_audit(&self) -> Result<Option<AuditHead>, StoreError> {
+    fn audit_batches_after(
+        &self,
+        chain: &str,
+        after_seq: i64,
+        limit: usize,
+    ) -> Result<Vec<AuditBatchRecord>, StoreError> {
         let c = self.conn()?;
-        audit::last(&c)
+        audit::after(&c, chain, after_seq, limit)
     }
 
-    fn audit_anchor(&self) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
+    fn last_audit(&self, chain: &str) -> Result<Option<AuditHead>, StoreError> {
         let c = self.conn()?;
-        audit::anchor(&c)
+        audit::last(&c, chain)
+    }
+
+    fn audit_anchor(&self, chain: &str) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
+        let c = self.conn()?;
+        audit::anchor(&c, chain)
     }
 
     fn tags(&self, key_id: &KeyId) -> Result<Vec<TagRecord>, StoreError> {
@@ -1010,19 +1020,19 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn append_audit_batches(&self, batches: &[AuditBatchRecord]) -> Result<(), StoreError> {
+    fn append_audit_batches(&self, chain: &str, batches: &[AuditBatchRecord]) -> Result<(), StoreError> {
         let mut c = self.conn()?;
-        audit::append(&mut c, batches)
+        audit::append(&mut c, chain, batches)
     }
 
-    fn prune_audit(&self, before_ms: i64, max_events: usize) -> Result<usize, StoreError> {
+    fn prune_audit(&self, chain: &str, before_ms: i64, max_events: usize) -> Result<usize, StoreError> {
         let mut c = self.conn()?;
-        audit::prune(&mut c, before_ms, max_events)
+        audit::prune(&mut c, chain, before_ms, max_events)
     }
 
-    fn set_audit_anchor(&self, seq: i64, hash: &[u8]) -> Result<(), StoreError> {
+    fn set_audit_anchor(&self, chain: &str, seq: i64, hash: &[u8]) -> Result<(), StoreError> {
         let mut c = self.conn()?;
-        audit::import_anchor(&mut c, seq, hash)
+        audit::import_anchor(&mut c, chain, seq, hash)
     }
 
     fn atomically(&self, f: &mut dyn FnMut(&dyn Store) -> Result<(), StoreError>) -> Result<(), StoreError> {

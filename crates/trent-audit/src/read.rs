@@ -1,0 +1,101 @@
+//! Reading the stored trail: one chain in sequence order ([`for_each_entry`]), or every chain
+//! merged by event time ([`for_each_merged`], what `trent audit show` prints).
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+
+use trent_store::{StoreError, StoreRead};
+
+use crate::chain::{entries, Entry};
+
+/// Batches read per page of one chain.
+const PAGE: usize = 16;
+
+/// Every stored event of `chain` after `after_seq`, in order, read in pages of batches; `f`
+/// returns `false` to stop.
+pub fn for_each_entry(
+    store: &dyn StoreRead,
+    chain: &str,
+    after_seq: i64,
+    mut f: impl FnMut(Entry) -> Result<bool, StoreError>,
+) -> Result<(), StoreError> {
+    let mut cursor = after_seq;
+    loop {
+        let page = store.audit_batches_after(chain, cursor, PAGE)?;
+        if page.is_empty() {
+            return Ok(());
+        }
+        for batch in &page {
+            cursor = cursor.max(batch.last_seq);
+            for e in entries(batch)? {
+                if e.seq <= after_seq {
+                    continue;
+                }
+                if !f(e)? {
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+/// One chain being read a batch at a time.
+struct Cursor {
+    chain: String,
+    after: i64,
+    ready: VecDeque<Entry>,
+    done: bool,
+}
+
+impl Cursor {
+    /// The next event, reading the chain's next batch when the last one is used up.
+    fn front(&mut self, store: &dyn StoreRead) -> Result<Option<&Entry>, StoreError> {
+        while self.ready.is_empty() && !self.done {
+            let page = store.audit_batches_after(&self.chain, self.after, 1)?;
+            let Some(batch) = page.first() else {
+                self.done = true;
+                break;
+            };
+            let after = self.after;
+            self.after = after.max(batch.last_seq);
+            self.ready.extend(entries(batch)?.into_iter().filter(|e| e.seq > after));
+        }
+        Ok(self.ready.front())
+    }
+}
+
+/// Every stored event of every chain, merged by event time (ties: chain name, then sequence),
+/// each chain kept in its own order; `f` gets the chain's name and returns `false` to stop.
+/// Memory: one batch per chain.
+pub fn for_each_merged(
+    store: &dyn StoreRead,
+    mut f: impl FnMut(&str, Entry) -> Result<bool, StoreError>,
+) -> Result<(), StoreError> {
+    let mut cursors: Vec<Cursor> = store
+        .audit_chains()?
+        .into_iter()
+        .map(|chain| Cursor {
+            chain,
+            after: 0,
+            ready: VecDeque::new(),
+            done: false,
+        })
+        .collect();
+    let mut heap = BinaryHeap::new();
+    for (i, c) in cursors.iter_mut().enumerate() {
+        if let Some(e) = c.front(store)? {
+            heap.push(Reverse((e.time_ms, i, e.seq)));
+        }
+    }
+    while let Some(Reverse((_, i, _))) = heap.pop() {
+        let Some(c) = cursors.get_mut(i) else { continue };
+        let Some(e) = c.ready.pop_front() else { continue };
+        if !f(&c.chain, e)? {
+            return Ok(());
+        }
+        if let Some(next) = c.front(store)? {
+            heap.push(Reverse((next.time_ms, i, next.seq)));
+        }
+    }
+    Ok(())
+}
