@@ -1,7 +1,8 @@
 //! Key rotation (reference §5): EnableKeyRotation (automatic rotation every
 //! `RotationPeriodInDays`, 90–2560, default 365; the first one period after enabling; calling it
 //! again changes the period), DisableKeyRotation, GetKeyRotationStatus (a key pending deletion
-//! reports `false`; cancelling restores it) and RotateKeyOnDemand (now, whatever the schedule,
+//! reports `false`; cancelling restores it; a key that cannot rotate reports `false`, it is not
+//! an error) and RotateKeyOnDemand (now, whatever the schedule,
 //! which it does not change; at most 25 times per key; an imported key's material waiting in
 //! `PENDING_ROTATION` becomes current; Trent completes the rotation before answering).
 //!
@@ -155,11 +156,12 @@ impl KmsOp for GetKeyRotationStatus {
 
     async fn run(cx: Ctx<'_, OneKey>, _req: IdReq) -> Result<GetKeyRotationStatusResponse, KmsError> {
         let key = &cx.auth.key;
-        if !key.spec().is_symmetric() {
-            return Err(KmsError::UnsupportedOperation(String::new()));
-        }
         let r = &key.record;
-        let enabled = r.rotation_enabled && !r.key_state.is_pending_deletion();
+        // "Asymmetric KMS keys, HMAC KMS keys, KMS keys with imported key material, KMS keys in a
+        // custom key store: the key rotation status of these KMS keys is always false" (the
+        // operation's documentation) — a status, not an error: Terraform's `aws_kms_key` reads it
+        // for every key it manages. Only changing it is refused (Enable/DisableKeyRotation).
+        let enabled = key.spec().is_symmetric() && r.rotation_enabled && !r.key_state.is_pending_deletion();
         Ok(GetKeyRotationStatusResponse {
             key_rotation_enabled: enabled,
             key_id: key.arn.to_string(),
