@@ -95,7 +95,8 @@ async fn check_principals_exist(az: &Authorizer<'_>, doc: &PolicyDocument) -> Re
                     Arn::User { account, name, .. } => s.entity(account, EntityKind::User, name)?.is_some(),
                     Arn::Role { account, name, .. } => s.entity(account, EntityKind::Role, name)?.is_some(),
                     Arn::AssumedRole { account, role, .. } => s.entity(account, EntityKind::Role, role)?.is_some(),
-                    Arn::Key { .. } | Arn::Alias { .. } | Arn::Policy { .. } => false,
+                    // A group is not a principal (IAM: groups cannot be named in a policy's Principal).
+                    Arn::Key { .. } | Arn::Alias { .. } | Arn::Policy { .. } | Arn::Group { .. } => false,
                 };
                 if !exists {
                     return Ok(true);

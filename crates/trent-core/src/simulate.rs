@@ -102,7 +102,7 @@ impl Kms {
                     tags: r.tags,
                 })
             }
-            Arn::Key { .. } | Arn::Alias { .. } | Arn::Policy { .. } => Err(unknown()),
+            Arn::Key { .. } | Arn::Alias { .. } | Arn::Policy { .. } | Arn::Group { .. } => Err(unknown()),
         }
     }
 

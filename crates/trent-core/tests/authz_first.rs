@@ -179,6 +179,28 @@ async fn an_unauthorized_caller_changes_nothing() {
         ],
         vec![("Action", "CreatePolicy"), ("PolicyName", "p"), ("PolicyDocument", doc)],
         vec![("Action", "DeleteUser"), ("UserName", "no-such-user")],
+        vec![("Action", "CreateGroup"), ("GroupName", "g")],
+        vec![("Action", "AddUserToGroup"), ("GroupName", "g"), ("UserName", "nobody")],
+        vec![("Action", "UpdateGroup"), ("GroupName", "g"), ("NewGroupName", "h")],
+        vec![("Action", "DeleteGroup"), ("GroupName", "g")],
+        vec![
+            ("Action", "PutGroupPolicy"),
+            ("GroupName", "g"),
+            ("PolicyName", "all"),
+            ("PolicyDocument", doc),
+        ],
+        vec![
+            ("Action", "TagUser"),
+            ("UserName", "target"),
+            ("Tags.member.1.Key", "k"),
+            ("Tags.member.1.Value", "v"),
+        ],
+        vec![("Action", "UntagUser"), ("UserName", "target"), ("TagKeys.member.1", "k")],
+        vec![
+            ("Action", "CreatePolicyVersion"),
+            ("PolicyArn", "arn:aws:iam::111122223333:policy/p"),
+            ("PolicyDocument", doc),
+        ],
     ];
     for pairs in iam_ops {
         let e = iam(&kms, &nobody, &pairs).await.expect_err("refused");

@@ -271,7 +271,7 @@ impl Store for PgStore {
                         .map_err(classify)?;
                     }
                 }
-                EntityKind::Policy => {}
+                EntityKind::Policy | EntityKind::Group => {}
             }
             c.execute(
                 "DELETE FROM iam_entities WHERE account_id = $1 AND kind = $2 AND name = $3",

@@ -180,6 +180,7 @@ pub enum EntityKind {
     User,
     Role,
     Policy,
+    Group,
 }
 
 impl EntityKind {
@@ -188,6 +189,7 @@ impl EntityKind {
             EntityKind::User => "user",
             EntityKind::Role => "role",
             EntityKind::Policy => "policy",
+            EntityKind::Group => "group",
         }
     }
 
@@ -196,12 +198,13 @@ impl EntityKind {
             "user" => Some(EntityKind::User),
             "role" => Some(EntityKind::Role),
             "policy" => Some(EntityKind::Policy),
+            "group" => Some(EntityKind::Group),
             _ => None,
         }
     }
 }
 
-/// An IAM entity (user, role, managed policy) as a versioned JSON document owned by the service.
+/// An IAM entity (user, role, managed policy, group) as a versioned JSON document owned by the service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntityRecord {
     pub account_id: AccountId,

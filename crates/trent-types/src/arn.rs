@@ -1,5 +1,5 @@
 //! The one ARN type: every Amazon Resource Name Trent builds or reads (KMS keys and aliases, IAM
-//! roots, users, roles and policies, STS assumed-role sessions), formatted and parsed in one
+//! roots, users, groups, roles and policies, STS assumed-role sessions), formatted and parsed in one
 //! place (AWS General Reference, "Amazon Resource Names": `arn:partition:service:region:
 //! account-id:resource`).
 
@@ -35,6 +35,12 @@ pub enum Arn {
     },
     /// `arn:aws:iam::<account>:role<path><name>`
     Role {
+        account: AccountId,
+        path: String,
+        name: String,
+    },
+    /// `arn:aws:iam::<account>:group<path><name>`
+    Group {
         account: AccountId,
         path: String,
         name: String,
@@ -127,6 +133,7 @@ impl Arn {
                     "user" => Ok(Arn::User { account, path, name }),
                     "role" => Ok(Arn::Role { account, path, name }),
                     "policy" => Ok(Arn::Policy { account, path, name }),
+                    "group" => Ok(Arn::Group { account, path, name }),
                     _ => Err(ArnError::Malformed),
                 }
             }
@@ -155,6 +162,7 @@ impl Arn {
             | Arn::User { account, .. }
             | Arn::Role { account, .. }
             | Arn::Policy { account, .. }
+            | Arn::Group { account, .. }
             | Arn::AssumedRole { account, .. } => *account,
         }
     }
@@ -196,6 +204,7 @@ impl fmt::Display for Arn {
             Arn::User { account, path, name } => write!(f, "arn:{PARTITION}:iam::{account}:user{path}{name}"),
             Arn::Role { account, path, name } => write!(f, "arn:{PARTITION}:iam::{account}:role{path}{name}"),
             Arn::Policy { account, path, name } => write!(f, "arn:{PARTITION}:iam::{account}:policy{path}{name}"),
+            Arn::Group { account, path, name } => write!(f, "arn:{PARTITION}:iam::{account}:group{path}{name}"),
             Arn::AssumedRole { account, role, session } => {
                 write!(f, "arn:{PARTITION}:sts::{account}:assumed-role/{role}/{session}")
             }
@@ -217,6 +226,7 @@ mod tests {
             "arn:aws:iam::111122223333:user/team/a/alice",
             "arn:aws:iam::111122223333:role/app",
             "arn:aws:iam::111122223333:policy/p",
+            "arn:aws:iam::111122223333:group/ops/admins",
             "arn:aws:sts::111122223333:assumed-role/app/session-1",
         ] {
             let arn = Arn::parse(s).unwrap_or_else(|e| panic!("{s}: {e:?}"));

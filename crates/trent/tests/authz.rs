@@ -47,7 +47,7 @@ fn authorization_scenarios_with_boto3() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("authz: 8 passed, 0 failed"), "{stdout}");
+    assert!(stdout.contains("authz: 12 passed, 0 failed"), "{stdout}");
 }
 
 #[test]

@@ -1,6 +1,6 @@
-//! The caller's identity policies (inline and attached, of its user or of its session's role),
-//! parsed once and cached per principal; any IAM change drops the cache, so a decision never
-//! uses a stale policy and costs a hash lookup when warm.
+//! The caller's identity policies (inline and attached, of its user and the user's groups, or of
+//! its session's role), parsed once and cached per principal; any IAM change drops the cache, so
+//! a decision never uses a stale policy and costs a hash lookup when warm.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -10,7 +10,7 @@ use trent_policy::{PolicyDocument, Principal, PrincipalKind};
 use trent_store::{EntityKind, StoreError};
 use trent_types::{AccountId, Arn};
 
-use crate::iam::model::{ManagedPolicy, Role, User};
+use crate::iam::model::{Group, ManagedPolicy, Role, User};
 use crate::service::Kms;
 
 /// Parsed identity policies by principal ARN (the role ARN for sessions).
@@ -58,7 +58,18 @@ impl Kms {
                 };
                 let (id, inline, attached): (String, Vec<String>, Vec<String>) = if kind == EntityKind::User {
                     let u: User = serde_json::from_str(&rec.body).map_err(corrupt)?;
-                    (u.id, u.inline.into_values().collect(), u.attached)
+                    let (mut inline, mut attached): (Vec<String>, Vec<String>) =
+                        (u.inline.into_values().collect(), u.attached);
+                    // The policies of the user's groups are the user's too (IAM policy
+                    // evaluation: identity-based policies attached to the user or its groups).
+                    for g in s.entities(&account, EntityKind::Group)? {
+                        let g: Group = serde_json::from_str(&g.body).map_err(corrupt)?;
+                        if g.members.contains(&u.name) {
+                            inline.extend(g.inline.into_values());
+                            attached.extend(g.attached);
+                        }
+                    }
+                    (u.id, inline, attached)
                 } else {
                     let r: Role = serde_json::from_str(&rec.body).map_err(corrupt)?;
                     (r.id, r.inline.into_values().collect(), r.attached)

@@ -11,7 +11,7 @@ use trent_api::KmsError;
 use trent_store::{EntityKind, StoreError};
 use trent_types::{AccountId, Arn};
 
-use super::model::{self, ManagedPolicy, Role, User};
+use super::model::{self, Group, ManagedPolicy, Role, User};
 use super::protocol::IamError;
 use crate::credentials::{issue_access_key, prepare, IssuedAccessKey, KeyOwner};
 use crate::service::{Authority, Kms};
@@ -21,6 +21,7 @@ fn noun(kind: EntityKind) -> &'static str {
         EntityKind::User => "user",
         EntityKind::Role => "role",
         EntityKind::Policy => "policy",
+        EntityKind::Group => "group",
     }
 }
 
@@ -96,8 +97,64 @@ impl Kms {
         Err(IamError::exists(match kind {
             EntityKind::User => format!("User with name {name} already exists."),
             EntityKind::Role => format!("Role with name {name} already exists."),
+            EntityKind::Group => format!("Group with name {name} already exists."),
             EntityKind::Policy => format!("A policy called {name} already exists. Duplicate names are not allowed."),
         }))
+    }
+
+    /// Renames an entity (`UpdateGroup`): `value` is stored under `new_name` and the entity
+    /// stored as `stored` under `name` goes, in the action's transaction (the write runs in its
+    /// audit scope). Ordered so that even alone each step leaves a valid state: the old body is
+    /// checked first (another server's change is `ConcurrentModification`), the new name is
+    /// inserted (taken: `EntityAlreadyExists`, nothing changed), then the old name deleted.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn iam_rename<T: Serialize, A: Authority>(
+        &self,
+        authority: &A,
+        account: AccountId,
+        kind: EntityKind,
+        name: &str,
+        stored: &str,
+        new_name: &str,
+        value: &T,
+    ) -> Result<(), IamError> {
+        let old = trent_store::EntityRecord {
+            account_id: account,
+            kind,
+            name: name.to_owned(),
+            body: stored.to_owned(),
+        };
+        let new = model::to_record(account, kind, new_name, value)?;
+        let expected = stored.to_owned();
+        let result = self
+            .try_write(authority, move |s| {
+                s.replace_entity(&old, &expected)?;
+                s.put_entity(&new, false)?;
+                s.delete_entity(&old.account_id, old.kind, &old.name)
+            })
+            .await?;
+        self.identities.clear();
+        match result {
+            Ok(()) => Ok(()),
+            Err(StoreError::UniqueViolation) => Err(IamError::exists(format!(
+                "{} with name {new_name} already exists.",
+                match kind {
+                    EntityKind::Group => "Group",
+                    EntityKind::Role => "Role",
+                    EntityKind::User => "User",
+                    EntityKind::Policy => "Policy",
+                }
+            ))),
+            Err(StoreError::Conflict) => Err(IamError::new(
+                super::protocol::IamErrorCode::ConcurrentModification,
+                "The request was rejected because multiple requests to change this object were submitted simultaneously. Wait a few minutes and submit your request again.",
+            )),
+            Err(StoreError::NotFound) => Err(IamError::no_such_entity(format!(
+                "The {} with name {name} cannot be found.",
+                noun(kind)
+            ))),
+            Err(e) => Err(KmsError::internal(e).into()),
+        }
     }
 
     pub(crate) async fn iam_delete<A: Authority>(
@@ -138,23 +195,25 @@ impl Kms {
             .collect()
     }
 
-    /// How many users and roles attach each managed policy ARN (DeletePolicy refuses attached
-    /// policies; GetPolicy and ListPolicies report the count).
+    /// How many users, groups and roles attach each managed policy ARN (DeletePolicy refuses
+    /// attached policies; GetPolicy and ListPolicies report the count).
     pub(crate) async fn attachment_counts(&self, account: AccountId) -> Result<HashMap<String, usize>, IamError> {
         let users: Vec<User> = self.iam_list(account, EntityKind::User).await?;
         let roles: Vec<Role> = self.iam_list(account, EntityKind::Role).await?;
+        let groups: Vec<Group> = self.iam_list(account, EntityKind::Group).await?;
         let mut counts = HashMap::new();
         for arn in users
             .iter()
             .flat_map(|u| &u.attached)
             .chain(roles.iter().flat_map(|r| &r.attached))
+            .chain(groups.iter().flat_map(|g| &g.attached))
         {
             *counts.entry(arn.clone()).or_insert(0) += 1;
         }
         Ok(counts)
     }
 
-    /// How many users and roles attach `policy_arn`.
+    /// How many users, groups and roles attach `policy_arn`.
     pub(crate) async fn attachment_count(&self, account: AccountId, policy_arn: &str) -> Result<usize, IamError> {
         Ok(self
             .attachment_counts(account)
@@ -208,17 +267,26 @@ impl Kms {
 
     /// A managed policy by ARN (in the caller's account).
     pub(crate) async fn policy_by_arn(&self, account: AccountId, arn: &str) -> Result<ManagedPolicy, IamError> {
+        self.policy_by_arn_stored(account, arn).await.map(|(p, _)| p)
+    }
+
+    /// [`Self::policy_by_arn`], with the stored text a later [`Self::iam_save`] must replace.
+    pub(crate) async fn policy_by_arn_stored(
+        &self,
+        account: AccountId,
+        arn: &str,
+    ) -> Result<(ManagedPolicy, String), IamError> {
         let missing = || IamError::no_such_entity(format!("Policy {arn} does not exist or is not attachable."));
         let Ok(Arn::Policy { name, .. }) = Arn::parse(arn) else {
             return Err(missing());
         };
-        let p: ManagedPolicy = self
-            .iam_load(account, EntityKind::Policy, &name)
+        let (p, stored): (ManagedPolicy, String) = self
+            .iam_load_stored(account, EntityKind::Policy, &name)
             .await
             .map_err(|_| missing())?;
         if model::policy_arn(account, &p.path, &p.name) != arn {
             return Err(missing());
         }
-        Ok(p)
+        Ok((p, stored))
     }
 }

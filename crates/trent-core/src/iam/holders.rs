@@ -1,7 +1,7 @@
-//! What users and roles share: loading one by name (authorized before anything is said about it),
-//! and their inline policies and attached managed policies. One generic implementation serves
-//! `Put/Get/List/DeleteUserPolicy`, `Attach/Detach/ListAttachedUserPolicies` and their role
-//! twins.
+//! What users, groups and roles share: loading one by name (authorized before anything is said
+//! about it), and their inline policies and attached managed policies. One generic implementation
+//! serves `Put/Get/List/DeleteUserPolicy`, `Attach/Detach/ListAttachedUserPolicies` and their
+//! group and role twins.
 
 use std::collections::BTreeMap;
 
@@ -12,18 +12,18 @@ use trent_store::EntityKind;
 use trent_types::AccountId;
 
 use super::actions::IamCx;
-use super::model::{self, Role, User};
+use super::model::{self, Group, Role, User};
 use super::protocol::{
     check_document_text, check_name, lower_camel, page, policy_size, url_encode, IamError, IamResult, Params,
 };
 use crate::authz::{Authorized, IamResource};
 
-/// A user or a role.
+/// A user, a group or a role.
 pub(crate) trait Holder: Serialize + DeserializeOwned + Send + Sync + 'static {
     const KIND: EntityKind;
-    /// `UserName` / `RoleName`.
+    /// `UserName` / `GroupName` / `RoleName`.
     const MEMBER: &'static str;
-    /// `user` / `role`, as IAM's messages say it.
+    /// `user` / `group` / `role`, as IAM's messages say it.
     const NOUN: &'static str;
     /// IAM quota on the aggregate size of the entity's inline policies (white space not counted).
     const INLINE_QUOTA: usize;
@@ -69,11 +69,13 @@ macro_rules! holder {
     };
 }
 
-// IAM quotas: inline policies of a user 2,048 characters in all, of a role 10,240.
+// IAM quotas: inline policies of a user 2,048 characters in all, of a group 5,120, of a role
+// 10,240.
 holder!(User, EntityKind::User, "UserName", "user", 2048, model::user_arn);
+holder!(Group, EntityKind::Group, "GroupName", "group", 5120, model::group_arn);
 holder!(Role, EntityKind::Role, "RoleName", "role", 10240, model::role_arn);
 
-/// A user or role, loaded and authorized for the action.
+/// A user, group or role, loaded and authorized for the action.
 pub(crate) struct Loaded<H> {
     pub entity: H,
     /// The entity as stored when loaded: a save replaces only this (another server's change in
@@ -82,7 +84,7 @@ pub(crate) struct Loaded<H> {
     pub auth: Authorized<IamResource>,
 }
 
-/// Loads the user or role `name` and authorizes the action on its ARN. A missing entity is
+/// Loads the user, group or role `name` and authorizes the action on its ARN. A missing entity is
 /// authorized on the path-less ARN first, so that only a caller allowed to act on it learns it
 /// does not exist.
 pub(crate) async fn load<H: Holder>(cx: &IamCx<'_>, name: &str) -> Result<Loaded<H>, IamError> {

@@ -1,5 +1,5 @@
-//! The IAM and STS subset Trent serves (users, roles, managed and inline policies, access keys,
-//! AssumeRole, GetCallerIdentity): the identities KMS authorization evaluates. A walled module:
+//! The IAM and STS subset Trent serves (users, groups, roles, managed and inline policies, tags,
+//! access keys, AssumeRole, GetCallerIdentity): the identities KMS authorization evaluates. A walled module:
 //! the server reaches it only through [`Kms::handle_query`].
 //!
 //! Every action is a closed [`IamAction`] and runs the same path as a KMS operation: parse the
@@ -11,12 +11,14 @@
 
 mod actions;
 mod entities;
+mod groups;
 mod holders;
 pub(crate) mod model;
 mod policies;
 pub mod protocol;
 mod roles;
 mod sts;
+mod tags;
 mod users;
 
 pub use actions::IamAction;
@@ -39,6 +41,9 @@ pub fn namespace(service: &str) -> &'static str {
 /// IAM/STS members recorded in `requestParameters` (never policy documents or secrets).
 const RECORDED: &[&str] = &[
     "UserName",
+    "GroupName",
+    "NewGroupName",
+    "NewPath",
     "RoleName",
     "PolicyArn",
     "PolicyName",
@@ -75,6 +80,15 @@ impl Kms {
         }
         let result = match IamAction::parse(service, name) {
             Some(action) => {
+                // Changes are made one at a time on this server: each reads an entity and
+                // replaces exactly what it read, so two changes to one entity at once (Terraform
+                // attaches a group's policies while adding its members) must not interleave.
+                // Between servers the replace is a compare-and-swap (`ConcurrentModification`).
+                let _serial = if action.changes_state() {
+                    Some(self.write_lock.lock().await)
+                } else {
+                    None
+                };
                 let scope = if action.changes_state() {
                     recorder.scope_for_write(Vec::new())
                 } else {
@@ -137,6 +151,32 @@ impl Kms {
             A::GetPolicyVersion => policies::get_policy_version(&cx, p).await,
             A::DeletePolicy => policies::delete_policy(&cx, p).await,
             A::ListPolicies => policies::list_policies(&cx, p).await,
+            A::CreatePolicyVersion => policies::create_policy_version(&cx, p).await,
+            A::ListPolicyVersions => policies::list_policy_versions(&cx, p).await,
+            A::SetDefaultPolicyVersion => policies::set_default_policy_version(&cx, p).await,
+            A::DeletePolicyVersion => policies::delete_policy_version(&cx, p).await,
+            A::TagUser => tags::tag::<model::User>(&cx, p).await,
+            A::UntagUser => tags::untag::<model::User>(&cx, p).await,
+            A::ListUserTags => tags::list_tags::<model::User>(&cx, p).await,
+            A::TagRole => tags::tag::<model::Role>(&cx, p).await,
+            A::UntagRole => tags::untag::<model::Role>(&cx, p).await,
+            A::ListRoleTags => tags::list_tags::<model::Role>(&cx, p).await,
+            A::ListInstanceProfilesForRole => tags::list_instance_profiles_for_role(&cx, p).await,
+            A::CreateGroup => groups::create_group(&cx, p).await,
+            A::GetGroup => groups::get_group(&cx, p).await,
+            A::ListGroups => groups::list_groups(&cx, p).await,
+            A::UpdateGroup => groups::update_group(&cx, p).await,
+            A::DeleteGroup => groups::delete_group(&cx, p).await,
+            A::AddUserToGroup => groups::membership(&cx, p, true).await,
+            A::RemoveUserFromGroup => groups::membership(&cx, p, false).await,
+            A::ListGroupsForUser => groups::list_groups_for_user(&cx, p).await,
+            A::PutGroupPolicy => holders::put_policy::<model::Group>(&cx, p).await,
+            A::GetGroupPolicy => holders::get_policy::<model::Group>(&cx, p).await,
+            A::ListGroupPolicies => holders::list_policies::<model::Group>(&cx, p).await,
+            A::DeleteGroupPolicy => holders::delete_policy::<model::Group>(&cx, p).await,
+            A::AttachGroupPolicy => holders::attach::<model::Group>(&cx, p, true).await,
+            A::DetachGroupPolicy => holders::attach::<model::Group>(&cx, p, false).await,
+            A::ListAttachedGroupPolicies => holders::list_attached::<model::Group>(&cx, p).await,
         }
     }
 }

@@ -1,5 +1,7 @@
 //! IAM entities as stored: versioned JSON documents (`"v": 1`) in the store's entity table.
-//! Users and roles carry their inline policies and attached managed-policy ARNs.
+//! Users, groups and roles carry their inline policies and attached managed-policy ARNs; a group
+//! carries its members (user names: a user in a group cannot be deleted, so a name never outlives
+//! its user).
 
 use std::collections::BTreeMap;
 
@@ -43,6 +45,24 @@ pub struct Role {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Group {
+    pub v: u32,
+    pub name: String,
+    pub id: String,
+    pub path: String,
+    pub created_ms: i64,
+    #[serde(default)]
+    pub inline: BTreeMap<String, String>,
+    #[serde(default)]
+    pub attached: Vec<String>,
+    /// Member user names, in the order they were added.
+    #[serde(default)]
+    pub members: Vec<String>,
+}
+
+/// A customer managed policy. `document` is its default version's; the others are kept in
+/// `other_versions` (IAM keeps at most five versions of a policy).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ManagedPolicy {
     pub v: u32,
     pub name: String,
@@ -52,6 +72,36 @@ pub struct ManagedPolicy {
     pub document: String,
     #[serde(default)]
     pub description: Option<String>,
+    /// The default version's id (`v1` for a policy never given another).
+    #[serde(default = "first_version")]
+    pub default_version: String,
+    /// When the default version was made (`created_ms` when absent).
+    #[serde(default)]
+    pub default_created_ms: Option<i64>,
+    /// The number of the newest version ever made (ids are never reused).
+    #[serde(default = "one")]
+    pub last_version: u32,
+    /// When the policy last changed (`UpdateDate`).
+    #[serde(default)]
+    pub updated_ms: Option<i64>,
+    #[serde(default)]
+    pub other_versions: Vec<PolicyVersion>,
+}
+
+/// A version of a managed policy that is not the default.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PolicyVersion {
+    pub id: String,
+    pub document: String,
+    pub created_ms: i64,
+}
+
+fn first_version() -> String {
+    "v1".to_owned()
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// STS session details kept with a temporary access key.
@@ -77,6 +127,15 @@ pub(crate) fn user_arn(account: AccountId, path: &str, name: &str) -> String {
 
 pub(crate) fn role_arn(account: AccountId, path: &str, name: &str) -> String {
     Arn::Role {
+        account,
+        path: path.to_owned(),
+        name: name.to_owned(),
+    }
+    .to_string()
+}
+
+pub(crate) fn group_arn(account: AccountId, path: &str, name: &str) -> String {
+    Arn::Group {
         account,
         path: path.to_owned(),
         name: name.to_owned(),

@@ -92,7 +92,7 @@ fn is_separator(c: char) -> bool {
 }
 
 /// `[\p{L}\p{Z}\p{N}_.:/=+\-@]` with a length range (IAM `tagKeyType` / `tagValueType`).
-fn check_tag_text(member: &str, v: &str, min: usize, max: usize, quantifier: &str) -> Result<(), IamError> {
+pub(crate) fn check_tag_text(member: &str, v: &str, min: usize, max: usize, quantifier: &str) -> Result<(), IamError> {
     let n = v.chars().count();
     if n < min || n > max {
         let bound = if n < min {

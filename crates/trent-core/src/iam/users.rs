@@ -155,14 +155,16 @@ pub(crate) async fn list_users(cx: &IamCx<'_>, p: &Params) -> IamResult {
 
 pub(crate) async fn delete_user(cx: &IamCx<'_>, p: &Params) -> IamResult {
     let name = p.req("UserName")?;
-    // Under the write lock, so that no access key can be created for the user in between the
-    // check and the delete (a key must never outlive its user).
-    let _serial = cx.kms.write_lock.lock().await;
     let Loaded { entity: u, auth, .. } = holders::load::<User>(cx, name).await?;
     let keys = subject_keys(cx, &Subject::User(u.name.clone())).await?.keys;
     if !keys.is_empty() {
         return Err(IamError::delete_conflict(
             "Cannot delete entity, must delete access keys first.",
+        ));
+    }
+    if !super::groups::groups_of(cx, &u.name).await?.is_empty() {
+        return Err(IamError::delete_conflict(
+            "Cannot delete entity, must remove users from group first.",
         ));
     }
     if !u.inline.is_empty() {
@@ -197,7 +199,6 @@ fn key_xml(tag: &str, k: &AccessKeyRecord, secret: Option<String>) -> Xml {
 
 pub(crate) async fn create_access_key(cx: &IamCx<'_>, p: &Params) -> IamResult {
     let subject = subject(cx, p)?;
-    let _serial = cx.kms.write_lock.lock().await;
     let SubjectKeys {
         keys: existing,
         auth,
@@ -259,7 +260,6 @@ pub(crate) async fn update_access_key(cx: &IamCx<'_>, p: &Params) -> IamResult {
             )))
         }
     };
-    let _serial = cx.kms.write_lock.lock().await;
     let (mut key, auth) = owned_key(cx, p).await?;
     let store = cx.kms.store_for(&auth);
     let root = Arc::clone(cx.kms.root());
@@ -280,7 +280,6 @@ pub(crate) async fn update_access_key(cx: &IamCx<'_>, p: &Params) -> IamResult {
 }
 
 pub(crate) async fn delete_access_key(cx: &IamCx<'_>, p: &Params) -> IamResult {
-    let _serial = cx.kms.write_lock.lock().await;
     let (key, auth) = owned_key(cx, p).await?;
     let id = key.access_key_id.clone();
     cx.kms.write(&auth, move |s| s.delete_access_key(&id)).await?;

@@ -820,7 +820,7 @@ impl Store for SqliteStore {
                 )
                 .map_err(classify)?;
             }
-            EntityKind::Policy => {}
+            EntityKind::Policy | EntityKind::Group => {}
         }
         let n = tx
             .execute(

@@ -190,6 +190,128 @@ def iam_requests_are_authorized_too():
     denied(lambda: client("kms", ak, sk).create_key(), "kms:CreateKey")
 
 
+@scenario
+def groups_have_members_policies_and_delete_conflicts():
+    g = iam.create_group(GroupName="ops")["Group"]
+    assert g["Arn"] == f"arn:aws:iam::{ACCOUNT}:group/ops" and g["GroupId"].startswith("AGPA"), g
+    denied(lambda: iam.create_group(GroupName="ops"), "Group with name ops already exists.", code="EntityAlreadyExists")
+    iam.create_user(UserName="member")
+    iam.add_user_to_group(GroupName="ops", UserName="member")
+    iam.add_user_to_group(GroupName="ops", UserName="member")  # already a member: no change
+    got = iam.get_group(GroupName="ops")
+    assert [u["UserName"] for u in got["Users"]] == ["member"], got
+    assert [x["GroupName"] for x in iam.list_groups_for_user(UserName="member")["Groups"]] == ["ops"]
+    assert "ops" in [x["GroupName"] for x in iam.list_groups()["Groups"]]
+    denied(lambda: iam.add_user_to_group(GroupName="ops", UserName="nobody"), code="NoSuchEntity")
+    denied(lambda: iam.add_user_to_group(GroupName="nogroup", UserName="member"), code="NoSuchEntity")
+    conflict = "Cannot delete entity, must remove users from group first."
+    denied(lambda: iam.delete_user(UserName="member"), conflict, code="DeleteConflict")
+    denied(lambda: iam.delete_group(GroupName="ops"), conflict, code="DeleteConflict")
+    iam.remove_user_from_group(GroupName="ops", UserName="member")
+    denied(lambda: iam.remove_user_from_group(GroupName="ops", UserName="member"), code="NoSuchEntity")
+    iam.put_group_policy(GroupName="ops", PolicyName="inline", PolicyDocument=json.dumps(allow("kms:List*")))
+    assert iam.list_group_policies(GroupName="ops")["PolicyNames"] == ["inline"]
+    assert "kms:List*" in json.dumps(iam.get_group_policy(GroupName="ops", PolicyName="inline")["PolicyDocument"])
+    denied(lambda: iam.delete_group(GroupName="ops"), "must delete policies first", code="DeleteConflict")
+    iam.delete_group_policy(GroupName="ops", PolicyName="inline")
+    arn = iam.create_policy(PolicyName="ops-managed", PolicyDocument=json.dumps(allow("kms:List*")))["Policy"]["Arn"]
+    iam.attach_group_policy(GroupName="ops", PolicyArn=arn)
+    assert [a["PolicyArn"] for a in iam.list_attached_group_policies(GroupName="ops")["AttachedPolicies"]] == [arn]
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == 1
+    denied(lambda: iam.delete_group(GroupName="ops"), "must detach all policies first", code="DeleteConflict")
+    iam.detach_group_policy(GroupName="ops", PolicyArn=arn)
+    # A rename keeps members and policies with the group.
+    iam.add_user_to_group(GroupName="ops", UserName="member")
+    iam.update_group(GroupName="ops", NewGroupName="ops2", NewPath="/team/")
+    denied(lambda: iam.get_group(GroupName="ops"), code="NoSuchEntity")
+    got = iam.get_group(GroupName="ops2")
+    assert got["Group"]["Arn"] == f"arn:aws:iam::{ACCOUNT}:group/team/ops2", got
+    assert [u["UserName"] for u in got["Users"]] == ["member"], got
+    iam.remove_user_from_group(GroupName="ops2", UserName="member")
+    iam.delete_group(GroupName="ops2")
+    iam.delete_user(UserName="member")
+
+
+@scenario
+def a_groups_policies_authorize_its_members_and_only_while_they_belong():
+    _, ak, sk = user("grouped")
+    me = client("kms", ak, sk)
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    denied(lambda: me.encrypt(KeyId=key, Plaintext=b"x"), "kms:Encrypt")
+    iam.create_group(GroupName="encrypters")
+    iam.put_group_policy(GroupName="encrypters", PolicyName="p", PolicyDocument=json.dumps(allow("kms:Encrypt")))
+    iam.add_user_to_group(GroupName="encrypters", UserName="grouped")
+    me.encrypt(KeyId=key, Plaintext=b"x")
+    denied(lambda: me.decrypt(CiphertextBlob=me.encrypt(KeyId=key, Plaintext=b"x")["CiphertextBlob"]), "kms:Decrypt")
+    # An explicit deny in another group of the user wins.
+    arn = iam.create_policy(PolicyName="no-encrypt",
+                            PolicyDocument=json.dumps(allow("kms:Encrypt", effect="Deny")))["Policy"]["Arn"]
+    iam.create_group(GroupName="restricted")
+    iam.attach_group_policy(GroupName="restricted", PolicyArn=arn)
+    iam.add_user_to_group(GroupName="restricted", UserName="grouped")
+    denied(lambda: me.encrypt(KeyId=key, Plaintext=b"x"), "explicit deny")
+    iam.remove_user_from_group(GroupName="restricted", UserName="grouped")
+    me.encrypt(KeyId=key, Plaintext=b"x")
+    iam.remove_user_from_group(GroupName="encrypters", UserName="grouped")
+    denied(lambda: me.encrypt(KeyId=key, Plaintext=b"x"), "kms:Encrypt")
+
+
+@scenario
+def managed_policies_have_versions_and_the_default_one_is_in_force():
+    _, ak, sk = user("versioned")
+    me = client("kms", ak, sk)
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    arn = iam.create_policy(PolicyName="evolving", PolicyDocument=json.dumps(allow("kms:Encrypt")))["Policy"]["Arn"]
+    iam.attach_user_policy(UserName="versioned", PolicyArn=arn)
+    me.encrypt(KeyId=key, Plaintext=b"x")
+    v2 = iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(allow("kms:DescribeKey")),
+                                   SetAsDefault=True)["PolicyVersion"]
+    assert v2["VersionId"] == "v2" and v2["IsDefaultVersion"], v2
+    denied(lambda: me.encrypt(KeyId=key, Plaintext=b"x"), "kms:Encrypt")
+    me.describe_key(KeyId=key)
+    for _ in range(3):
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(allow("kms:List*")))
+    denied(lambda: iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(allow("kms:List*"))),
+           "up to 5 versions", code="LimitExceeded")
+    versions = iam.list_policy_versions(PolicyArn=arn)["Versions"]
+    assert sorted(v["VersionId"] for v in versions) == ["v1", "v2", "v3", "v4", "v5"], versions
+    assert [v["VersionId"] for v in versions if v["IsDefaultVersion"]] == ["v2"], versions
+    iam.set_default_policy_version(PolicyArn=arn, VersionId="v1")
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"] == "v1"
+    me.encrypt(KeyId=key, Plaintext=b"x")
+    doc = iam.get_policy_version(PolicyArn=arn, VersionId="v2")["PolicyVersion"]
+    assert not doc["IsDefaultVersion"] and "kms:DescribeKey" in json.dumps(doc["Document"]), doc
+    denied(lambda: iam.delete_policy_version(PolicyArn=arn, VersionId="v1"), "default version", code="DeleteConflict")
+    denied(lambda: iam.get_policy_version(PolicyArn=arn, VersionId="v9"), code="NoSuchEntity")
+    iam.detach_user_policy(UserName="versioned", PolicyArn=arn)
+    denied(lambda: iam.delete_policy(PolicyArn=arn), "more than one version", code="DeleteConflict")
+    for v in ["v2", "v3", "v4", "v5"]:
+        iam.delete_policy_version(PolicyArn=arn, VersionId=v)
+    iam.delete_policy(PolicyArn=arn)
+
+
+@scenario
+def users_and_roles_are_tagged_after_creation():
+    iam.create_user(UserName="tagged", Tags=[{"Key": "a", "Value": "1"}])
+    iam.tag_user(UserName="tagged", Tags=[{"Key": "a", "Value": "2"}, {"Key": "b", "Value": "3"}])
+    assert iam.list_user_tags(UserName="tagged")["Tags"] == [{"Key": "a", "Value": "2"}, {"Key": "b", "Value": "3"}]
+    iam.untag_user(UserName="tagged", TagKeys=["a", "absent"])
+    assert iam.list_user_tags(UserName="tagged")["Tags"] == [{"Key": "b", "Value": "3"}]
+    assert iam.get_user(UserName="tagged")["User"]["Tags"] == [{"Key": "b", "Value": "3"}]
+    too_many = [{"Key": f"k{i}", "Value": "v"} for i in range(50)]
+    denied(lambda: iam.tag_user(UserName="tagged", Tags=too_many), "maximum limit of 50", code="LimitExceeded")
+    denied(lambda: iam.tag_user(UserName="ghost", Tags=[{"Key": "a", "Value": "1"}]), code="NoSuchEntity")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": ROOT}, "Action": "sts:AssumeRole"}]}
+    iam.create_role(RoleName="tagged-role", AssumeRolePolicyDocument=json.dumps(trust))
+    iam.tag_role(RoleName="tagged-role", Tags=[{"Key": "env", "Value": "prod"}])
+    assert iam.list_role_tags(RoleName="tagged-role")["Tags"] == [{"Key": "env", "Value": "prod"}]
+    iam.untag_role(RoleName="tagged-role", TagKeys=["env"])
+    assert iam.list_role_tags(RoleName="tagged-role")["Tags"] == []
+    got = iam.list_instance_profiles_for_role(RoleName="tagged-role")
+    assert got["InstanceProfiles"] == [] and not got["IsTruncated"], got
+    denied(lambda: iam.list_instance_profiles_for_role(RoleName="ghost-role"), code="NoSuchEntity")
+
+
 passed = failed = 0
 for s in SCENARIOS:
     try:
