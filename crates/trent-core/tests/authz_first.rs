@@ -195,7 +195,11 @@ async fn an_unauthorized_caller_changes_nothing() {
             ("Tags.member.1.Key", "k"),
             ("Tags.member.1.Value", "v"),
         ],
-        vec![("Action", "UntagUser"), ("UserName", "target"), ("TagKeys.member.1", "k")],
+        vec![
+            ("Action", "UntagUser"),
+            ("UserName", "target"),
+            ("TagKeys.member.1", "k"),
+        ],
         vec![
             ("Action", "CreatePolicyVersion"),
             ("PolicyArn", "arn:aws:iam::111122223333:policy/p"),

@@ -13,6 +13,7 @@
 
 mod pipeline;
 mod serve;
+mod tls;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,7 +23,8 @@ use axum::Router;
 use trent_core::Kms;
 
 pub use pipeline::MAX_BODY_BYTES;
-pub use serve::{serve, Limits};
+pub use serve::{serve, Limits, Secure};
+pub use tls::{Tls, TlsFiles};
 
 /// Shared state of the HTTP layer.
 pub struct AppState {

@@ -239,6 +239,7 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, req: Request) -> 
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip().to_string());
+    let secure = req.extensions().get::<crate::serve::Secure>().is_some();
     let started = Instant::now();
     let request_id = new_request_id();
     let (parts, body) = req.into_parts();
@@ -297,6 +298,7 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, req: Request) -> 
     let meta = RequestMeta {
         request_id: request_id.clone(),
         source_ip,
+        secure,
     };
     match api {
         Api::Kms => {

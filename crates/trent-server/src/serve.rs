@@ -12,6 +12,8 @@
 //! - **Shutdown**: on the signal, accepting stops, idle connections close, requests in flight
 //!   are answered for up to `shutdown_grace`, then what is left is dropped and `serve` returns
 //!   (the caller then flushes the audit trail).
+//! - **TLS** (when configured): the handshake must finish within `header_timeout` too; requests
+//!   on such a connection carry [`Secure`] (`aws:SecureTransport` is true for them).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -47,11 +49,17 @@ impl Default for Limits {
     }
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves, then drains within the grace period.
+/// Marks a request that arrived over TLS.
+#[derive(Debug, Clone, Copy)]
+pub struct Secure;
+
+/// Serves `router` on `listener` (over TLS when `tls` is given) until `shutdown` resolves, then
+/// drains within the grace period.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Limits,
+    tls: Option<crate::tls::Tls>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
@@ -85,38 +93,20 @@ pub async fn serve(
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
         let router = router.clone();
-        let mut stop = stop_rx.clone();
+        let stop = stop_rx.clone();
+        let tls = tls.clone();
         connections.spawn(async move {
             let _slot = permit;
-            let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
-                req.extensions_mut().insert(ConnectInfo(addr));
-                let router = router.clone();
-                async move {
-                    Ok::<_, Infallible>(
-                        router
-                            .oneshot(req.map(axum::body::Body::new))
-                            .await
-                            .unwrap_or_else(|e| match e {}),
-                    )
-                }
-            });
-            let mut builder = hyper::server::conn::http1::Builder::new();
-            builder
-                .timer(TokioTimer::new())
-                .header_read_timeout(limits.header_timeout)
-                .keep_alive(true);
-            let conn = builder.serve_connection(TokioIo::new(tcp), service);
-            tokio::pin!(conn);
-            tokio::select! {
-                r = conn.as_mut() => {
-                    if let Err(e) = r {
-                        tracing::debug!(error = %e, %addr, "connection ended");
-                    }
-                }
-                () = async { drop(stop.wait_for(|s| *s).await) } => {
-                    conn.as_mut().graceful_shutdown();
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, %addr, "connection ended at shutdown");
+            match tls {
+                None => serve_connection(TokioIo::new(tcp), addr, router, limits, stop, false).await,
+                Some(tls) => {
+                    let handshake = tokio::time::timeout(limits.header_timeout, tls.acceptor().accept(tcp)).await;
+                    match handshake {
+                        Ok(Ok(stream)) => {
+                            serve_connection(TokioIo::new(stream), addr, router, limits, stop, true).await
+                        }
+                        Ok(Err(e)) => tracing::debug!(error = %e, %addr, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%addr, "TLS handshake timed out"),
                     }
                 }
             }
@@ -136,4 +126,52 @@ pub async fn serve(
         connections.abort_all();
     }
     Ok(())
+}
+
+/// HTTP/1.1 on one connection until it ends or the server stops.
+async fn serve_connection<IO>(
+    io: TokioIo<IO>,
+    addr: std::net::SocketAddr,
+    router: Router,
+    limits: Limits,
+    mut stop: watch::Receiver<bool>,
+    secure: bool,
+) where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+        req.extensions_mut().insert(ConnectInfo(addr));
+        if secure {
+            req.extensions_mut().insert(Secure);
+        }
+        let router = router.clone();
+        async move {
+            Ok::<_, Infallible>(
+                router
+                    .oneshot(req.map(axum::body::Body::new))
+                    .await
+                    .unwrap_or_else(|e| match e {}),
+            )
+        }
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .keep_alive(true);
+    let conn = builder.serve_connection(io, service);
+    tokio::pin!(conn);
+    tokio::select! {
+        r = conn.as_mut() => {
+            if let Err(e) = r {
+                tracing::debug!(error = %e, %addr, "connection ended");
+            }
+        }
+        () = async { drop(stop.wait_for(|s| *s).await) } => {
+            conn.as_mut().graceful_shutdown();
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, %addr, "connection ended at shutdown");
+            }
+        }
+    }
 }

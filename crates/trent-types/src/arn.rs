@@ -254,7 +254,7 @@ mod tests {
             "arn:aws:kms:us-east-1:111122223333:key/nope",
             "arn:aws:iam::111122223333:user/",
             "arn:aws:sts::111122223333:assumed-role/app",
-            "arn:aws:iam::111122223333:group/g",
+            "arn:aws:iam::111122223333:instance-profile/p",
             "arn:aws:kms:us-east-1:111122223333:alias/日本語キー",
         ] {
             assert_eq!(Arn::parse(s), Err(ArnError::Malformed), "{s}");

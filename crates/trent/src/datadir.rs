@@ -131,7 +131,20 @@ fn write_private(path: &Path, contents: &[u8]) -> Result<(), String> {
     std::fs::rename(&tmp, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
-pub fn open(at: &Location, region: &str, account_id: Option<&str>, addr: SocketAddr) -> Result<Opened, String> {
+/// Where clients reach the server: `http://addr`, or `https://addr` when it serves TLS.
+#[derive(Debug, Clone, Copy)]
+pub struct Endpoint {
+    pub addr: SocketAddr,
+    pub tls: bool,
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}://{}", if self.tls { "https" } else { "http" }, self.addr)
+    }
+}
+
+pub fn open(at: &Location, region: &str, account_id: Option<&str>, endpoint: Endpoint) -> Result<Opened, String> {
     let dir = at.data_dir.as_path();
     private_dir(dir)?;
     let store = connect(at)?;
@@ -144,7 +157,7 @@ pub fn open(at: &Location, region: &str, account_id: Option<&str>, addr: SocketA
     })?;
     let admin_env = dir.join("admin.env");
     // Always re-written: it is derived from the store and names where the server listens now.
-    write_env(&admin_env, &admin, region, addr)?;
+    write_env(&admin_env, &admin, region, endpoint)?;
     let kms = Kms::open(
         store,
         root,
@@ -196,22 +209,22 @@ fn not_initialised(at: &Location) -> String {
 }
 
 /// `trent admin create-account`: a new account and `admin-<account>.env` for its root principal.
-pub fn create_account(at: &Location, account_id: Option<&str>, addr: SocketAddr, region: &str) -> Result<(), String> {
+pub fn create_account(at: &Location, account_id: Option<&str>, endpoint: Endpoint, region: &str) -> Result<(), String> {
     let (store, root) = open_store(at)?;
     let now = trent_core::Clock::now_ms(&SystemClock);
     let admin = bootstrap::create_account(store.as_ref(), &root, account_id, now).map_err(|e| e.to_string())?;
     let path = at.data_dir.join(format!("admin-{}.env", admin.account_id));
-    write_env(&path, &admin, region, addr)?;
+    write_env(&path, &admin, region, endpoint)?;
     println!("trent: account {} created", admin.account_id);
     println!("trent: credentials in {}", path.display());
     Ok(())
 }
 
 /// `admin.env`: shell-sourceable credentials and endpoint for an account's root principal.
-fn write_env(path: &Path, admin: &bootstrap::AdminCredentials, region: &str, addr: SocketAddr) -> Result<(), String> {
+fn write_env(path: &Path, admin: &bootstrap::AdminCredentials, region: &str, endpoint: Endpoint) -> Result<(), String> {
     let secret = zeroize::Zeroizing::new(String::from_utf8_lossy(admin.secret_access_key.expose()).into_owned());
     let text = zeroize::Zeroizing::new(format!(
-        "AWS_ACCESS_KEY_ID={}\nAWS_SECRET_ACCESS_KEY={}\nAWS_REGION={region}\nAWS_DEFAULT_REGION={region}\nAWS_ENDPOINT_URL_KMS=http://{addr}\nAWS_ENDPOINT_URL=http://{addr}\n",
+        "AWS_ACCESS_KEY_ID={}\nAWS_SECRET_ACCESS_KEY={}\nAWS_REGION={region}\nAWS_DEFAULT_REGION={region}\nAWS_ENDPOINT_URL_KMS={endpoint}\nAWS_ENDPOINT_URL={endpoint}\n",
         admin.access_key_id,
         secret.as_str()
     ));

@@ -100,6 +100,9 @@ enum AdminCommand {
         listen: SocketAddr,
         #[arg(long, env = "TRENT_REGION", default_value = "us-east-1")]
         region: String,
+        /// The server serves TLS (`--tls-cert`): the env file says `https://`.
+        #[arg(long)]
+        https: bool,
     },
 }
 
@@ -139,6 +142,12 @@ struct ServeArgs {
     /// Account id of the first account (default: a random 12-digit id, chosen once).
     #[arg(long, env = "TRENT_ACCOUNT_ID")]
     account_id: Option<String>,
+    /// Serve TLS with this certificate chain (PEM; with --tls-key). SIGHUP re-reads both files.
+    #[arg(long, env = "TRENT_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "TRENT_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
     /// This server's name in a cluster: its audit chain (1-64 of `A-Z a-z 0-9 . _ : -`).
     /// Default: `main` on SQLite; on a shared database the host name and a random suffix, new
     /// at each start, so no two servers ever share a chain.
@@ -203,7 +212,16 @@ fn main() -> std::process::ExitCode {
             account_id,
             listen,
             region,
-        }) => datadir::create_account(&at, account_id.as_deref(), listen, &region),
+            https,
+        }) => datadir::create_account(
+            &at,
+            account_id.as_deref(),
+            datadir::Endpoint {
+                addr: listen,
+                tls: https,
+            },
+            &region,
+        ),
         Command::Policy(PolicyCommand::Simulate {
             at,
             region,
@@ -236,9 +254,23 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(
+            trent_server::Tls::new(trent_server::TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            })
+            .map_err(|e| format!("TLS: {e}"))?,
+        ),
+        _ => None,
+    };
+    let endpoint = datadir::Endpoint {
+        addr,
+        tls: tls.is_some(),
+    };
     // Store calls block (the service makes them on the blocking pool); opening loads the caches.
     let opened =
-        tokio::task::block_in_place(|| datadir::open(&args.at, &args.region, args.account_id.as_deref(), addr))?;
+        tokio::task::block_in_place(|| datadir::open(&args.at, &args.region, args.account_id.as_deref(), endpoint))?;
     let kms = Arc::new(opened.kms);
     // A database other servers share announces their changes; this one drops what they stale.
     let shared = kms
@@ -275,9 +307,13 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let app = trent_server::router(Arc::clone(&kms), &limits);
     println!("trent: account {} in {}", opened.account_id, args.region);
     println!("trent: credentials in {}", opened.admin_env.display());
-    println!("trent: listening on http://{addr}");
+    println!("trent: listening on {endpoint}");
+    let reloader = tls.clone().map(|t| tokio::spawn(reload_on_sighup(t)));
     tracing::info!(%addr, data_dir = %args.at.data_dir.display(), store = opened.backend, node = %node_id, "serving the AWS KMS API");
-    let served = trent_server::serve(listener, app, limits, shutdown_signal()).await;
+    let served = trent_server::serve(listener, app, limits, tls, shutdown_signal()).await;
+    if let Some(r) = reloader {
+        r.abort();
+    }
     scheduler.abort();
     audit.abort();
     if let Err(e) = kms.flush_usage().await {
@@ -293,6 +329,20 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     }
     tracing::info!("stopped");
     served.map_err(|e| e.to_string())
+}
+
+/// Re-reads the TLS certificate and key on every SIGHUP (connections in progress keep theirs).
+async fn reload_on_sighup(tls: trent_server::Tls) {
+    let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+        tracing::error!("cannot listen for SIGHUP: the TLS certificate will not be reloaded");
+        return;
+    };
+    while hup.recv().await.is_some() {
+        match tls.reload() {
+            Ok(()) => tracing::info!("TLS certificate reloaded"),
+            Err(e) => tracing::error!(error = %e, "TLS certificate reload failed; the previous one stays in use"),
+        }
+    }
 }
 
 /// `--node-id`: it names an audit chain, printed in `checkpoint <chain> <seq> <hash>` lines.

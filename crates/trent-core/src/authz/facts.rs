@@ -124,6 +124,7 @@ pub(crate) struct EvalFacts<'a> {
     pub kms: &'a Kms,
     pub caller: &'a Caller,
     pub source_ip: Option<&'a str>,
+    pub secure: bool,
     pub now_ms: i64,
     pub request: &'a dyn RequestFacts,
     pub key: Option<KeyView<'a>>,
@@ -148,7 +149,7 @@ impl Facts for EvalFacts<'_> {
                         .unwrap_or_default(),
                 )
             }
-            "aws:securetransport" => one("false"),
+            "aws:securetransport" => one(if self.secure { "true" } else { "false" }),
             "aws:sourceip" => self.source_ip.and_then(one),
             _ => self.caller.principal().fact(key),
         }

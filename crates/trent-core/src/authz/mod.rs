@@ -154,6 +154,7 @@ impl<'a> Authorizer<'a> {
             kms: self.kms,
             caller: self.caller,
             source_ip: self.meta.source_ip.as_deref(),
+            secure: self.meta.secure,
             now_ms: self.kms.now_ms(),
             request,
             key,

@@ -42,6 +42,8 @@ pub struct Config {
 pub struct RequestMeta {
     pub request_id: String,
     pub source_ip: Option<String>,
+    /// Whether the request arrived over TLS (`aws:SecureTransport`).
+    pub secure: bool,
 }
 
 mod sealed {

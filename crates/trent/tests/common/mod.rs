@@ -77,7 +77,10 @@ impl Server {
         // Keep draining stdout so the child never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
         let env = std::fs::read_to_string(dir.join("admin.env")).expect("admin.env");
-        let addr = endpoint.trim_start_matches("http://").to_owned();
+        let addr = endpoint
+            .trim_start_matches("http://")
+            .trim_start_matches("https://")
+            .to_owned();
         let access_key_id = env_value(&env, "AWS_ACCESS_KEY_ID");
         Server {
             child: Some(child),
