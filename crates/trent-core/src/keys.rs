@@ -233,8 +233,10 @@ impl Kms {
     /// The key with this id, from the cache or the store. `None` if it does not exist.
     pub(crate) async fn load_key(&self, key_id: &KeyId) -> Result<Option<Arc<LoadedKey>>, KmsError> {
         if let Some(k) = self.cached_key(key_id) {
+            self.metrics().key_lookup(true);
             return Ok(Some(k));
         }
+        self.metrics().key_lookup(false);
         let now = self.now_ms();
         if self.missing_keys.is_missing(key_id, now) {
             return Ok(None);

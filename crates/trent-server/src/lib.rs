@@ -35,6 +35,22 @@ pub struct AppState {
     pub body_timeout: Duration,
 }
 
+/// The metrics listener's router: `GET /metrics` (Prometheus text format 0.0.4).
+pub fn metrics_router(kms: Arc<Kms>) -> Router {
+    Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let kms = Arc::clone(&kms);
+            async move {
+                (
+                    [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+                    kms.render_metrics(),
+                )
+            }
+        }),
+    )
+}
+
 /// The router: `POST /` (AWS JSON 1.1) and `GET /healthz`.
 pub fn router(kms: Arc<Kms>, limits: &Limits) -> Router {
     let state = Arc::new(AppState {

@@ -325,6 +325,16 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, req: Request) -> 
                 Err(KmsError::Internal(detail)) => Err(format!("KMSInternalException: {detail}")),
                 Err(e) => Err(e.code().as_str().to_owned()),
             };
+            // Metric labels come from closed sets only (an unknown target is `Unknown`).
+            let op = target
+                .strip_prefix(TARGET_PREFIX)
+                .and_then(Operation::from_name)
+                .map_or("Unknown", Operation::name);
+            let code = match &result {
+                Ok(_) => "ok",
+                Err(e) => e.code().as_str(),
+            };
+            kms.metrics().request("kms", op, code, started.elapsed());
             log(&request_id, target, principal.as_deref(), started, &outcome);
             render_json(&request_id, result)
         }
@@ -348,6 +358,9 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, req: Request) -> 
                 }
             };
             let outcome = result.as_ref().map(|_| ()).map_err(|e| e.code.as_str().to_owned());
+            let op = trent_core::IamAction::parse(api.service(), &action).map_or("Unknown", |a| a.as_str());
+            let code = result.as_ref().map_or_else(|e| e.code.as_str(), |_| "ok");
+            kms.metrics().request(api.service(), op, code, started.elapsed());
             log(
                 &request_id,
                 &format!("{}:{action}", api.service()),
@@ -364,10 +377,10 @@ fn log(request_id: &str, target: &str, principal: Option<&str>, started: Instant
     let elapsed_us = started.elapsed().as_micros() as u64;
     let principal = principal.unwrap_or("-");
     match outcome {
-        Ok(()) => tracing::debug!(%request_id, %target, principal, elapsed_us, "ok"),
+        Ok(()) => tracing::debug!(%request_id, operation = %target, principal, elapsed_us, "ok"),
         Err(e) if e.starts_with("KMSInternalException") => {
-            tracing::error!(%request_id, %target, elapsed_us, error = %e)
+            tracing::error!(%request_id, operation = %target, elapsed_us, error = %e)
         }
-        Err(e) => tracing::info!(%request_id, %target, principal, elapsed_us, error = %e, "client error"),
+        Err(e) => tracing::info!(%request_id, operation = %target, principal, elapsed_us, error = %e, "client error"),
     }
 }

@@ -27,8 +27,18 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
     about = "A self-hosted key management service that speaks the AWS KMS API"
 )]
 struct Cli {
+    /// Log lines as text, or as one JSON object per line (`request_id` as the answer's
+    /// `x-amzn-RequestId`).
+    #[arg(long, global = true, env = "TRENT_LOG_FORMAT", value_enum, default_value = "text")]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -142,6 +152,10 @@ struct ServeArgs {
     /// Account id of the first account (default: a random 12-digit id, chosen once).
     #[arg(long, env = "TRENT_ACCOUNT_ID")]
     account_id: Option<String>,
+    /// Where `GET /metrics` (Prometheus) is served, apart from the API; `off` for nowhere. A
+    /// port already taken is logged and the server runs without it.
+    #[arg(long, env = "TRENT_METRICS_LISTEN", default_value = "127.0.0.1:9599")]
+    metrics_listen: String,
     /// Serve TLS with this certificate chain (PEM; with --tls-key). SIGHUP re-reads both files.
     #[arg(long, env = "TRENT_TLS_CERT", requires = "tls_key")]
     tls_cert: Option<std::path::PathBuf>,
@@ -182,14 +196,16 @@ struct ServeArgs {
 }
 
 fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("TRENT_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TRENT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if let Command::Serve(ServeArgs {
         worker_threads: Some(n),
@@ -305,6 +321,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
     };
     let app = trent_server::router(Arc::clone(&kms), &limits);
+    let metrics = serve_metrics(&args.metrics_listen, Arc::clone(&kms), limits).await?;
     println!("trent: account {} in {}", opened.account_id, args.region);
     println!("trent: credentials in {}", opened.admin_env.display());
     println!("trent: listening on {endpoint}");
@@ -313,6 +330,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let served = trent_server::serve(listener, app, limits, tls, shutdown_signal()).await;
     if let Some(r) = reloader {
         r.abort();
+    }
+    if let Some(m) = metrics {
+        m.abort();
     }
     scheduler.abort();
     audit.abort();
@@ -329,6 +349,37 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     }
     tracing::info!("stopped");
     served.map_err(|e| e.to_string())
+}
+
+/// Serves `GET /metrics` on `listen` (unless it is `off`) until aborted. A port that cannot be
+/// bound is logged, not fatal: metrics are not worth refusing to serve keys for.
+async fn serve_metrics(
+    listen: &str,
+    kms: Arc<trent_core::Kms>,
+    limits: trent_server::Limits,
+) -> Result<Option<tokio::task::JoinHandle<()>>, String> {
+    if listen == "off" {
+        return Ok(None);
+    }
+    let addr: SocketAddr = listen
+        .parse()
+        .map_err(|e| format!("--metrics-listen {listen}: {e} (or `off`)"))?;
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!(%addr, error = %e, "cannot serve metrics there; running without them");
+            return Ok(None);
+        }
+    };
+    let bound = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("trent: metrics on http://{bound}/metrics");
+    let app = trent_server::metrics_router(kms);
+    Ok(Some(tokio::spawn(async move {
+        let forever = std::future::pending::<()>();
+        if let Err(e) = trent_server::serve(listener, app, limits, None, forever).await {
+            tracing::error!(error = %e, "metrics listener failed");
+        }
+    })))
 }
 
 /// Re-reads the TLS certificate and key on every SIGHUP (connections in progress keep theirs).

@@ -102,10 +102,13 @@ impl Kms {
         let key = Arc::clone(self.chain_key());
         let store = self.store_for(&System::new());
         let log = self.audit_log();
-        tokio::task::spawn_blocking(move || log.flush(store.as_ref(), &key, now, &region))
+        let started = std::time::Instant::now();
+        let n = tokio::task::spawn_blocking(move || log.flush(store.as_ref(), &key, now, &region))
             .await
             .map_err(KmsError::internal)?
-            .map_err(KmsError::internal)
+            .map_err(KmsError::internal)?;
+        self.metrics().audit_flushed(n, started.elapsed());
+        Ok(n)
     }
 
     /// Records in the audit trail that this server started serving (`TrentStarted`): with the
@@ -174,6 +177,7 @@ impl Kms {
             }
         };
         if leader {
+            self.metrics().scheduler_ran();
             if let Err(e) = self.run_due_deletions().await {
                 tracing::error!(error = %e, "scheduled deletion failed");
             }

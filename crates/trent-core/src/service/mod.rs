@@ -130,6 +130,8 @@ pub struct Kms {
     /// Serialises the creation of AWS managed keys (during resolution, so never under
     /// `write_lock`).
     pub(crate) managed_lock: tokio::sync::Mutex<()>,
+    /// Counters and timings for `/metrics`.
+    metrics: Arc<crate::metrics::Metrics>,
     /// Fault injection (debug builds only): the operation that panics mid-request, to test that
     /// a panic is answered and audited.
     #[cfg(debug_assertions)]
@@ -174,6 +176,7 @@ impl Kms {
             key_epoch: std::sync::atomic::AtomicU64::new(0),
             write_lock: tokio::sync::Mutex::new(()),
             managed_lock: tokio::sync::Mutex::new(()),
+            metrics: Arc::new(crate::metrics::Metrics::new()),
             #[cfg(debug_assertions)]
             panic_on: std::sync::OnceLock::new(),
         })
@@ -217,10 +220,27 @@ impl Kms {
         F: FnOnce(&dyn StoreRead) -> Result<T, StoreError> + Send + 'static,
     {
         let store = Arc::clone(&self.store);
-        tokio::task::spawn_blocking(move || f(store.as_ref()))
-            .await
-            .map_err(KmsError::internal)?
-            .map_err(KmsError::internal)
+        let metrics = Arc::clone(&self.metrics);
+        tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
+            let out = f(store.as_ref());
+            metrics.store_call("read", started.elapsed());
+            out
+        })
+        .await
+        .map_err(KmsError::internal)?
+        .map_err(KmsError::internal)
+    }
+
+    /// The service's metrics (the server records requests in them).
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.metrics
+    }
+
+    /// The metrics in Prometheus's text format, gauges read now.
+    pub fn render_metrics(&self) -> String {
+        let cached = self.keys.read().map(|m| m.len()).unwrap_or(0);
+        self.metrics.render(self.audit.pending(), cached, false)
     }
 
     /// Runs a write (with the reads it needs) on the blocking pool. Needs an [`Authority`].
@@ -246,15 +266,26 @@ impl Kms {
         F: FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
     {
         let store = Arc::clone(&self.store);
+        let metrics = Arc::clone(&self.metrics);
         let Some((scope, event)) = crate::pipeline::AuditScope::claim() else {
-            return tokio::task::spawn_blocking(move || f(store.as_ref()))
-                .await
-                .map_err(KmsError::internal);
+            return tokio::task::spawn_blocking(move || {
+                let started = std::time::Instant::now();
+                let out = f(store.as_ref());
+                metrics.store_call("write", started.elapsed());
+                out
+            })
+            .await
+            .map_err(KmsError::internal);
         };
         let (log, key) = (Arc::clone(&self.audit), Arc::clone(&self.chain_key));
-        let result = tokio::task::spawn_blocking(move || log.write_with(store.as_ref(), &key, event, f))
-            .await
-            .map_err(KmsError::internal)?;
+        let result = tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
+            let out = log.write_with(store.as_ref(), &key, event, f);
+            metrics.store_call("write", started.elapsed());
+            out
+        })
+        .await
+        .map_err(KmsError::internal)?;
         if result.is_err() {
             scope.release();
         }

@@ -19,6 +19,8 @@ pub struct Server {
     pub access_key_id: String,
     pub secret_access_key: String,
     pub region: String,
+    /// `http://host:port/metrics` (every test server serves metrics on a port of its own).
+    pub metrics: Option<String>,
 }
 
 pub fn env_value(text: &str, name: &str) -> String {
@@ -53,6 +55,7 @@ impl Server {
             .args(extra)
             .env_remove("TRENT_ACCOUNT_ID")
             .env_remove("TRENT_REGION")
+            .env("TRENT_METRICS_LISTEN", "127.0.0.1:0")
             .envs(envs.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
@@ -61,8 +64,12 @@ impl Server {
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
         let mut endpoint = None;
+        let mut metrics = None;
         for line in lines.by_ref() {
             let line = line.expect("read stdout");
+            if let Some(url) = line.strip_prefix("trent: metrics on ") {
+                metrics = Some(url.to_owned());
+            }
             if let Some(url) = line.strip_prefix("trent: listening on ") {
                 endpoint = Some(url.to_owned());
                 break;
@@ -91,6 +98,7 @@ impl Server {
             secret_access_key: env_value(&env, "AWS_SECRET_ACCESS_KEY"),
             region: env_value(&env, "AWS_REGION"),
             endpoint,
+            metrics,
         }
     }
 
