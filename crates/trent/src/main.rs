@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod audit_cmd;
+mod config;
 mod datadir;
 mod migrate;
 
@@ -27,6 +28,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
     about = "A self-hosted key management service that speaks the AWS KMS API"
 )]
 struct Cli {
+    /// A TOML file setting any flag by its long name (flags and environment variables win over
+    /// it); `trent config check <file>` validates one.
+    #[arg(long, global = true, env = "TRENT_CONFIG")]
+    config: Option<std::path::PathBuf>,
     /// Log lines as text, or as one JSON object per line (`request_id` as the answer's
     /// `x-amzn-RequestId`).
     #[arg(long, global = true, env = "TRENT_LOG_FORMAT", value_enum, default_value = "text")]
@@ -45,6 +50,9 @@ enum LogFormat {
 enum Command {
     /// Start the server (initialising the data directory on first start).
     Serve(ServeArgs),
+    /// Configuration file tools.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Administrative commands that work on the data directory.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -63,6 +71,15 @@ enum Command {
         /// The PostgreSQL database to copy into (`postgres://…`).
         #[arg(long, env = "TRENT_DATABASE_URL", hide_env_values = true)]
         to: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Report unknown keys and invalid values of a configuration file, with their lines.
+    Check {
+        /// The file (TOML).
+        file: std::path::PathBuf,
     },
 }
 
@@ -196,7 +213,14 @@ struct ServeArgs {
 }
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let args = match config::apply(std::env::args_os().collect()) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("trent: configuration file: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let cli = Cli::parse_from(args);
     let filter = tracing_subscriber::EnvFilter::try_from_env("TRENT_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let logs = tracing_subscriber::fmt()
@@ -253,6 +277,7 @@ fn main() -> std::process::ExitCode {
             limit,
             key,
         }) => audit_cmd::show(&at, chain.as_deref(), after, limit, key.as_deref()),
+        Command::Config(ConfigCommand::Check { file }) => config::check(&file),
         Command::Audit(AuditCommand::Verify { at, checkpoints }) => audit_cmd::verify(&at, checkpoints.as_deref()),
         Command::Migrate { from, to } => migrate::run(&from, &to),
     };
