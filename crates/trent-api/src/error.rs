@@ -200,6 +200,9 @@ pub enum KmsError {
     Serialization(String),
     #[error("{0}")]
     Tag(String),
+    /// A request quota was exceeded (HTTP 400; the AWS SDKs retry it with backoff).
+    #[error("{0}")]
+    Throttling(String),
     #[error("{0}")]
     UnknownOperation(String),
     #[error("{0}")]
@@ -245,6 +248,7 @@ impl KmsError {
             KmsError::NotFound(_) => ErrorCode::NotFound,
             KmsError::Serialization(_) => ErrorCode::Serialization,
             KmsError::Tag(_) => ErrorCode::Tag,
+            KmsError::Throttling(_) => ErrorCode::Throttling,
             KmsError::UnknownOperation(_) => ErrorCode::UnknownOperation,
             KmsError::UnrecognizedClient(_) => ErrorCode::UnrecognizedClient,
             KmsError::UnsupportedOperation(_) => ErrorCode::UnsupportedOperation,

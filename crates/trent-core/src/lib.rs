@@ -35,6 +35,7 @@ pub mod metrics;
 mod ops;
 mod pipeline;
 mod policy;
+pub mod quota;
 pub mod rootkey;
 mod service;
 mod simulate;

@@ -318,6 +318,16 @@ async fn run_inner<O: KmsOp>(
     };
     let az = Authorizer::new(kms, caller, meta, O::OP);
     let auth = <O::Target as Target>::authorize(&az, O::target(&req)).await?;
+    if let Some(quotas) = kms.quotas.get() {
+        // The key's kind picks the shared cryptographic quota (it was just resolved: cached).
+        let spec = auth
+            .resources()
+            .first()
+            .and_then(|arn| arn.rsplit_once("key/").and_then(|(_, id)| KeyId::parse(id)))
+            .and_then(|id| kms.cached_key(&id))
+            .map(|k| k.spec());
+        quotas.admit(caller.account(), crate::quota::class(O::OP, spec), kms.now_ms())?;
+    }
     let scope = if O::OP.changes_state() {
         recorder.scope_for_write(auth.resources())
     } else {

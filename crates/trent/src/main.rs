@@ -169,6 +169,15 @@ struct ServeArgs {
     /// Account id of the first account (default: a random 12-digit id, chosen once).
     #[arg(long, env = "TRENT_ACCOUNT_ID")]
     account_id: Option<String>,
+    /// Request quotas: `off`, or `aws` for AWS KMS's documented defaults (requests per second per
+    /// account: 10,000 symmetric cryptographic operations, 1,000 RSA, 1,000 ECC, CreateKey 5, …).
+    #[arg(long, env = "TRENT_QUOTAS", default_value = "off", value_parser = ["off", "aws"])]
+    quotas: String,
+    /// One quota, `NAME=REQUESTS_PER_SECOND` (repeatable, or comma-separated): a shared
+    /// cryptographic quota (cryptographic-symmetric, cryptographic-rsa, cryptographic-ecc,
+    /// cryptographic-mldsa) or an operation (CreateKey=1). Over it: ThrottlingException.
+    #[arg(long, env = "TRENT_QUOTA", value_delimiter = ',')]
+    quota: Vec<String>,
     /// Where `GET /metrics` (Prometheus) is served, apart from the API; `off` for nowhere. A
     /// port already taken is logged and the server runs without it.
     #[arg(long, env = "TRENT_METRICS_LISTEN", default_value = "127.0.0.1:9599")]
@@ -321,6 +330,18 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         tracing::info!("following the database change feed (cluster mode)");
     }
     kms.set_audit_retention_days(args.audit_retention_days);
+    let mut quotas = if args.quotas == "aws" {
+        trent_core::quota::Quotas::aws_defaults()
+    } else {
+        trent_core::quota::Quotas::none()
+    };
+    for q in &args.quota {
+        quotas.set(q).map_err(|e| format!("--quota {e}"))?;
+    }
+    if !quotas.is_empty() {
+        tracing::info!(preset = %args.quotas, overrides = args.quota.len(), "request quotas on");
+    }
+    kms.set_quotas(quotas);
     let node_id = match &args.node_id {
         Some(id) => id.clone(),
         None if shared => default_node_id(),

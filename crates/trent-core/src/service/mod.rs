@@ -132,6 +132,8 @@ pub struct Kms {
     pub(crate) managed_lock: tokio::sync::Mutex<()>,
     /// Counters and timings for `/metrics`.
     metrics: Arc<crate::metrics::Metrics>,
+    /// Request quotas, when configured (see `quota`).
+    pub(crate) quotas: std::sync::OnceLock<crate::quota::Quotas>,
     /// Fault injection (debug builds only): the operation that panics mid-request, to test that
     /// a panic is answered and audited.
     #[cfg(debug_assertions)]
@@ -177,6 +179,7 @@ impl Kms {
             write_lock: tokio::sync::Mutex::new(()),
             managed_lock: tokio::sync::Mutex::new(()),
             metrics: Arc::new(crate::metrics::Metrics::new()),
+            quotas: std::sync::OnceLock::new(),
             #[cfg(debug_assertions)]
             panic_on: std::sync::OnceLock::new(),
         })
@@ -230,6 +233,13 @@ impl Kms {
         .await
         .map_err(KmsError::internal)?
         .map_err(KmsError::internal)
+    }
+
+    /// Applies request quotas from now on (once; an empty set changes nothing).
+    pub fn set_quotas(&self, quotas: crate::quota::Quotas) {
+        if !quotas.is_empty() {
+            let _ = self.quotas.set(quotas);
+        }
     }
 
     /// The service's metrics (the server records requests in them).
