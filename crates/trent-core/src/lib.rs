@@ -50,7 +50,7 @@ pub use credentials::{Caller, CredentialCache, CredentialLookup};
 pub use iam::protocol::{IamError, IamErrorCode, Params};
 pub use iam::{namespace, IamAction};
 pub use keys::open_material;
-pub use service::{spawn_audit_flusher, spawn_scheduler, Config, Kms, RequestMeta};
+pub use service::{spawn_audit_flusher, spawn_scheduler, Config, Kms, RequestMeta, Seed, SeedKey};
 pub use simulate::Simulation;
 
 /// The audit trail's reading side, for the `trent audit` commands.

@@ -33,6 +33,9 @@ pub(crate) struct NewKey {
     pub tags: Vec<(String, String)>,
     /// Automatic rotation from the start (AWS managed keys: 365 days).
     pub rotation_period_days: Option<i64>,
+    /// The material to use instead of generating it, with its KeyMaterialId (dev-mode seeding of
+    /// symmetric keys: the same seed gives the same id, so ciphertexts carry over).
+    pub material: Option<(trent_crypto::SecretBytes, String)>,
 }
 
 /// A new key id (a version-4 UUID).
@@ -89,8 +92,13 @@ impl Kms {
         let material_record = if new.origin == Origin::External {
             None
         } else {
-            let material = generate_material(new.key_spec, new.key_usage).await?;
-            let material_id = new_material_id()?;
+            let (material, material_id) = match new.material {
+                Some(given) => given,
+                None => (
+                    generate_material(new.key_spec, new.key_usage).await?,
+                    new_material_id()?,
+                ),
+            };
             let sealed = self.seal_material(&arn, &material_id, &material)?;
             Some(MaterialRecord::generated(new.key_id, &material_id, sealed, now))
         };

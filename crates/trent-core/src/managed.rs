@@ -117,6 +117,7 @@ impl Kms {
                     policy: policy(account, self.region(), service),
                     tags: Vec::new(),
                     rotation_period_days: Some(365),
+                    material: None,
                 },
             )
             .await?;

@@ -169,6 +169,19 @@ struct ServeArgs {
     /// Account id of the first account (default: a random 12-digit id, chosen once).
     #[arg(long, env = "TRENT_ACCOUNT_ID")]
     account_id: Option<String>,
+    /// Dev mode, to replace a KMS mock in tests: every access key is the root of the dev account
+    /// (`--account-id`, default 000000000000) and signatures are parsed but not checked; the
+    /// data directory is a new temporary one unless `--data-dir` is given. Loopback only unless
+    /// `--dev-allow-remote`.
+    #[arg(long, env = "TRENT_DEV")]
+    dev: bool,
+    /// Let a dev-mode server listen on a non-loopback address (it accepts any access key).
+    #[arg(long, requires = "dev")]
+    dev_allow_remote: bool,
+    /// Dev mode: create the keys a YAML file lists (ids, specs, aliases, tags, policies, the
+    /// material of symmetric keys) before serving; keys that exist are left alone.
+    #[arg(long, env = "TRENT_SEED", requires = "dev")]
+    seed: Option<std::path::PathBuf>,
     /// Request quotas: `off`, or `aws` for AWS KMS's documented defaults (requests per second per
     /// account: 10,000 symmetric cryptographic operations, 1,000 RSA, 1,000 ECC, CreateKey 5, …).
     #[arg(long, env = "TRENT_QUOTAS", default_value = "off", value_parser = ["off", "aws"])]
@@ -229,6 +242,12 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    // Whether the data directory was chosen (dev mode otherwise makes a temporary one).
+    let explicit_data_dir = std::env::var_os("TRENT_DATA_DIR").is_some()
+        || args.iter().any(|a| {
+            let a = a.to_string_lossy();
+            a == "--data-dir" || a.starts_with("--data-dir=")
+        });
     let cli = Cli::parse_from(args);
     let filter = tracing_subscriber::EnvFilter::try_from_env("TRENT_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -255,7 +274,7 @@ fn main() -> std::process::ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::Serve(args) => runtime.block_on(serve(args, explicit_data_dir)),
         Command::Admin(AdminCommand::CreateAccount {
             at,
             account_id,
@@ -299,7 +318,30 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-async fn serve(args: ServeArgs) -> Result<(), String> {
+/// The account every dev-mode caller is the root of, unless `--account-id` says otherwise.
+const DEV_ACCOUNT: &str = "000000000000";
+
+async fn serve(mut args: ServeArgs, explicit_data_dir: bool) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    let mut dev_dir = None;
+    if args.dev {
+        if !args.listen.ip().is_loopback() && !args.dev_allow_remote {
+            return Err(format!(
+                "--dev accepts any access key: it listens on loopback addresses only ({} is not one) unless --dev-allow-remote is given too",
+                args.listen
+            ));
+        }
+        if args.account_id.is_none() {
+            args.account_id = Some(DEV_ACCOUNT.to_owned());
+        }
+        if !explicit_data_dir {
+            let mut suffix = [0u8; 6];
+            trent_crypto::random::fill(&mut suffix).map_err(|e| e.to_string())?;
+            let dir = std::env::temp_dir().join(format!("trent-dev-{}", hex::encode(suffix)));
+            args.at.data_dir = dir.clone();
+            dev_dir = Some(dir);
+        }
+    }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
@@ -330,6 +372,19 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         tracing::info!("following the database change feed (cluster mode)");
     }
     kms.set_audit_retention_days(args.audit_retention_days);
+    if args.dev {
+        kms.enable_dev_mode(opened.account_id);
+        if let Some(path) = &args.seed {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("--seed {}: {e}", path.display()))?;
+            let seed: trent_core::Seed =
+                serde_norway::from_str(&text).map_err(|e| format!("--seed {}: {e}", path.display()))?;
+            let ids = kms
+                .seed(opened.account_id, seed)
+                .await
+                .map_err(|e| format!("--seed {}: {e}", path.display()))?;
+            println!("trent: seeded {} keys from {}", ids.len(), path.display());
+        }
+    }
     let mut quotas = if args.quotas == "aws" {
         trent_core::quota::Quotas::aws_defaults()
     } else {
@@ -368,9 +423,17 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     };
     let app = trent_server::router(Arc::clone(&kms), &limits);
     let metrics = serve_metrics(&args.metrics_listen, Arc::clone(&kms), limits).await?;
+    if args.dev {
+        println!(
+            "trent: DEV MODE — every access key is the root of account {} and signatures are not checked; never use it for real keys",
+            opened.account_id
+        );
+        tracing::warn!(account = %opened.account_id, "dev mode: any access key is accepted as the account root");
+    }
     println!("trent: account {} in {}", opened.account_id, args.region);
     println!("trent: credentials in {}", opened.admin_env.display());
     println!("trent: listening on {endpoint}");
+    tracing::info!(startup_ms = started.elapsed().as_millis() as u64, "ready");
     let reloader = tls.clone().map(|t| tokio::spawn(reload_on_sighup(t)));
     tracing::info!(%addr, data_dir = %args.at.data_dir.display(), store = opened.backend, node = %node_id, "serving the AWS KMS API");
     let served = trent_server::serve(listener, app, limits, tls, shutdown_signal()).await;
@@ -394,6 +457,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         Err(e) => tracing::error!(error = %e, "audit flush at shutdown failed"),
     }
     tracing::info!("stopped");
+    if let Some(dir) = dev_dir {
+        // The dev-mode data directory was ours; nothing in it outlives the server.
+        let _ = std::fs::remove_dir_all(dir);
+    }
     served.map_err(|e| e.to_string())
 }
 

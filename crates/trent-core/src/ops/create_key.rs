@@ -201,6 +201,7 @@ impl KmsOp for CreateKey {
                     policy: policy_text,
                     tags: req.tags,
                     rotation_period_days: None,
+                    material: None,
                 },
             )
             .await?;

@@ -12,6 +12,7 @@
 mod coherence;
 mod jobs;
 pub(crate) mod negative;
+mod seed;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -30,6 +31,7 @@ use crate::keys::LoadedKey;
 use crate::usage::UsageBuffer;
 
 pub use jobs::{spawn_audit_flusher, spawn_scheduler};
+pub use seed::{Seed, SeedKey};
 
 /// Static configuration of a service instance.
 #[derive(Debug, Clone)]
@@ -134,6 +136,8 @@ pub struct Kms {
     metrics: Arc<crate::metrics::Metrics>,
     /// Request quotas, when configured (see `quota`).
     pub(crate) quotas: std::sync::OnceLock<crate::quota::Quotas>,
+    /// Dev mode: the account every caller is the root of (see `seed`).
+    dev_account: std::sync::OnceLock<AccountId>,
     /// Fault injection (debug builds only): the operation that panics mid-request, to test that
     /// a panic is answered and audited.
     #[cfg(debug_assertions)]
@@ -180,6 +184,7 @@ impl Kms {
             managed_lock: tokio::sync::Mutex::new(()),
             metrics: Arc::new(crate::metrics::Metrics::new()),
             quotas: std::sync::OnceLock::new(),
+            dev_account: std::sync::OnceLock::new(),
             #[cfg(debug_assertions)]
             panic_on: std::sync::OnceLock::new(),
         })
