@@ -1,8 +1,11 @@
 //! Terraform end to end (issue 13): the real `terraform` binary with the `hashicorp/aws`
 //! provider, a plain `provider "aws"` whose endpoints name Trent, drives `tests/terraform/main.tf`
 //! — symmetric, asymmetric and HMAC keys, an alias, a grant, `aws_kms_key_policy`,
-//! `aws_kms_ciphertext`, `data.aws_kms_secrets`, `data.aws_kms_public_key`, an IAM user with an
-//! access key, a group with members, inline and attached policies, a managed policy, a role —
+//! `aws_kms_ciphertext`, `data.aws_kms_secrets`, `data.aws_kms_public_key`, `data.aws_kms_key`,
+//! `data.aws_kms_alias` (also of an AWS managed key), IAM users with an access key, inline and
+//! attached policies, a group with members (`aws_iam_group_membership` and
+//! `aws_iam_user_group_membership`), inline and attached group policies, a managed policy, a role
+//! with inline and attached policies —
 //! through init, apply, a second plan that must show no changes, an in-place update (description,
 //! tags, rotation period, key policy, a new managed-policy version, a group inline policy) with a
 //! clean plan after it, and destroy. Between steps the SDK checks what Terraform did, including
@@ -189,7 +192,7 @@ async fn terraform_applies_plans_clean_updates_in_place_and_destroys() {
     // 1. Create everything; a second plan has nothing to do.
     let applied = tf.apply(1);
     assert!(
-        applied.contains("Apply complete! Resources: 17 added, 0 changed, 0 destroyed."),
+        applied.contains("Apply complete! Resources: 23 added, 0 changed, 0 destroyed."),
         "{applied}"
     );
     tf.assert_no_changes(1);
@@ -200,6 +203,20 @@ async fn terraform_applies_plans_clean_updates_in_place_and_destroys() {
         "data.aws_kms_secrets decrypted it"
     );
     assert_eq!(out(&o, "public_key_spec"), "ECC_NIST_P256");
+    // Data sources found the key through its alias, and the AWS managed key for S3.
+    assert!(out(&o, "key_by_alias_arn").ends_with(&out(&o, "sym_key_id")));
+    assert_eq!(out(&o, "alias_target_arn"), out(&o, "key_by_alias_arn"));
+    let s3 = s
+        .client()
+        .describe_key()
+        .key_id("alias/aws/s3")
+        .send()
+        .await
+        .expect("s3 key");
+    assert_eq!(
+        s3.key_metadata().map(|m| m.key_id()),
+        Some(out(&o, "s3_key_id").as_str())
+    );
     let c = s.client();
     let sym = out(&o, "sym_key_id");
     let ct = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, out(&o, "ciphertext"))
@@ -332,7 +349,7 @@ async fn terraform_applies_plans_clean_updates_in_place_and_destroys() {
         "step=2",
     ]);
     assert!(
-        destroyed.contains("Destroy complete! Resources: 17 destroyed."),
+        destroyed.contains("Destroy complete! Resources: 23 destroyed."),
         "{destroyed}"
     );
     let m = c

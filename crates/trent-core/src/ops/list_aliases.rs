@@ -1,10 +1,11 @@
 //! ListAliases (reference §8): the account's aliases ordered by name, optionally of one key
-//! (KeyId: id or ARN), `Limit` 1–100 (default 50).
+//! (KeyId: id or ARN), `Limit` 1–100 (default 50); unfiltered, also the predefined
+//! `alias/aws/<service>` aliases whose AWS managed key does not exist yet (without a target).
 
 use trent_api::dto::{AliasListEntry, ListAliasesResponse, ListRequest};
 use trent_api::validate::Violations;
 use trent_api::{KmsError, Operation};
-use trent_types::Arn;
+use trent_types::{AliasName, Arn};
 
 use crate::authz::facts::RequestFacts;
 use crate::authz::{AccountAndKey, AccountAndKeySpec};
@@ -62,13 +63,13 @@ impl KmsOp for ListAliases {
         let filter = cx.auth.key.as_ref().map(|k| *k.id());
         let account = cx.caller.account();
         let limit = req.limit;
-        let mut rows = cx
+        let after_read = after.clone();
+        let rows = cx
             .kms
-            .read(move |s| s.list_aliases(&account, filter.as_ref(), after.as_deref(), limit + 1))
+            .read(move |s| s.list_aliases(&account, filter.as_ref(), after_read.as_deref(), limit + 1))
             .await?;
-        let (next_marker, truncated) = validate::cut_page(&mut rows, limit, |a| a.name.as_str());
         let region = cx.kms.region();
-        let aliases = rows
+        let mut entries: Vec<AliasListEntry> = rows
             .into_iter()
             .map(|a| AliasListEntry {
                 alias_arn: Arn::alias(region, a.account_id, &a.name),
@@ -78,6 +79,29 @@ impl KmsOp for ListAliases {
                 last_updated_date: Some(epoch_seconds(a.updated_ms)),
             })
             .collect();
+        // The predefined `alias/aws/<service>` aliases are listed before their AWS managed key
+        // exists, with no target (reference §8; AWS creates the key on first use). Terraform's
+        // `data "aws_kms_alias"` finds them so.
+        if filter.is_none() {
+            for service in crate::managed::SERVICES {
+                let Some(name) = AliasName::parse(&format!("alias/aws/{service}")) else {
+                    continue;
+                };
+                let after_marker = after.as_deref().is_none_or(|a| name.as_str() > a);
+                if after_marker && cx.kms.alias_target(account, &name).is_none() {
+                    entries.push(AliasListEntry {
+                        alias_arn: Arn::alias(region, account, &name),
+                        alias_name: name.to_string(),
+                        target_key_id: None,
+                        creation_date: None,
+                        last_updated_date: None,
+                    });
+                }
+            }
+            entries.sort_by(|a, b| a.alias_name.cmp(&b.alias_name));
+        }
+        let (next_marker, truncated) = validate::cut_page(&mut entries, limit, |a| a.alias_name.as_str());
+        let aliases = entries;
         Ok(ListAliasesResponse {
             aliases,
             next_marker,

@@ -180,3 +180,54 @@ output "app_secret" {
   value     = aws_iam_access_key.app.secret
   sensitive = true
 }
+
+# A second user: inline and directly attached policies, membership through
+# aws_iam_user_group_membership, and a role with an inline policy.
+resource "aws_iam_user" "other" {
+  name = "tf-other"
+}
+
+resource "aws_iam_user_policy" "other" {
+  name   = "inline"
+  user   = aws_iam_user.other.name
+  policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = ["kms:DescribeKey"], Resource = "*" }] })
+}
+
+resource "aws_iam_user_policy_attachment" "other" {
+  user       = aws_iam_user.other.name
+  policy_arn = aws_iam_policy.use.arn
+}
+
+# (Another group: aws_iam_group_membership "m" owns the whole membership of tf-group.)
+resource "aws_iam_group" "g2" {
+  name = "tf-group-2"
+}
+
+resource "aws_iam_user_group_membership" "other" {
+  user   = aws_iam_user.other.name
+  groups = [aws_iam_group.g2.name]
+}
+
+resource "aws_iam_role_policy" "r" {
+  name   = "inline"
+  role   = aws_iam_role.r.id
+  policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = ["kms:Decrypt"], Resource = "*" }] })
+}
+
+# Data sources: a key by alias, an alias, and an AWS managed key's predefined alias (listed
+# before the key exists; reading it creates the key, as in AWS).
+data "aws_kms_key" "by_alias" {
+  key_id = aws_kms_alias.sym.name
+}
+
+data "aws_kms_alias" "sym" {
+  name = aws_kms_alias.sym.name
+}
+
+data "aws_kms_alias" "s3" {
+  name = "alias/aws/s3"
+}
+
+output "key_by_alias_arn" { value = data.aws_kms_key.by_alias.arn }
+output "alias_target_arn" { value = data.aws_kms_alias.sym.target_key_arn }
+output "s3_key_id" { value = data.aws_kms_alias.s3.target_key_id }
