@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use trent_core::rootkey::{FileRootKey, RootKeyProvider};
+use trent_core::rootkey::{FileRootKey, PassphraseSeal, RootKeyProvider};
 use trent_core::{bootstrap, Config, Kms, SystemClock};
 use trent_store::sqlite::SqliteStore;
 use trent_store::Store;
@@ -39,9 +39,38 @@ pub struct Location {
     /// database) before it fails with a retryable error.
     #[arg(long, env = "TRENT_DATABASE_TIMEOUT_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub database_timeout_secs: u64,
+    /// How a new data directory keeps its root key: `file` (root.key, the default: whoever
+    /// copies the directory has every key) or `passphrase` (seal.json, the key wrapped under an
+    /// Argon2id-derived key). An initialised directory keeps its seal (`trent operator
+    /// migrate-seal` moves it).
+    #[arg(long, env = "TRENT_SEAL", value_parser = ["file", "passphrase"])]
+    pub seal: Option<String>,
+    /// The passphrase seal's passphrase: the first line of this file (else TRENT_PASSPHRASE,
+    /// else a prompt on the terminal; never a flag).
+    #[arg(long, env = "TRENT_PASSPHRASE_FILE")]
+    pub passphrase_file: Option<PathBuf>,
 }
 
 impl Location {
+    pub fn root_key_file(&self) -> PathBuf {
+        self.data_dir.join("root.key")
+    }
+
+    pub fn seal_file(&self) -> PathBuf {
+        self.data_dir.join("seal.json")
+    }
+
+    /// The seal an initialised data directory uses, if it is initialised.
+    pub fn existing_seal(&self) -> Option<&'static str> {
+        if self.seal_file().exists() {
+            Some("passphrase")
+        } else if self.root_key_file().exists() {
+            Some("file")
+        } else {
+            None
+        }
+    }
+
     fn pg_options(&self) -> PgOptions {
         PgOptions {
             pool_size: self.database_pool_size,
@@ -83,15 +112,83 @@ fn initialised(at: &Location) -> Result<Option<Arc<dyn Store>>, String> {
 /// The root key: created on first start; for a database that already holds data it must be
 /// the one that sealed it (copied from the node that created it).
 fn root_key(at: &Location, store: &dyn Store) -> Result<trent_crypto::RootKey, String> {
-    let path = at.data_dir.join("root.key");
-    if at.database.is_some() && !path.exists() && !store.accounts().map_err(|e| e.to_string())?.is_empty() {
+    let path = at.data_dir.clone();
+    if at.database.is_some() && at.existing_seal().is_none() && !store.accounts().map_err(|e| e.to_string())?.is_empty()
+    {
         return Err(format!(
-            "the database is already initialised, but {} holds no root key: copy root.key from a node of this cluster \
-             (every node of one database needs the same root key)",
+            "the database is already initialised, but {} holds no root key: copy root.key (or seal.json) from a node of \
+             this cluster (every node of one database needs the same root key)",
             path.display()
         ));
     }
-    FileRootKey::new(path).unlock_or_create().map_err(|e| e.to_string())
+    let kind = match (at.existing_seal(), at.seal.as_deref()) {
+        (Some(have), Some(want)) if have != want => {
+            return Err(format!(
+                "{} uses the {have} seal, not {want}: move it with `trent operator migrate-seal --to {want}`",
+                at.data_dir.display()
+            ))
+        }
+        (Some(have), _) => have,
+        (None, Some("passphrase")) => "passphrase",
+        (None, _) => "file",
+    };
+    provider(at, kind, at.existing_seal().is_none())?
+        .unlock_or_create()
+        .map_err(|e| e.to_string())
+}
+
+/// The seal `kind` of `at` (`creating`: a new seal file is about to be written).
+pub fn provider(at: &Location, kind: &str, creating: bool) -> Result<Box<dyn RootKeyProvider>, String> {
+    match kind {
+        "passphrase" => Ok(Box::new(PassphraseSeal::new(
+            at.seal_file(),
+            passphrase(at.passphrase_file.as_deref(), "TRENT_PASSPHRASE", creating)?,
+        ))),
+        _ => {
+            tracing::warn!(
+                path = %at.root_key_file().display(),
+                "the root key is a plain file (the file seal): whoever copies the data directory has every key; use --seal passphrase outside a laptop"
+            );
+            Ok(Box::new(FileRootKey::new(at.root_key_file())))
+        }
+    }
+}
+
+/// A passphrase from a file's first line, else the environment variable `env`, else a prompt on
+/// the terminal (asked twice when a new seal is being made). Never from a flag: argv is visible
+/// to every user of the machine.
+pub fn passphrase(file: Option<&Path>, env: &str, creating: bool) -> Result<trent_crypto::SecretBytes, String> {
+    use std::io::IsTerminal;
+    let text = if let Some(path) = file {
+        let all = zeroize::Zeroizing::new(
+            std::fs::read_to_string(path).map_err(|e| format!("passphrase file {}: {e}", path.display()))?,
+        );
+        zeroize::Zeroizing::new(all.lines().next().unwrap_or_default().to_owned())
+    } else if let Ok(v) = std::env::var(env) {
+        zeroize::Zeroizing::new(v)
+    } else if std::io::stdin().is_terminal() {
+        let first = zeroize::Zeroizing::new(
+            rpassword::prompt_password("Trent passphrase: ").map_err(|e| format!("passphrase prompt: {e}"))?,
+        );
+        if creating {
+            let again = zeroize::Zeroizing::new(
+                rpassword::prompt_password("Trent passphrase again: ")
+                    .map_err(|e| format!("passphrase prompt: {e}"))?,
+            );
+            if *again != *first {
+                return Err("the two passphrases differ".into());
+            }
+        }
+        first
+    } else {
+        return Err(format!(
+            "the passphrase seal needs its passphrase: --passphrase-file, {env}, or a terminal to ask on"
+        ));
+    };
+    if text.is_empty() {
+        return Err("the passphrase is empty".into());
+    }
+    Ok(trent_crypto::SecretBytes::new(text.as_bytes().to_vec()))
 }
 
 pub struct Opened {

@@ -8,6 +8,7 @@ mod audit_cmd;
 mod config;
 mod datadir;
 mod migrate;
+mod seal_cmd;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -53,6 +54,9 @@ enum Command {
     /// Configuration file tools.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// The root of trust: moving the root key between seals.
+    #[command(subcommand)]
+    Operator(OperatorCommand),
     /// Administrative commands that work on the data directory.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -71,6 +75,22 @@ enum Command {
         /// The PostgreSQL database to copy into (`postgres://…`).
         #[arg(long, env = "TRENT_DATABASE_URL", hide_env_values = true)]
         to: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum OperatorCommand {
+    /// Move the root key to another seal (server stopped); what it seals is untouched.
+    MigrateSeal {
+        #[command(flatten)]
+        at: datadir::Location,
+        /// The seal to move to.
+        #[arg(long, value_parser = ["file", "passphrase"])]
+        to: String,
+        /// For `--to passphrase`: the new passphrase, the first line of this file (else
+        /// TRENT_NEW_PASSPHRASE, else a prompt).
+        #[arg(long, env = "TRENT_NEW_PASSPHRASE_FILE")]
+        new_passphrase_file: Option<std::path::PathBuf>,
     },
 }
 
@@ -306,6 +326,11 @@ fn main() -> std::process::ExitCode {
             key,
         }) => audit_cmd::show(&at, chain.as_deref(), after, limit, key.as_deref()),
         Command::Config(ConfigCommand::Check { file }) => config::check(&file),
+        Command::Operator(OperatorCommand::MigrateSeal {
+            at,
+            to,
+            new_passphrase_file,
+        }) => seal_cmd::migrate(&at, &to, new_passphrase_file.as_deref()),
         Command::Audit(AuditCommand::Verify { at, checkpoints }) => audit_cmd::verify(&at, checkpoints.as_deref()),
         Command::Migrate { from, to } => migrate::run(&from, &to),
     };

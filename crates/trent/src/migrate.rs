@@ -50,6 +50,8 @@ pub fn run(from: &Path, to: &str) -> Result<(), String> {
         database: None,
         database_pool_size: 1,
         database_timeout_secs: 5,
+        seal: None,
+        passphrase_file: None,
     };
     let (source, root) = datadir::open_store(&source_at)?;
     if !to.starts_with("postgres://") && !to.starts_with("postgresql://") {
