@@ -7,6 +7,7 @@
 mod audit_cmd;
 mod config;
 mod datadir;
+mod hardening;
 mod migrate;
 mod seal_cmd;
 
@@ -202,6 +203,10 @@ struct ServeArgs {
     /// material of symmetric keys) before serving; keys that exist are left alone.
     #[arg(long, env = "TRENT_SEED", requires = "dev")]
     seed: Option<std::path::PathBuf>,
+    /// Lock all of the server's memory out of swap (mlockall; needs CAP_IPC_LOCK or a large
+    /// RLIMIT_MEMLOCK). Core files and debugger attachment are always disabled.
+    #[arg(long, env = "TRENT_MLOCK")]
+    mlock: bool,
     /// Request quotas: `off`, or `aws` for AWS KMS's documented defaults (requests per second per
     /// account: 10,000 symmetric cryptographic operations, 1,000 RSA, 1,000 ECC, CreateKey 5, …).
     #[arg(long, env = "TRENT_QUOTAS", default_value = "off", value_parser = ["off", "aws"])]
@@ -348,6 +353,8 @@ const DEV_ACCOUNT: &str = "000000000000";
 
 async fn serve(mut args: ServeArgs, explicit_data_dir: bool) -> Result<(), String> {
     let started = std::time::Instant::now();
+    // Before any secret is in memory.
+    hardening::apply(args.mlock)?;
     let mut dev_dir = None;
     if args.dev {
         if !args.listen.ip().is_loopback() && !args.dev_allow_remote {
