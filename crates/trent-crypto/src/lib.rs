@@ -11,6 +11,15 @@
 
 pub mod asymmetric;
 pub mod context;
+
+/// SHA-256 of `bytes` (checksums of backups).
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
 pub mod envelope;
 mod ffi;
 pub mod hmac;

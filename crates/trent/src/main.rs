@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod audit_cmd;
+mod backup;
 mod config;
 mod datadir;
 mod hardening;
@@ -55,6 +56,20 @@ enum Command {
     /// Configuration file tools.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// A consistent online snapshot of the embedded database, still sealed, with a checksum.
+    Backup {
+        #[command(flatten)]
+        at: datadir::Location,
+        /// The backup file to write (must not exist).
+        file: std::path::PathBuf,
+    },
+    /// Restore a backup into a new data directory (a damaged backup is refused whole).
+    Restore {
+        #[command(flatten)]
+        at: datadir::Location,
+        /// The backup file.
+        file: std::path::PathBuf,
+    },
     /// The root of trust: moving the root key between seals.
     #[command(subcommand)]
     Operator(OperatorCommand),
@@ -331,6 +346,8 @@ fn main() -> std::process::ExitCode {
             key,
         }) => audit_cmd::show(&at, chain.as_deref(), after, limit, key.as_deref()),
         Command::Config(ConfigCommand::Check { file }) => config::check(&file),
+        Command::Backup { at, file } => backup::backup(&at, &file),
+        Command::Restore { at, file } => backup::restore(&file, &at),
         Command::Operator(OperatorCommand::MigrateSeal {
             at,
             to,

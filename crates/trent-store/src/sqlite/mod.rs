@@ -344,6 +344,18 @@ impl SqliteStore {
         Self::init(conn)
     }
 
+    /// Writes a consistent copy of the whole database to `path` (which must not exist) while
+    /// the server keeps running: `VACUUM INTO` reads one snapshot in a read transaction (WAL
+    /// readers do not block the writer) and writes a compact, self-contained database file.
+    pub fn backup_into(&self, path: &Path) -> Result<(), StoreError> {
+        let target = path
+            .to_str()
+            .ok_or_else(|| StoreError::Backend(format!("{} is not a UTF-8 path", path.display())))?;
+        let c = self.conn()?;
+        c.execute("VACUUM INTO ?1", [target]).map_err(classify)?;
+        Ok(())
+    }
+
     /// A private in-memory database (tests).
     pub fn in_memory() -> Result<Self, StoreError> {
         Self::init(Connection::open_in_memory().map_err(classify)?)
