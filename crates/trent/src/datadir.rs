@@ -241,10 +241,35 @@ impl std::fmt::Display for Endpoint {
     }
 }
 
+/// A data directory serves the Region its keys were created in: a key's Region is part of its
+/// ARN and of the authenticated data its material is sealed with, so started under another
+/// Region every key would fail to open (HTTP 500). Refused at start instead, naming the Region.
+fn same_region(store: &dyn Store, region: &str) -> Result<(), String> {
+    for account in store.accounts().map_err(|e| e.to_string())? {
+        let keys = store
+            .list_keys(&account.account_id, None, 1)
+            .map_err(|e| e.to_string())?;
+        if let Some(k) = keys.first() {
+            if k.region.as_str() != region {
+                return Err(format!(
+                    "the keys of this data directory are in Region {} (key {} of account {}), not {region}: \
+                     start it with --region {}",
+                    k.region.as_str(),
+                    k.key_id.as_str(),
+                    account.account_id,
+                    k.region.as_str()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 pub fn open(at: &Location, region: &str, account_id: Option<&str>, endpoint: Endpoint) -> Result<Opened, String> {
     let dir = at.data_dir.as_path();
     private_dir(dir)?;
     let store = connect(at)?;
+    same_region(store.as_ref(), region)?;
     let root = root_key(at, store.as_ref())?;
     let backend = store.backend();
     let now = trent_core::Clock::now_ms(&SystemClock);

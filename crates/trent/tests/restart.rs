@@ -128,3 +128,47 @@ async fn admin_env_has_the_documented_lines_and_mode() {
         assert_eq!(mode & 0o777, 0o600, "{f}");
     }
 }
+
+/// A data directory keeps its Region: started under another one it is refused with the Region
+/// its keys are in (its keys could not open there), and it starts again under its own.
+#[tokio::test(flavor = "multi_thread")]
+async fn another_region_is_refused_with_the_right_one_named() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("data");
+    let mut s = Server::start_in(&dir, &["--region", "eu-west-1"]);
+    let key = s
+        .client()
+        .create_key()
+        .send()
+        .await
+        .expect("create")
+        .key_metadata
+        .expect("m")
+        .key_id;
+    assert!(s.stop());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_trent"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--region",
+            "us-west-2",
+            "--data-dir",
+        ])
+        .arg(&dir)
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("in Region eu-west-1") && text.contains("--region eu-west-1"),
+        "{text}"
+    );
+    let s = Server::start_in(&dir, &["--region", "eu-west-1"]);
+    s.client()
+        .describe_key()
+        .key_id(&key)
+        .send()
+        .await
+        .expect("its own Region");
+}
