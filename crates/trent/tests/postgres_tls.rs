@@ -10,41 +10,11 @@
 mod common;
 mod pgcluster;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use common::{blob, Server};
 use pgcluster::{append, free_port, pg, pg_bindir, psql, run};
-
-fn openssl(args: &[&str], dir: &Path) {
-    let mut c = Command::new("openssl");
-    c.args(args).current_dir(dir);
-    run(c, &format!("openssl {}", args.join(" ")));
-}
-
-/// A CA, and a certificate for `localhost` it issued (P-256, one day).
-fn make_ca(dir: &Path, name: &str) {
-    openssl(
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-days",
-            "1",
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.pem"),
-            "-subj",
-            &format!("/CN={name}"),
-        ],
-        dir,
-    );
-}
 
 struct TlsPostgres {
     bin: PathBuf,
@@ -59,46 +29,8 @@ impl TlsPostgres {
         let bin = pg_bindir()?;
         let certs_dir = tempfile::tempdir().expect("tmp");
         let certs = certs_dir.path().to_owned();
-        make_ca(&certs, "test-ca");
-        make_ca(&certs, "other-ca");
-        std::fs::write(certs.join("san.ext"), "subjectAltName=DNS:localhost\n").expect("ext");
-        openssl(
-            &[
-                "req",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-keyout",
-                "server.key",
-                "-out",
-                "server.csr",
-                "-subj",
-                "/CN=localhost",
-            ],
-            &certs,
-        );
-        openssl(
-            &[
-                "x509",
-                "-req",
-                "-in",
-                "server.csr",
-                "-CA",
-                "test-ca.pem",
-                "-CAkey",
-                "test-ca.key",
-                "-CAcreateserial",
-                "-days",
-                "1",
-                "-extfile",
-                "san.ext",
-                "-out",
-                "server.pem",
-            ],
-            &certs,
-        );
+        common::certs::issue(&certs, "test-ca", "server", "DNS:localhost");
+        common::certs::ca(&certs, "other-ca");
         let dir = pgcluster::owned_tempdir();
         let data = dir.path().join("data");
         let mut c = pg(&bin, "initdb");

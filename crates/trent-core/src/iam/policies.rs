@@ -234,17 +234,28 @@ pub(crate) async fn create_policy_version(cx: &IamCx<'_>, p: &Params) -> IamResu
         policy.other_versions.push(created);
     }
     policy.updated_ms = Some(now);
+    save(cx, &auth, &policy, &stored).await?;
+    Ok(Some(vec![version_xml(&id, None, now, set_default)]))
+}
+
+/// Replaces the policy as loaded (`stored`) with `policy`: another server's change in between is
+/// `ConcurrentModification`.
+async fn save(
+    cx: &IamCx<'_>,
+    auth: &crate::authz::Authorized<crate::authz::IamResource>,
+    policy: &ManagedPolicy,
+    stored: &str,
+) -> Result<(), IamError> {
     cx.kms
         .iam_save(
-            &auth,
+            auth,
             cx.caller.account(),
             EntityKind::Policy,
-            &policy.name.clone(),
-            &policy,
-            Some(&stored),
+            &policy.name,
+            policy,
+            Some(stored),
         )
-        .await?;
-    Ok(Some(vec![version_xml(&id, None, now, set_default)]))
+        .await
 }
 
 /// Makes `version` the default, keeping the previous default as another version.
@@ -277,16 +288,7 @@ pub(crate) async fn set_default_policy_version(cx: &IamCx<'_>, p: &Params) -> Ia
     let chosen = policy.other_versions.remove(at);
     make_default(&mut policy, chosen);
     policy.updated_ms = Some(cx.kms.now_ms());
-    cx.kms
-        .iam_save(
-            &auth,
-            cx.caller.account(),
-            EntityKind::Policy,
-            &policy.name.clone(),
-            &policy,
-            Some(&stored),
-        )
-        .await?;
+    save(cx, &auth, &policy, &stored).await?;
     Ok(None)
 }
 
@@ -308,16 +310,7 @@ pub(crate) async fn delete_policy_version(cx: &IamCx<'_>, p: &Params) -> IamResu
     if policy.other_versions.len() == before {
         return Err(no_such_version(&arn, version));
     }
-    cx.kms
-        .iam_save(
-            &auth,
-            cx.caller.account(),
-            EntityKind::Policy,
-            &policy.name.clone(),
-            &policy,
-            Some(&stored),
-        )
-        .await?;
+    save(cx, &auth, &policy, &stored).await?;
     Ok(None)
 }
 

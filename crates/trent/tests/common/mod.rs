@@ -2,6 +2,8 @@
 //! directory, reads the credentials it writes to `admin.env`, and builds `aws-sdk-kms` clients.
 #![allow(dead_code)]
 
+pub mod certs;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
