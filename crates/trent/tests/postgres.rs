@@ -302,3 +302,71 @@ async fn migrate_copies_an_embedded_deployment_and_can_run_again() {
         .expect_err("the user has no KMS permission");
     assert_eq!(common::err(&err).0, "AccessDeniedException");
 }
+
+/// A PostgreSQL-backed deployment is backed up with PostgreSQL's own tools: `pg_dump` of the
+/// database, restored with `pg_restore` into another, serves every key again once the root key
+/// (kept apart from the dump) is put beside it; the dump alone holds no root key.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pg_dump_round_trip_restores_a_deployment() {
+    let Some(src) = TestDb::create("dumpsrc") else {
+        return;
+    };
+    let Some(dst) = TestDb::create("dumpdst") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let node = tmp.path().join("node");
+    let mut a = Server::start_in(&node, &["--database", &src.url]);
+    let key = a
+        .client()
+        .create_key()
+        .send()
+        .await
+        .expect("create")
+        .key_metadata
+        .expect("m")
+        .key_id;
+    let ct = a
+        .client()
+        .encrypt()
+        .key_id(&key)
+        .plaintext(blob(b"dumped"))
+        .send()
+        .await
+        .expect("encrypt")
+        .ciphertext_blob
+        .expect("ct");
+    assert!(a.stop());
+    let dump = tmp.path().join("trent.dump");
+    let out = std::process::Command::new("pg_dump")
+        .args(["--format=custom", "--no-owner", "--file"])
+        .arg(&dump)
+        .arg(&src.url)
+        .output()
+        .expect("pg_dump");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let root_key = std::fs::read(node.join("root.key")).expect("root key");
+    let bytes = std::fs::read(&dump).expect("dump");
+    assert!(
+        !bytes.windows(root_key.len()).any(|w| w == root_key.as_slice()),
+        "no root key in the dump"
+    );
+    let out = std::process::Command::new("pg_restore")
+        .args(["--no-owner", "--dbname", &dst.url])
+        .arg(&dump)
+        .output()
+        .expect("pg_restore");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let restored = tmp.path().join("restored");
+    std::fs::create_dir_all(&restored).expect("dir");
+    std::fs::copy(node.join("root.key"), restored.join("root.key")).expect("root key");
+    let b = Server::start_in(&restored, &["--database", &dst.url]);
+    let pt = b
+        .client()
+        .decrypt()
+        .ciphertext_blob(ct)
+        .send()
+        .await
+        .expect("decrypts on the restored database");
+    assert_eq!(pt.plaintext().expect("pt").as_ref(), b"dumped");
+}
