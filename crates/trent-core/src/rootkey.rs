@@ -83,6 +83,13 @@ impl FileRootKey {
     }
 }
 
+impl FileRootKey {
+    /// Writes `key` as a new root key file (there must be none): `migrate-seal --to file`.
+    pub fn store(&self, key: &RootKey) -> Result<(), SealError> {
+        write_new_private(&self.path, key.expose())
+    }
+}
+
 impl RootKeyProvider for FileRootKey {
     fn kind(&self) -> &'static str {
         "file"

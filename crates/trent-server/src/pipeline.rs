@@ -313,10 +313,11 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, req: Request) -> 
                 .get("x-amz-target")
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
+            let operation = target.strip_prefix(TARGET_PREFIX).and_then(Operation::from_name);
             let (principal, result) = match verified {
                 Err(e) => (None, Err(auth_error(e))),
                 Ok(caller) => {
-                    let out = match target.strip_prefix(TARGET_PREFIX).and_then(Operation::from_name) {
+                    let out = match operation {
                         None => Err(KmsError::UnknownOperation(String::new())),
                         Some(op) => AssertUnwindSafe(kms.handle(&caller, op, &body, &meta))
                             .catch_unwind()
@@ -332,10 +333,7 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, req: Request) -> 
                 Err(e) => Err(e.code().as_str().to_owned()),
             };
             // Metric labels come from closed sets only (an unknown target is `Unknown`).
-            let op = target
-                .strip_prefix(TARGET_PREFIX)
-                .and_then(Operation::from_name)
-                .map_or("Unknown", Operation::name);
+            let op = operation.map_or("Unknown", Operation::name);
             let code = match &result {
                 Ok(_) => "ok",
                 Err(e) => e.code().as_str(),

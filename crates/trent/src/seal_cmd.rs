@@ -43,7 +43,7 @@ pub fn migrate(at: &Location, to: &str, new_passphrase: Option<&std::path::Path>
             if at.root_key_file().exists() {
                 return Err(format!("{} exists already", at.root_key_file().display()));
             }
-            write_key_file(&at.root_key_file(), &key)?;
+            file.store(&key).map_err(|e| e.to_string())?;
             if file.unlock_or_create().map_err(|e| e.to_string())? != key {
                 return Err("the new root.key does not hold the root key".into());
             }
@@ -56,20 +56,6 @@ pub fn migrate(at: &Location, to: &str, new_passphrase: Option<&std::path::Path>
         at.data_dir.display()
     );
     Ok(())
-}
-
-fn write_key_file(path: &std::path::Path, key: &trent_crypto::RootKey) -> Result<(), String> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    f.write_all(key.expose())
-        .and_then(|()| f.sync_all())
-        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Overwrites a secret file with zeros, syncs it and removes it.
