@@ -12,6 +12,7 @@ pub enum ErrorCode {
     AccessDenied,
     AlreadyExists,
     CustomKeyStoreNotFound,
+    DependencyTimeout,
     Disabled,
     DryRunOperation,
     ExpiredImportToken,
@@ -53,6 +54,7 @@ impl ErrorCode {
             ErrorCode::AccessDenied => "AccessDeniedException",
             ErrorCode::AlreadyExists => "AlreadyExistsException",
             ErrorCode::CustomKeyStoreNotFound => "CustomKeyStoreNotFoundException",
+            ErrorCode::DependencyTimeout => "DependencyTimeoutException",
             ErrorCode::Disabled => "DisabledException",
             ErrorCode::DryRunOperation => "DryRunOperationException",
             ErrorCode::ExpiredImportToken => "ExpiredImportTokenException",
@@ -92,6 +94,8 @@ impl ErrorCode {
     pub fn http_status(self) -> u16 {
         match self {
             ErrorCode::KmsInternal => 500,
+            // Retryable: the AWS SDKs retry 503s (reference §14, "SDK retries").
+            ErrorCode::DependencyTimeout => 503,
             ErrorCode::AccessDenied
             | ErrorCode::AlreadyExists
             | ErrorCode::CustomKeyStoreNotFound
@@ -200,6 +204,9 @@ pub enum KmsError {
     Serialization(String),
     #[error("{0}")]
     Tag(String),
+    /// The service cannot answer now (it is sealed, for one): HTTP 503, which clients retry.
+    #[error("{0}")]
+    DependencyTimeout(String),
     /// A request quota was exceeded (HTTP 400; the AWS SDKs retry it with backoff).
     #[error("{0}")]
     Throttling(String),
@@ -222,6 +229,7 @@ impl KmsError {
             KmsError::AccessDenied(_) => ErrorCode::AccessDenied,
             KmsError::AlreadyExists(_) => ErrorCode::AlreadyExists,
             KmsError::CustomKeyStoreNotFound(_) => ErrorCode::CustomKeyStoreNotFound,
+            KmsError::DependencyTimeout(_) => ErrorCode::DependencyTimeout,
             KmsError::Disabled(_) => ErrorCode::Disabled,
             KmsError::DryRun => ErrorCode::DryRunOperation,
             KmsError::ExpiredImportToken(_) => ErrorCode::ExpiredImportToken,

@@ -36,7 +36,6 @@ mod ops;
 mod pipeline;
 mod policy;
 pub mod quota;
-pub mod rootkey;
 mod service;
 mod simulate;
 mod spec;

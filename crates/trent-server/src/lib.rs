@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 mod pipeline;
+mod sealed;
 mod serve;
 mod tls;
 
@@ -23,7 +24,8 @@ use axum::Router;
 use trent_core::Kms;
 
 pub use pipeline::MAX_BODY_BYTES;
-pub use serve::{serve, Limits, Secure};
+pub use sealed::router as sealed_router;
+pub use serve::{serve, Limits, Routes, Secure};
 pub use tls::{Tls, TlsFiles};
 
 /// Shared state of the HTTP layer.

@@ -17,7 +17,7 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
@@ -49,6 +49,43 @@ impl Default for Limits {
     }
 }
 
+/// What the listener serves: a router, or a gate that serves another router (a sealed
+/// server's) until it is opened. The choice is made per request — one atomic load — so a
+/// keep-alive connection opened while sealed is served normally once the gate opens.
+#[derive(Clone)]
+pub struct Routes {
+    ready: Arc<OnceLock<Router>>,
+    waiting: Router,
+}
+
+impl From<Router> for Routes {
+    fn from(router: Router) -> Routes {
+        Routes {
+            ready: Arc::new(OnceLock::from(router.clone())),
+            waiting: router,
+        }
+    }
+}
+
+impl Routes {
+    /// A gate that serves `waiting` until [`Routes::open`].
+    pub fn gated(waiting: Router) -> Routes {
+        Routes {
+            ready: Arc::new(OnceLock::new()),
+            waiting,
+        }
+    }
+
+    /// From now on every request goes to `router` (a second call changes nothing).
+    pub fn open(&self, router: Router) {
+        let _ = self.ready.set(router);
+    }
+
+    fn current(&self) -> Router {
+        self.ready.get().unwrap_or(&self.waiting).clone()
+    }
+}
+
 /// Marks a request that arrived over TLS.
 #[derive(Debug, Clone, Copy)]
 pub struct Secure;
@@ -57,11 +94,12 @@ pub struct Secure;
 /// drains within the grace period.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    router: impl Into<Routes>,
     limits: Limits,
     tls: Option<crate::tls::Tls>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
+    let router: Routes = router.into();
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut connections = JoinSet::new();
@@ -132,7 +170,7 @@ pub async fn serve(
 async fn serve_connection<IO>(
     io: TokioIo<IO>,
     addr: std::net::SocketAddr,
-    router: Router,
+    router: Routes,
     limits: Limits,
     mut stop: watch::Receiver<bool>,
     secure: bool,
@@ -144,7 +182,7 @@ async fn serve_connection<IO>(
         if secure {
             req.extensions_mut().insert(Secure);
         }
-        let router = router.clone();
+        let router = router.current();
         async move {
             Ok::<_, Infallible>(
                 router

@@ -17,7 +17,7 @@ pub fn show(
     limit: usize,
     key: Option<&str>,
 ) -> Result<(), String> {
-    let (store, _) = crate::datadir::open_store(at)?;
+    let store = crate::datadir::open_sealed(at)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut printed = 0usize;

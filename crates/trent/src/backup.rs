@@ -87,9 +87,9 @@ pub fn backup(at: &Location, out: &Path) -> Result<(), String> {
         "trent backup: {} ({} bytes of database, sha256 {sum}); back up {} apart from it",
         out.display(),
         bytes.len(),
-        match at.existing_seal() {
-            Some("passphrase") => "seal.json (and its passphrase)",
-            _ => "root.key",
+        match crate::seals::existing(at) {
+            Ok(Some(trent_seal::SealKind::File)) | Ok(None) | Err(_) => "root.key",
+            Ok(Some(_)) => "seal.json (and what unseals it)",
         }
     );
     Ok(())

@@ -1,4 +1,4 @@
-//! The data directory and the store: `root.key` (0600, the file seal), `trent.db` (SQLite, the
+//! The data directory and the store: the seal (`root.key` or `seal.json`, 0600), `trent.db` (SQLite, the
 //! embedded default) or a PostgreSQL database (`--database postgres://…`), `admin.env` (0600,
 //! the bootstrap credentials as shell-sourceable lines). First start creates them; later starts
 //! reuse them and re-write `admin.env` from the sealed store (so it always names the address the
@@ -13,11 +13,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use trent_core::rootkey::{FileRootKey, PassphraseSeal, RootKeyProvider};
 use trent_core::{bootstrap, Config, Kms, SystemClock};
 use trent_store::sqlite::SqliteStore;
 use trent_store::Store;
 use trent_store_postgres::{PgOptions, PgStore};
+
+use crate::seals;
 
 /// Where a command finds its state: the data directory and, optionally, a PostgreSQL database.
 #[derive(clap::Args, Debug, Clone)]
@@ -39,38 +40,11 @@ pub struct Location {
     /// database) before it fails with a retryable error.
     #[arg(long, env = "TRENT_DATABASE_TIMEOUT_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub database_timeout_secs: u64,
-    /// How a new data directory keeps its root key: `file` (root.key, the default: whoever
-    /// copies the directory has every key) or `passphrase` (seal.json, the key wrapped under an
-    /// Argon2id-derived key). An initialised directory keeps its seal (`trent operator
-    /// migrate-seal` moves it).
-    #[arg(long, env = "TRENT_SEAL", value_parser = ["file", "passphrase"])]
-    pub seal: Option<String>,
-    /// The passphrase seal's passphrase: the first line of this file (else TRENT_PASSPHRASE,
-    /// else a prompt on the terminal; never a flag).
-    #[arg(long, env = "TRENT_PASSPHRASE_FILE")]
-    pub passphrase_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub seals: crate::seals::SealArgs,
 }
 
 impl Location {
-    pub fn root_key_file(&self) -> PathBuf {
-        self.data_dir.join("root.key")
-    }
-
-    pub fn seal_file(&self) -> PathBuf {
-        self.data_dir.join("seal.json")
-    }
-
-    /// The seal an initialised data directory uses, if it is initialised.
-    pub fn existing_seal(&self) -> Option<&'static str> {
-        if self.seal_file().exists() {
-            Some("passphrase")
-        } else if self.root_key_file().exists() {
-            Some("file")
-        } else {
-            None
-        }
-    }
-
     fn pg_options(&self) -> PgOptions {
         PgOptions {
             pool_size: self.database_pool_size,
@@ -111,84 +85,31 @@ fn initialised(at: &Location) -> Result<Option<Arc<dyn Store>>, String> {
 
 /// The root key: created on first start; for a database that already holds data it must be
 /// the one that sealed it (copied from the node that created it).
-fn root_key(at: &Location, store: &dyn Store) -> Result<trent_crypto::RootKey, String> {
-    let path = at.data_dir.clone();
-    if at.database.is_some() && at.existing_seal().is_none() && !store.accounts().map_err(|e| e.to_string())?.is_empty()
-    {
+pub fn root_key(at: &Location, store: &dyn Store) -> Result<trent_crypto::RootKey, String> {
+    let existing = seals::existing(at)?;
+    if at.database.is_some() && existing.is_none() && !store.accounts().map_err(|e| e.to_string())?.is_empty() {
         return Err(format!(
             "the database is already initialised, but {} holds no root key: copy root.key (or seal.json) from a node of \
              this cluster (every node of one database needs the same root key)",
-            path.display()
+            at.data_dir.display()
         ));
     }
-    let kind = match (at.existing_seal(), at.seal.as_deref()) {
-        (Some(have), Some(want)) if have != want => {
+    if let (Some(have), Some(want)) = (existing, at.seals.seal.as_deref()) {
+        if have.name() != want {
             return Err(format!(
                 "{} uses the {have} seal, not {want}: move it with `trent operator migrate-seal --to {want}`",
                 at.data_dir.display()
-            ))
-        }
-        (Some(have), _) => have,
-        (None, Some("passphrase")) => "passphrase",
-        (None, _) => "file",
-    };
-    provider(at, kind, at.existing_seal().is_none())?
-        .unlock_or_create()
-        .map_err(|e| e.to_string())
-}
-
-/// The seal `kind` of `at` (`creating`: a new seal file is about to be written).
-pub fn provider(at: &Location, kind: &str, creating: bool) -> Result<Box<dyn RootKeyProvider>, String> {
-    match kind {
-        "passphrase" => Ok(Box::new(PassphraseSeal::new(
-            at.seal_file(),
-            passphrase(at.passphrase_file.as_deref(), "TRENT_PASSPHRASE", creating)?,
-        ))),
-        _ => {
-            tracing::warn!(
-                path = %at.root_key_file().display(),
-                "the root key is a plain file (the file seal): whoever copies the data directory has every key; use --seal passphrase outside a laptop"
-            );
-            Ok(Box::new(FileRootKey::new(at.root_key_file())))
+            ));
         }
     }
-}
-
-/// A passphrase from a file's first line, else the environment variable `env`, else a prompt on
-/// the terminal (asked twice when a new seal is being made). Never from a flag: argv is visible
-/// to every user of the machine.
-pub fn passphrase(file: Option<&Path>, env: &str, creating: bool) -> Result<trent_crypto::SecretBytes, String> {
-    use std::io::IsTerminal;
-    let text = if let Some(path) = file {
-        let all = zeroize::Zeroizing::new(
-            std::fs::read_to_string(path).map_err(|e| format!("passphrase file {}: {e}", path.display()))?,
-        );
-        zeroize::Zeroizing::new(all.lines().next().unwrap_or_default().to_owned())
-    } else if let Ok(v) = std::env::var(env) {
-        zeroize::Zeroizing::new(v)
-    } else if std::io::stdin().is_terminal() {
-        let first = zeroize::Zeroizing::new(
-            rpassword::prompt_password("Trent passphrase: ").map_err(|e| format!("passphrase prompt: {e}"))?,
-        );
-        if creating {
-            let again = zeroize::Zeroizing::new(
-                rpassword::prompt_password("Trent passphrase again: ")
-                    .map_err(|e| format!("passphrase prompt: {e}"))?,
-            );
-            if *again != *first {
-                return Err("the two passphrases differ".into());
-            }
-        }
-        first
-    } else {
-        return Err(format!(
-            "the passphrase seal needs its passphrase: --passphrase-file, {env}, or a terminal to ask on"
-        ));
-    };
-    if text.is_empty() {
-        return Err("the passphrase is empty".into());
+    if let Some(kind) = existing {
+        return seals::unlock(at, kind);
     }
-    Ok(trent_crypto::SecretBytes::new(text.as_bytes().to_vec()))
+    let kind = seals::chosen(at);
+    let key = trent_crypto::RootKey::generate().map_err(|e| e.to_string())?;
+    seals::create_at(at, kind, &key, &seals::file_of(&at.data_dir, kind), None, None)?;
+    tracing::info!(seal = %kind, "new root key sealed");
+    Ok(key)
 }
 
 pub struct Opened {
@@ -265,19 +186,31 @@ fn same_region(store: &dyn Store, region: &str) -> Result<(), String> {
     Ok(())
 }
 
-pub fn open(at: &Location, region: &str, account_id: Option<&str>, endpoint: Endpoint) -> Result<Opened, String> {
-    let dir = at.data_dir.as_path();
-    private_dir(dir)?;
+/// The data directory and the store, before the root key: the directory exists (0700), the
+/// store is reachable and serves `region`.
+pub fn prepare(at: &Location, region: &str) -> Result<Arc<dyn Store>, String> {
+    private_dir(&at.data_dir)?;
     let store = connect(at)?;
     same_region(store.as_ref(), region)?;
-    let root = root_key(at, store.as_ref())?;
+    Ok(store)
+}
+
+/// Opens the service over a prepared store with its root key (bootstrapping a new store).
+pub fn open_with_root(
+    at: &Location,
+    store: Arc<dyn Store>,
+    root: trent_crypto::RootKey,
+    region: &str,
+    account_id: Option<&str>,
+    endpoint: Endpoint,
+) -> Result<Opened, String> {
     let backend = store.backend();
     let now = trent_core::Clock::now_ms(&SystemClock);
     let admin = bootstrap::initialise(store.as_ref(), &root, account_id, now).map_err(|e| match at.database {
-        Some(_) => format!("{e} (is root.key the one the other nodes of this database use?)"),
+        Some(_) => format!("{e} (is the root key the one the other nodes of this database use?)"),
         None => e.to_string(),
     })?;
-    let admin_env = dir.join("admin.env");
+    let admin_env = at.data_dir.join("admin.env");
     // Always re-written: it is derived from the store and names where the server listens now.
     write_env(&admin_env, &admin, region, endpoint)?;
     let kms = Kms::open(
@@ -297,6 +230,34 @@ pub fn open(at: &Location, region: &str, account_id: Option<&str>, endpoint: End
     })
 }
 
+/// `trent operator init`: a new data directory (or database) sealed with `kind`, its first
+/// account and `admin.env`; returns the shares of a Shamir seal.
+pub fn init(
+    at: &Location,
+    kind: trent_seal::SealKind,
+    policy: Option<trent_seal::shamir::Policy>,
+    region: &str,
+    account_id: Option<&str>,
+    endpoint: Endpoint,
+) -> Result<(Vec<trent_crypto::SecretBytes>, trent_types::AccountId), String> {
+    if let Some(have) = seals::existing(at)? {
+        return Err(format!(
+            "{} is initialised already (the {have} seal)",
+            at.data_dir.display()
+        ));
+    }
+    let store = prepare(at, region)?;
+    if !store.accounts().map_err(|e| e.to_string())?.is_empty() {
+        return Err("the database is initialised already: copy its seal file from a node of this cluster".into());
+    }
+    let key = trent_crypto::RootKey::generate().map_err(|e| e.to_string())?;
+    let shares = seals::create_at(at, kind, &key, &seals::file_of(&at.data_dir, kind), policy, None)?;
+    let now = trent_core::Clock::now_ms(&SystemClock);
+    let admin = bootstrap::initialise(store.as_ref(), &key, account_id, now).map_err(|e| e.to_string())?;
+    write_env(&at.data_dir.join("admin.env"), &admin, region, endpoint)?;
+    Ok((shares, admin.account_id))
+}
+
 /// Opens an initialised data directory without serving (admin and policy tools).
 pub fn open_existing(at: &Location, region: &str) -> Result<Kms, String> {
     let (store, root) = open_store(at)?;
@@ -313,11 +274,14 @@ pub fn open_existing(at: &Location, region: &str) -> Result<Kms, String> {
 
 /// The store and root key of an initialised data directory, without starting the service.
 pub fn open_store(at: &Location) -> Result<(Arc<dyn Store>, trent_crypto::RootKey), String> {
-    let Some(store) = initialised(at)? else {
-        return Err(not_initialised(at));
-    };
+    let store = open_sealed(at)?;
     let root = root_key(at, store.as_ref())?;
     Ok((store, root))
+}
+
+/// The store of an initialised data directory, without its root key (what needs no secret).
+pub fn open_sealed(at: &Location) -> Result<Arc<dyn Store>, String> {
+    initialised(at)?.ok_or_else(|| not_initialised(at))
 }
 
 fn not_initialised(at: &Location) -> String {

@@ -11,6 +11,8 @@ mod datadir;
 mod hardening;
 mod migrate;
 mod seal_cmd;
+mod seals;
+mod unseal;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -49,6 +51,8 @@ enum LogFormat {
     Json,
 }
 
+// Parsed once per process: the size of `serve`'s flags costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Start the server (initialising the data directory on first start).
@@ -91,23 +95,101 @@ enum Command {
         /// The PostgreSQL database to copy into (`postgres://…`).
         #[arg(long, env = "TRENT_DATABASE_URL", hide_env_values = true)]
         to: String,
+        /// How the source directory's seal is opened.
+        #[command(flatten)]
+        seals: seals::SealArgs,
     },
 }
 
 #[derive(Subcommand)]
 enum OperatorCommand {
-    /// Move the root key to another seal (server stopped); what it seals is untouched.
+    /// Initialise a new data directory (or database) with a seal, and print what unseals it:
+    /// the only way to make a Shamir seal, whose shares are printed once and kept nowhere.
+    Init {
+        #[command(flatten)]
+        at: datadir::Location,
+        #[command(flatten)]
+        shamir: ShamirArgs,
+        /// The Region written into admin.env (the server's --region).
+        #[arg(long, env = "TRENT_REGION", default_value = "us-east-1")]
+        region: String,
+        /// Account id of the first account (default: a random 12-digit id).
+        #[arg(long, env = "TRENT_ACCOUNT_ID")]
+        account_id: Option<String>,
+        /// The endpoint written into admin.env (the server's --listen).
+        #[arg(long, env = "TRENT_LISTEN", default_value = "127.0.0.1:4599")]
+        listen: SocketAddr,
+    },
+    /// Give a sealed server one Shamir share (read without echo from the terminal, or from
+    /// stdin), through its admin socket.
+    Unseal {
+        #[command(flatten)]
+        socket: SocketArgs,
+        /// Forget the shares given so far instead.
+        #[arg(long)]
+        reset: bool,
+    },
+    /// Whether the server is sealed and how many shares it has; exit status 2 while sealed.
+    Status {
+        #[command(flatten)]
+        socket: SocketArgs,
+    },
+    /// Move the root key to another seal (server stopped); what it seals is untouched. The same
+    /// seal again re-keys it (new shares, a new passphrase).
     MigrateSeal {
         #[command(flatten)]
         at: datadir::Location,
         /// The seal to move to.
-        #[arg(long, value_parser = ["file", "passphrase"])]
+        #[arg(long, value_parser = trent_seal::SealKind::NAMES)]
         to: String,
+        #[command(flatten)]
+        shamir: ShamirArgs,
         /// For `--to passphrase`: the new passphrase, the first line of this file (else
         /// TRENT_NEW_PASSPHRASE, else a prompt).
         #[arg(long, env = "TRENT_NEW_PASSPHRASE_FILE")]
         new_passphrase_file: Option<std::path::PathBuf>,
     },
+}
+
+/// The Shamir seal's split.
+#[derive(clap::Args)]
+struct ShamirArgs {
+    /// How many shares to make (Shamir seal).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u8).range(1..=255))]
+    key_shares: u8,
+    /// How many shares unseal (Shamir seal).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=255))]
+    key_threshold: u8,
+}
+
+impl ShamirArgs {
+    fn policy(&self, seal: &str) -> Result<Option<trent_seal::shamir::Policy>, String> {
+        if seal != "shamir" {
+            return Ok(None);
+        }
+        trent_seal::shamir::Policy::new(self.key_shares, self.key_threshold)
+            .map(Some)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Where a running server's admin socket is.
+#[derive(clap::Args)]
+struct SocketArgs {
+    /// The server's data directory (its admin socket is `trent.sock` in it).
+    #[arg(long, env = "TRENT_DATA_DIR", default_value = "./trent-data")]
+    data_dir: std::path::PathBuf,
+    /// The admin socket, when the server was given `--admin-socket`.
+    #[arg(long, env = "TRENT_ADMIN_SOCKET")]
+    admin_socket: Option<std::path::PathBuf>,
+}
+
+impl SocketArgs {
+    fn path(&self) -> std::path::PathBuf {
+        self.admin_socket
+            .clone()
+            .unwrap_or_else(|| unseal::default_socket(&self.data_dir))
+    }
 }
 
 #[derive(Subcommand)]
@@ -268,6 +350,10 @@ struct ServeArgs {
     /// neighbour (a load generator, say) fewer threads can serve more: see BENCHMARKS.md.
     #[arg(long, env = "TRENT_WORKER_THREADS", value_parser = clap::value_parser!(u16).range(1..=1024))]
     worker_threads: Option<u16>,
+    /// The admin socket of a sealed server (`trent operator unseal` talks to it); default
+    /// `trent.sock` in the data directory.
+    #[arg(long, env = "TRENT_ADMIN_SOCKET")]
+    admin_socket: Option<std::path::PathBuf>,
     /// Fault injection for tests (debug builds only): requests for this operation panic.
     #[cfg(debug_assertions)]
     #[arg(long, hide = true)]
@@ -351,10 +437,26 @@ fn main() -> std::process::ExitCode {
         Command::Operator(OperatorCommand::MigrateSeal {
             at,
             to,
+            shamir,
             new_passphrase_file,
-        }) => seal_cmd::migrate(&at, &to, new_passphrase_file.as_deref()),
+        }) => shamir
+            .policy(&to)
+            .and_then(|p| seal_cmd::migrate(&at, &to, p, new_passphrase_file.as_deref())),
+        Command::Operator(OperatorCommand::Init {
+            at,
+            shamir,
+            region,
+            account_id,
+            listen,
+        }) => init(&at, &shamir, &region, account_id.as_deref(), listen),
+        Command::Operator(OperatorCommand::Unseal { socket, reset }) => unseal::unseal(&socket.path(), reset),
+        Command::Operator(OperatorCommand::Status { socket }) => match unseal::status(&socket.path()) {
+            Ok(true) => return std::process::ExitCode::from(2),
+            Ok(false) => Ok(()),
+            Err(e) => Err(e),
+        },
         Command::Audit(AuditCommand::Verify { at, checkpoints }) => audit_cmd::verify(&at, checkpoints.as_deref()),
-        Command::Migrate { from, to } => migrate::run(&from, &to),
+        Command::Migrate { from, to, seals } => migrate::run(&from, &to, &seals),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -363,6 +465,30 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// `trent operator init`.
+fn init(
+    at: &datadir::Location,
+    shamir: &ShamirArgs,
+    region: &str,
+    account_id: Option<&str>,
+    listen: SocketAddr,
+) -> Result<(), String> {
+    let kind = seals::chosen(at);
+    let policy = shamir.policy(kind.name())?;
+    let endpoint = datadir::Endpoint {
+        addr: listen,
+        tls: false,
+    };
+    let (shares, account) = datadir::init(at, kind, policy, region, account_id, endpoint)?;
+    println!(
+        "trent: {} initialised with the {kind} seal; account {account}, credentials in {}",
+        at.data_dir.display(),
+        at.data_dir.join("admin.env").display()
+    );
+    seal_cmd::print_shares(&shares, policy);
+    Ok(())
 }
 
 /// The account every dev-mode caller is the root of, unless `--account-id` says otherwise.
@@ -409,9 +535,77 @@ async fn serve(mut args: ServeArgs, explicit_data_dir: bool) -> Result<(), Strin
         addr,
         tls: tls.is_some(),
     };
+    let limits = trent_server::Limits {
+        max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        header_timeout: Duration::from_secs(args.header_timeout_secs),
+        body_timeout: Duration::from_secs(args.body_timeout_secs),
+        shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
+    };
+    // SIGTERM/SIGINT from now on, sealed or not: every waiter watches this.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
     // Store calls block (the service makes them on the blocking pool); opening loads the caches.
-    let opened =
-        tokio::task::block_in_place(|| datadir::open(&args.at, &args.region, args.account_id.as_deref(), endpoint))?;
+    let store = tokio::task::block_in_place(|| datadir::prepare(&args.at, &args.region))?;
+    let existing = seals::existing(&args.at)?;
+    let seal = existing.unwrap_or_else(|| seals::chosen(&args.at));
+    if args.dev && seal != trent_seal::SealKind::File {
+        return Err(format!(
+            "--dev serves throwaway keys to any caller: it uses the file seal, not {seal}"
+        ));
+    }
+    let mut listener = Some(listener);
+    let mut early = None;
+    let mut socket_task = None;
+    let routes = trent_server::Routes::gated(trent_server::sealed_router());
+    let root = match existing {
+        Some(kind) if kind.starts_sealed() => {
+            // Serve "sealed" (503) at once, and wait for the operator on the admin socket.
+            let served = tokio::spawn(trent_server::serve(
+                listener.take().ok_or("listener")?,
+                routes.clone(),
+                limits,
+                tls.clone(),
+                stopped(stop_rx.clone()),
+            ));
+            let socket = args
+                .admin_socket
+                .clone()
+                .unwrap_or_else(|| unseal::default_socket(&args.at.data_dir));
+            let seal = trent_seal::shamir::ShamirSeal::new(seals::file_of(&args.at.data_dir, kind));
+            let (key_rx, task) = unseal::listen(&socket, &seal, stop_rx.clone())?;
+            socket_task = Some(task);
+            println!("trent: sealed ({kind} seal): listening on {endpoint}, answering 503 until unsealed");
+            println!(
+                "trent: unseal with `trent operator unseal --data-dir {}`",
+                args.at.data_dir.display()
+            );
+            tracing::warn!(socket = %socket.display(), "sealed: waiting for unseal shares on the admin socket");
+            let key = tokio::select! {
+                k = key_rx => k.map_err(|_| "the admin socket closed before the server was unsealed".to_owned())?,
+                () = stopped(stop_rx.clone()) => {
+                    let _ = served.await;
+                    tracing::info!("stopped while sealed");
+                    return Ok(());
+                }
+            };
+            early = Some(served);
+            key
+        }
+        _ => tokio::task::block_in_place(|| datadir::root_key(&args.at, store.as_ref()))?,
+    };
+    let opened = tokio::task::block_in_place(|| {
+        datadir::open_with_root(
+            &args.at,
+            store,
+            root,
+            &args.region,
+            args.account_id.as_deref(),
+            endpoint,
+        )
+    })?;
     let kms = Arc::new(opened.kms);
     // A database other servers share announces their changes; this one drops what they stale.
     let shared = kms
@@ -464,12 +658,6 @@ async fn serve(mut args: ServeArgs, explicit_data_dir: bool) -> Result<(), Strin
         Duration::from_secs(args.scheduler_interval_secs.max(1)),
     );
     let audit = trent_core::spawn_audit_flusher(Arc::clone(&kms), Duration::from_secs(1));
-    let limits = trent_server::Limits {
-        max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
-        header_timeout: Duration::from_secs(args.header_timeout_secs),
-        body_timeout: Duration::from_secs(args.body_timeout_secs),
-        shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
-    };
     let app = trent_server::router(Arc::clone(&kms), &limits);
     let metrics = serve_metrics(&args.metrics_listen, Arc::clone(&kms), limits).await?;
     if args.dev {
@@ -485,7 +673,15 @@ async fn serve(mut args: ServeArgs, explicit_data_dir: bool) -> Result<(), Strin
     tracing::info!(startup_ms = started.elapsed().as_millis() as u64, "ready");
     let reloader = tls.clone().map(|t| tokio::spawn(reload_on_sighup(t)));
     tracing::info!(%addr, data_dir = %args.at.data_dir.display(), store = opened.backend, node = %node_id, "serving the AWS KMS API");
-    let served = trent_server::serve(listener, app, limits, tls, shutdown_signal()).await;
+    routes.open(app);
+    let served = match (early, listener) {
+        (Some(task), _) => task.await.map_err(|e| e.to_string())?,
+        (None, Some(listener)) => trent_server::serve(listener, routes, limits, tls, stopped(stop_rx.clone())).await,
+        (None, None) => Ok(()),
+    };
+    if let Some(t) = socket_task {
+        t.abort();
+    }
     if let Some(r) = reloader {
         r.abort();
     }
@@ -621,6 +817,11 @@ async fn simulate(
         sim.reason
     );
     Ok(())
+}
+
+/// Resolves once the stop signal was received.
+async fn stopped(mut rx: tokio::sync::watch::Receiver<bool>) {
+    let _ = rx.wait_for(|s| *s).await;
 }
 
 async fn shutdown_signal() {

@@ -44,14 +44,13 @@ fn skip_existing(r: Result<(), StoreError>) -> Result<(), StoreError> {
     }
 }
 
-pub fn run(from: &Path, to: &str) -> Result<(), String> {
+pub fn run(from: &Path, to: &str, seals: &crate::seals::SealArgs) -> Result<(), String> {
     let source_at = Location {
         data_dir: from.to_owned(),
         database: None,
         database_pool_size: 1,
         database_timeout_secs: 5,
-        seal: None,
-        passphrase_file: None,
+        seals: seals.clone(),
     };
     let (source, root) = datadir::open_store(&source_at)?;
     if !to.starts_with("postgres://") && !to.starts_with("postgresql://") {

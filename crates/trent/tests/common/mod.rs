@@ -48,60 +48,7 @@ impl Server {
 
     /// Starts on `dir` with extra arguments and environment variables.
     pub fn start_with(dir: &Path, extra: &[&str], envs: &[(&str, &str)]) -> Server {
-        let log = std::fs::File::create(dir.with_extension("log")).expect("log file");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_trent"))
-            .arg("serve")
-            .arg("--data-dir")
-            .arg(dir)
-            .args(["--listen", "127.0.0.1:0"])
-            .args(extra)
-            .env_remove("TRENT_ACCOUNT_ID")
-            .env_remove("TRENT_REGION")
-            .env("TRENT_METRICS_LISTEN", "127.0.0.1:0")
-            .envs(envs.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .expect("spawn trent");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let mut endpoint = None;
-        let mut metrics = None;
-        for line in lines.by_ref() {
-            let line = line.expect("read stdout");
-            if let Some(url) = line.strip_prefix("trent: metrics on ") {
-                metrics = Some(url.to_owned());
-            }
-            if let Some(url) = line.strip_prefix("trent: listening on ") {
-                endpoint = Some(url.to_owned());
-                break;
-            }
-        }
-        let endpoint = endpoint.unwrap_or_else(|| {
-            let _ = child.kill();
-            let mut log = String::new();
-            let _ = std::fs::File::open(dir.with_extension("log")).and_then(|mut f| f.read_to_string(&mut log));
-            panic!("trent did not start:\n{log}")
-        });
-        // Keep draining stdout so the child never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        let env = std::fs::read_to_string(dir.join("admin.env")).expect("admin.env");
-        let addr = endpoint
-            .trim_start_matches("http://")
-            .trim_start_matches("https://")
-            .to_owned();
-        let access_key_id = env_value(&env, "AWS_ACCESS_KEY_ID");
-        Server {
-            child: Some(child),
-            dir: dir.to_owned(),
-            _tmp: None,
-            addr,
-            access_key_id,
-            secret_access_key: env_value(&env, "AWS_SECRET_ACCESS_KEY"),
-            region: env_value(&env, "AWS_REGION"),
-            endpoint,
-            metrics,
-        }
+        Starting::spawn(dir, extra, envs).ready()
     }
 
     pub fn client(&self) -> aws_sdk_kms::Client {
@@ -149,10 +96,17 @@ impl Server {
 
     /// A raw HTTP/1.1 request; returns (status, body).
     pub fn raw(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String) {
-        let mut s = std::net::TcpStream::connect(&self.addr).expect("connect");
+        raw(&self.addr, method, path, headers, body)
+    }
+}
+
+/// One HTTP/1.1 request to `addr` (`host:port`) on a connection of its own: (status, body).
+pub fn raw(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String) {
+    {
+        let mut s = std::net::TcpStream::connect(addr).expect("connect");
         let mut req = format!(
             "{method} {path} HTTP/1.1\r\nhost: {}\r\ncontent-length: {}\r\nconnection: close\r\n",
-            self.addr,
+            addr,
             body.len()
         );
         for (k, v) in headers {
@@ -247,6 +201,111 @@ pub fn unb64(s: &serde_json::Value) -> Vec<u8> {
     base64::engine::general_purpose::STANDARD
         .decode(s.as_str().expect("string"))
         .expect("base64")
+}
+
+/// A server process that has not said it serves yet.
+pub struct Starting {
+    child: Child,
+    dir: PathBuf,
+    lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
+    metrics: Option<String>,
+    /// Where a sealed server answers 503 while it waits (`trent: sealed (…): listening on …`).
+    pub sealed_endpoint: Option<String>,
+}
+
+impl Starting {
+    pub fn spawn(dir: &Path, extra: &[&str], envs: &[(&str, &str)]) -> Starting {
+        let log = std::fs::File::create(dir.with_extension("log")).expect("log file");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_trent"))
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(dir)
+            .args(["--listen", "127.0.0.1:0"])
+            .args(extra)
+            .env_remove("TRENT_ACCOUNT_ID")
+            .env_remove("TRENT_REGION")
+            .env("TRENT_METRICS_LISTEN", "127.0.0.1:0")
+            .envs(envs.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("spawn trent");
+        let stdout = child.stdout.take().expect("stdout");
+        Starting {
+            child,
+            dir: dir.to_owned(),
+            lines: BufReader::new(stdout).lines(),
+            metrics: None,
+            sealed_endpoint: None,
+        }
+    }
+
+    /// Reads stdout until the server says it is sealed (and where it answers meanwhile).
+    pub fn sealed(mut self) -> Starting {
+        for line in self.lines.by_ref() {
+            let line = line.expect("read stdout");
+            if let Some(rest) = line.strip_prefix("trent: sealed (") {
+                let url = rest
+                    .split("listening on ")
+                    .nth(1)
+                    .expect("sealed line names the endpoint");
+                self.sealed_endpoint = Some(url.split(',').next().expect("url").to_owned());
+                return self;
+            }
+        }
+        let log = std::fs::read_to_string(self.dir.with_extension("log")).unwrap_or_default();
+        panic!("trent did not start sealed:\n{log}")
+    }
+
+    /// Waits for the process to exit (a start that must fail) and returns its log.
+    pub fn fails(mut self) -> String {
+        let status = self.child.wait().expect("wait");
+        assert!(!status.success(), "trent was expected to refuse to start");
+        std::fs::read_to_string(self.dir.with_extension("log")).unwrap_or_default()
+    }
+
+    /// Reads stdout until the server serves.
+    pub fn ready(mut self) -> Server {
+        let mut endpoint = None;
+        for line in self.lines.by_ref() {
+            let line = line.expect("read stdout");
+            if let Some(url) = line.strip_prefix("trent: metrics on ") {
+                self.metrics = Some(url.to_owned());
+            }
+            if let Some(url) = line.strip_prefix("trent: listening on ") {
+                endpoint = Some(url.to_owned());
+                break;
+            }
+        }
+        let dir = self.dir.clone();
+        let mut child = self.child;
+        let endpoint = endpoint.unwrap_or_else(|| {
+            let _ = child.kill();
+            let mut log = String::new();
+            let _ = std::fs::File::open(dir.with_extension("log")).and_then(|mut f| f.read_to_string(&mut log));
+            panic!("trent did not start:\n{log}")
+        });
+        // Keep draining stdout so the child never blocks on a full pipe.
+        let lines = self.lines;
+        std::thread::spawn(move || for _ in lines {});
+        let env = std::fs::read_to_string(dir.join("admin.env")).expect("admin.env");
+        let addr = endpoint
+            .trim_start_matches("http://")
+            .trim_start_matches("https://")
+            .to_owned();
+        let access_key_id = env_value(&env, "AWS_ACCESS_KEY_ID");
+        Server {
+            child: Some(child),
+            dir,
+            _tmp: None,
+            addr,
+            access_key_id,
+            secret_access_key: env_value(&env, "AWS_SECRET_ACCESS_KEY"),
+            region: env_value(&env, "AWS_REGION"),
+            endpoint,
+            metrics: self.metrics,
+        }
+    }
 }
 
 impl Server {

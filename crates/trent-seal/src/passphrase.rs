@@ -1,122 +1,14 @@
-//! Where the root key comes from: the [`RootKeyProvider`] trait ("seal"). Two seals exist:
-//!
-//! - **file** ([`FileRootKey`]): `<data-dir>/root.key`, 32 raw bytes, mode 0600 — the default for
-//!   a first start on a laptop. Whoever copies the data directory has every key.
-//! - **passphrase** ([`PassphraseSeal`]): `<data-dir>/seal.json` holds the root key wrapped
-//!   (AES-256-GCM) under a key derived from a passphrase with Argon2id (RFC 9106's second
-//!   recommended parameters: 64 MiB, 3 passes, 4 lanes), with the salt and parameters. The data
-//!   directory alone opens nothing.
-//!
-//! Both refuse a file that others can read (a world-readable root key is a leaked root key).
-//! Shamir-share and PKCS#11 seals implement the same trait without touching the service.
+//! The `passphrase` seal: `<data-dir>/seal.json` holds the root key wrapped (AES-256-GCM) under
+//! a key derived from a passphrase with Argon2id (RFC 9106 §4's second recommended parameters:
+//! 64 MiB, 3 passes, 4 lanes), with the salt and parameters. The data directory alone opens
+//! nothing; the passphrase comes from a prompt, a file or the environment, never argv.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use trent_crypto::RootKey;
 
-#[derive(Debug, thiserror::Error)]
-pub enum SealError {
-    #[error("root key file {path}: {source}")]
-    Io { path: String, source: std::io::Error },
-    #[error("root key file {0} is not a 32-byte key")]
-    BadLength(String),
-    #[error("random generator failed")]
-    Random,
-    #[error("{0} can be read by other users (mode {1:o}): run chmod 600 on it")]
-    Exposed(String, u32),
-    #[error("seal file {0}: {1}")]
-    Malformed(String, String),
-    #[error("the passphrase does not unseal the root key in {0}")]
-    WrongPassphrase(String),
-}
-
-/// Refuses a secret file that its group or others can read.
-fn check_private(path: &std::path::Path) -> Result<(), SealError> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if let Ok(meta) = std::fs::metadata(path) {
-            let mode = meta.permissions().mode() & 0o777;
-            if mode & 0o077 != 0 {
-                return Err(SealError::Exposed(path.display().to_string(), mode));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Writes `bytes` to a new file readable by its owner only (never over an existing one).
-fn write_new_private(path: &std::path::Path, bytes: &[u8]) -> Result<(), SealError> {
-    let io = |source| SealError::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path).map_err(io)?;
-    f.write_all(bytes).map_err(io)?;
-    f.sync_all().map_err(io)
-}
-
-/// Unlocks (and on first use creates) the root key.
-pub trait RootKeyProvider: Send + Sync {
-    /// A short name for logs (`file`).
-    fn kind(&self) -> &'static str;
-    /// Returns the root key, creating it if the store is being initialised.
-    fn unlock_or_create(&self) -> Result<RootKey, SealError>;
-}
-
-/// The root key in a file of exactly 32 raw bytes, readable only by its owner.
-pub struct FileRootKey {
-    path: PathBuf,
-}
-
-impl FileRootKey {
-    pub fn new(path: PathBuf) -> Self {
-        Self { path }
-    }
-}
-
-impl FileRootKey {
-    /// Writes `key` as a new root key file (there must be none): `migrate-seal --to file`.
-    pub fn store(&self, key: &RootKey) -> Result<(), SealError> {
-        write_new_private(&self.path, key.expose())
-    }
-}
-
-impl RootKeyProvider for FileRootKey {
-    fn kind(&self) -> &'static str {
-        "file"
-    }
-
-    fn unlock_or_create(&self) -> Result<RootKey, SealError> {
-        let shown = self.path.display().to_string();
-        let io = |source| SealError::Io {
-            path: shown.clone(),
-            source,
-        };
-        check_private(&self.path)?;
-        match std::fs::read(&self.path) {
-            Ok(mut bytes) => {
-                let key = RootKey::from_slice(&bytes).ok_or_else(|| SealError::BadLength(shown.clone()));
-                zeroize::Zeroize::zeroize(&mut bytes);
-                key
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let key = RootKey::generate().map_err(|_| SealError::Random)?;
-                write_new_private(&self.path, key.expose())?;
-                Ok(key)
-            }
-            Err(e) => Err(io(e)),
-        }
-    }
-}
+use crate::sealfile::{check_private, write_new_private};
+use crate::{RootKeyProvider, SealError};
 
 /// The passphrase seal's file (`seal.json`), version 1.
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -254,46 +146,7 @@ impl RootKeyProvider for PassphraseSeal {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn file_root_key_is_created_once_with_mode_0600() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let p = FileRootKey::new(dir.path().join("root.key"));
-        let a = p.unlock_or_create().expect("create");
-        let b = p.unlock_or_create().expect("reuse");
-        assert_eq!(a, b);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join("root.key"))
-                .expect("meta")
-                .permissions()
-                .mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
-        std::fs::write(dir.path().join("short.key"), [1u8; 5]).expect("write");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let p = dir.path().join("short.key");
-            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-        }
-        assert!(FileRootKey::new(dir.path().join("short.key"))
-            .unlock_or_create()
-            .is_err());
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn a_root_key_others_can_read_is_refused() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().expect("tmp");
-        let path = dir.path().join("root.key");
-        FileRootKey::new(path.clone()).unlock_or_create().expect("create");
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
-        let e = FileRootKey::new(path).unlock_or_create().expect_err("exposed");
-        assert!(e.to_string().contains("chmod 600"), "{e}");
-    }
+    use crate::sealfile::write_new_private;
 
     #[test]
     fn the_passphrase_seal_opens_with_its_passphrase_only() {
