@@ -216,11 +216,17 @@ pub struct Starting {
 impl Starting {
     pub fn spawn(dir: &Path, extra: &[&str], envs: &[(&str, &str)]) -> Starting {
         let log = std::fs::File::create(dir.with_extension("log")).expect("log file");
+        // An ephemeral port unless the test names one.
+        let listen: &[&str] = if extra.contains(&"--listen") {
+            &[]
+        } else {
+            &["--listen", "127.0.0.1:0"]
+        };
         let mut child = Command::new(env!("CARGO_BIN_EXE_trent"))
             .arg("serve")
             .arg("--data-dir")
             .arg(dir)
-            .args(["--listen", "127.0.0.1:0"])
+            .args(listen)
             .args(extra)
             .env_remove("TRENT_ACCOUNT_ID")
             .env_remove("TRENT_REGION")
