@@ -7,7 +7,8 @@ use trent_audit::{ChainKey, Checkpoint, Entry, Verification};
 use trent_crypto::RootKey;
 use trent_store::{StoreError, StoreRead};
 
-/// `K = HKDF-SHA256(root key, "trent-audit-chain-v1")`: without the root key nobody can
+/// `K = HKDF-SHA256(derivation secret, "trent-audit-chain-v1")` (the derivation secret is the
+/// root key until the root key is first rotated: see `rotation`): without it nobody can
 /// recompute a valid chain over altered events.
 pub fn chain_key(root: &RootKey) -> Result<ChainKey, KmsError> {
     let k = trent_crypto::symmetric::hkdf_sha256(root.expose(), b"trent", b"trent-audit-chain-v1")
@@ -22,7 +23,8 @@ pub fn verify_trail(
     root: &RootKey,
     checkpoints: &[Checkpoint],
 ) -> Result<Verification, StoreError> {
-    let key = chain_key(root).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let base = crate::rotation::derivation_base(store, root).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let key = chain_key(&base).map_err(|e| StoreError::Backend(e.to_string()))?;
     trent_audit::verify_against(store, &key, checkpoints)
 }
 

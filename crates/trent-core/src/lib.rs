@@ -36,6 +36,7 @@ mod ops;
 mod pipeline;
 mod policy;
 pub mod quota;
+pub mod rotation;
 mod service;
 mod simulate;
 mod spec;

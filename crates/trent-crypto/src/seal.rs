@@ -18,6 +18,9 @@ pub enum Purpose {
     AccessKeySecret,
     /// An import token (wrapping private key, algorithm, expiry); record id = the key ARN.
     ImportToken,
+    /// The secret derived keys (audit chain, grant tokens, material ids) come from once the root
+    /// key was rotated; record id = `derivation-key`.
+    Derivation,
 }
 
 impl Purpose {
@@ -26,6 +29,7 @@ impl Purpose {
             Purpose::KeyMaterial => b"key-material",
             Purpose::AccessKeySecret => b"access-key-secret",
             Purpose::ImportToken => b"import-token",
+            Purpose::Derivation => b"derivation-key",
         }
     }
 }

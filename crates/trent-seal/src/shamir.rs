@@ -144,6 +144,44 @@ impl ShamirSeal {
         })
     }
 
+    /// Root-key rotation: seals `new_key` under the same unseal key (rebuilt from `shares`) into
+    /// a new file at `dest`, with the same split — the operators' shares open it too.
+    pub fn rewrap(&self, shares: &[SecretBytes], new_key: &RootKey, dest: &Path) -> Result<(), SealError> {
+        let f = self.read()?;
+        let mut u = self.unsealer()?;
+        let mut unseal = None;
+        for s in shares {
+            u.add_share(s.expose())?;
+            if u.given() >= u.threshold() {
+                unseal = Some(u.unseal_key()?);
+                break;
+            }
+        }
+        let unseal = unseal.ok_or_else(|| SealError::Share("too few shares to re-seal".into()))?;
+        // The shares must open this seal: the new file is only as good as the old one.
+        let nonce: [u8; 12] = unb64(&self.path, "nonce", &f.nonce)?
+            .try_into()
+            .map_err(|_| SealError::malformed(&self.path, "nonce is not 12 bytes"))?;
+        trent_crypto::symmetric::open(
+            &unseal[..],
+            nonce,
+            &aad(f.threshold, f.shares),
+            &unb64(&self.path, "wrapped", &f.wrapped)?,
+        )
+        .map_err(|_| SealError::Share("the shares do not open this seal".into()))?;
+        let nonce = trent_crypto::random::array::<12>().map_err(|_| SealError::Random)?;
+        let wrapped = trent_crypto::symmetric::seal(&unseal[..], nonce, &aad(f.threshold, f.shares), new_key.expose())
+            .map_err(|e| SealError::malformed(dest, e.to_string()))?;
+        write_json(
+            dest,
+            &ShamirFile {
+                nonce: b64(&nonce),
+                wrapped: b64(&wrapped),
+                ..f
+            },
+        )
+    }
+
     /// Opens the seal with all the shares at once (offline commands).
     pub fn open(&self, shares: &[SecretBytes]) -> Result<RootKey, SealError> {
         let mut u = self.unsealer()?;
@@ -196,6 +234,21 @@ impl Unsealer {
     /// Adds one share (its base64 text, surrounding white space ignored). A share that is not
     /// one of this seal's, or was already given, is refused and changes nothing.
     pub fn add(&mut self, text: &[u8]) -> Result<Progress, SealError> {
+        self.add_share(text)?;
+        if self.given.len() < usize::from(self.file.threshold) {
+            return Ok(Progress::Need {
+                given: self.given(),
+                threshold: self.file.threshold,
+            });
+        }
+        let result = self.finish();
+        // Whatever the outcome, the shares are not kept once they were combined.
+        self.given.clear();
+        result.map(Progress::Unsealed)
+    }
+
+    /// Checks and keeps one share.
+    fn add_share(&mut self, text: &[u8]) -> Result<(), SealError> {
         let text = std::str::from_utf8(text)
             .map_err(|_| SealError::Share("a share is base64 text".into()))?
             .trim();
@@ -213,24 +266,20 @@ impl Unsealer {
             return Err(SealError::Share("that share was already given".into()));
         }
         self.given.push(share);
-        if self.given.len() < usize::from(self.file.threshold) {
-            return Ok(Progress::Need {
-                given: self.given(),
-                threshold: self.file.threshold,
-            });
-        }
-        let result = self.finish();
-        // Whatever the outcome, the shares are not kept once they were combined.
-        self.given.clear();
-        result.map(Progress::Unsealed)
+        Ok(())
     }
 
-    fn finish(&self) -> Result<RootKey, SealError> {
-        let unseal = zeroize::Zeroizing::new(
+    /// The unseal key the shares given so far rebuild.
+    fn unseal_key(&self) -> Result<zeroize::Zeroizing<Vec<u8>>, SealError> {
+        Ok(zeroize::Zeroizing::new(
             blahaj::Sharks(self.file.threshold)
                 .recover(&self.given)
                 .map_err(|e| SealError::Share(e.to_owned()))?,
-        );
+        ))
+    }
+
+    fn finish(&self) -> Result<RootKey, SealError> {
+        let unseal = self.unseal_key()?;
         let nonce: [u8; 12] = unb64(&self.path, "nonce", &self.file.nonce)?
             .try_into()
             .map_err(|_| SealError::malformed(&self.path, "nonce is not 12 bytes"))?;

@@ -141,6 +141,13 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE audit_anchor DROP COLUMN id;
     ALTER TABLE audit_anchor ADD PRIMARY KEY (chain);
 "#,
+    // 3: named values of the service's own (the derivation secret after a root-key rotation).
+    r#"
+    CREATE TABLE meta (
+        name TEXT COLLATE "C" PRIMARY KEY,
+        value BYTEA NOT NULL
+    );
+"#,
 ];
 
 /// The schema version this binary writes.

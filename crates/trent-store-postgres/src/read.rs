@@ -352,6 +352,10 @@ impl StoreRead for PgStore {
         self.lead()
     }
 
+    fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.row("SELECT value FROM meta WHERE name = $1", &[&name], |r| col(r, 0))
+    }
+
     fn tags(&self, key_id: &KeyId) -> Result<Vec<TagRecord>, StoreError> {
         self.rows(
             "SELECT tag_key, tag_value FROM tags WHERE key_id = $1 ORDER BY tag_key",

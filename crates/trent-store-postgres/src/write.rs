@@ -182,6 +182,79 @@ impl Store for PgStore {
         })
     }
 
+    fn put_meta(&self, name: &str, expected: Option<&[u8]>, value: &[u8]) -> Result<(), StoreError> {
+        self.write(|c| {
+            let n = match expected {
+                None => c.execute(
+                    "INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+                    &[&name, &value],
+                ),
+                Some(old) => c.execute(
+                    "UPDATE meta SET value = $2 WHERE name = $1 AND value = $3",
+                    &[&name, &value, &old],
+                ),
+            }
+            .map_err(classify)?;
+            if n == 0 {
+                return Err(StoreError::Conflict);
+            }
+            Ok(())
+        })
+    }
+
+    fn reseal_access_key(&self, id: &str, expected: &[u8], sealed: &[u8]) -> Result<(), StoreError> {
+        self.write(|c| {
+            let n = c
+                .execute(
+                    "UPDATE access_keys SET sealed_secret = $2 WHERE access_key_id = $1 AND sealed_secret = $3",
+                    &[&id, &sealed, &expected],
+                )
+                .map_err(classify)?;
+            if n == 0 {
+                let exists = c
+                    .query_opt("SELECT 1 FROM access_keys WHERE access_key_id = $1", &[&id])
+                    .map_err(classify)?;
+                return Err(if exists.is_some() {
+                    StoreError::Conflict
+                } else {
+                    StoreError::NotFound
+                });
+            }
+            Ok(())
+        })
+    }
+
+    fn reseal_material(
+        &self,
+        key_id: &KeyId,
+        material_id: &str,
+        expected: &[u8],
+        sealed: &[u8],
+    ) -> Result<(), StoreError> {
+        self.write(|c| {
+            let n = c
+                .execute(
+                    "UPDATE key_materials SET sealed = $3 WHERE key_id = $1 AND material_id = $2 AND sealed = $4",
+                    &[&key_id.as_str(), &material_id, &sealed, &expected],
+                )
+                .map_err(classify)?;
+            if n == 0 {
+                let exists = c
+                    .query_opt(
+                        "SELECT 1 FROM key_materials WHERE key_id = $1 AND material_id = $2",
+                        &[&key_id.as_str(), &material_id],
+                    )
+                    .map_err(classify)?;
+                return Err(if exists.is_some() {
+                    StoreError::Conflict
+                } else {
+                    StoreError::NotFound
+                });
+            }
+            Ok(())
+        })
+    }
+
     fn delete_access_key(&self, id: &str) -> Result<(), StoreError> {
         self.write(|c| {
             changed(

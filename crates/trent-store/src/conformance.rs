@@ -86,7 +86,53 @@ pub fn run_all(s: &dyn Store) {
     usage_keeps_the_latest(s);
     audit_is_append_only_and_ordered(s);
     grants_by_key_and_retiree(s);
+    reseal_and_meta_are_compare_and_swap(s);
     deletion_cascades(s);
+}
+
+/// Root-key rotation rewrites sealed bytes only where they are still what it read.
+fn reseal_and_meta_are_compare_and_swap(s: &dyn Store) {
+    let k = key("reseal", "A");
+    s.create_key(&k, Some(&material("reseal", "m1")), &[]).expect("create");
+    let m = &s.materials(&k.key_id).expect("materials")[0];
+    assert!(matches!(
+        s.reseal_material(&k.key_id, "m1", &[9, 9], &[4, 5, 6]),
+        Err(StoreError::Conflict)
+    ));
+    s.reseal_material(&k.key_id, "m1", &m.sealed, &[4, 5, 6])
+        .expect("reseal");
+    assert_eq!(s.materials(&k.key_id).expect("materials")[0].sealed, vec![4, 5, 6]);
+    assert!(matches!(
+        s.reseal_material(&k.key_id, "gone", &[4, 5, 6], &[7]),
+        Err(StoreError::NotFound)
+    ));
+    let ak = &s.access_keys().expect("aks")[0];
+    let id = ak.access_key_id.clone();
+    assert!(matches!(
+        s.reseal_access_key(&id, &[1], &[2]),
+        Err(StoreError::Conflict)
+    ));
+    s.reseal_access_key(&id, &ak.sealed_secret, &[8; 40]).expect("reseal");
+    assert_eq!(
+        s.access_key(&id).expect("read").expect("exists").sealed_secret,
+        vec![8; 40]
+    );
+    assert!(matches!(
+        s.reseal_access_key("AKIANOSUCHKEY0000000", &[8; 40], &[1]),
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(s.meta("derivation-key").expect("meta"), None);
+    s.put_meta("derivation-key", None, b"one").expect("put");
+    assert!(matches!(
+        s.put_meta("derivation-key", None, b"two"),
+        Err(StoreError::Conflict)
+    ));
+    assert!(matches!(
+        s.put_meta("derivation-key", Some(b"zzz"), b"two"),
+        Err(StoreError::Conflict)
+    ));
+    s.put_meta("derivation-key", Some(b"one"), b"two").expect("swap");
+    assert_eq!(s.meta("derivation-key").expect("meta").as_deref(), Some(&b"two"[..]));
 }
 
 fn rotation_is_compare_and_swap(s: &dyn Store) {

@@ -101,6 +101,9 @@ pub trait StoreRead: Send + Sync + 'static {
     /// The (seq, chain hash) of the newest pruned event of `chain`, if any were pruned.
     fn audit_anchor(&self, chain: &str) -> Result<Option<(i64, Vec<u8>)>, StoreError>;
     fn tags(&self, key_id: &KeyId) -> Result<Vec<TagRecord>, StoreError>;
+    /// A named value of the service's own (`derivation-key`: the sealed secret the audit chain,
+    /// grant-token and material-id keys derive from once the root key was rotated).
+    fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Delivers every committed change made through this database by any server to `sink`, from
     /// now on, until the store is dropped; `Ok(false)` when the backend is never shared by
     /// several servers (SQLite), so there is nothing to watch.
@@ -186,6 +189,21 @@ pub trait Store: StoreRead {
     /// Upserts tags (same key → value replaced), atomically.
     fn put_tags(&self, key_id: &KeyId, tags: &[TagRecord]) -> Result<(), StoreError>;
     fn delete_tags(&self, key_id: &KeyId, tag_keys: &[String]) -> Result<(), StoreError>;
+    /// Sets the named value only if it is still `expected` (`None`: absent); `Conflict`
+    /// otherwise.
+    fn put_meta(&self, name: &str, expected: Option<&[u8]>, value: &[u8]) -> Result<(), StoreError>;
+    /// Root-key rotation: replaces an access key's sealed secret, only if it is still
+    /// `expected` (`Conflict` otherwise; `NotFound` when the key is gone).
+    fn reseal_access_key(&self, access_key_id: &str, expected: &[u8], sealed: &[u8]) -> Result<(), StoreError>;
+    /// Root-key rotation: replaces a material version's sealed bytes, only if they are still
+    /// `expected` (`Conflict` otherwise; `NotFound` when the version is gone).
+    fn reseal_material(
+        &self,
+        key_id: &KeyId,
+        material_id: &str,
+        expected: &[u8],
+        sealed: &[u8],
+    ) -> Result<(), StoreError>;
     /// Runs `f` as one transaction: every write it makes through the store it is given commits
     /// together, or (when `f` fails) none does. The service uses it to write a state change and
     /// its audit event together.

@@ -86,6 +86,7 @@ fn initialised(at: &Location) -> Result<Option<Arc<dyn Store>>, String> {
 /// The root key: created on first start; for a database that already holds data it must be
 /// the one that sealed it (copied from the node that created it).
 pub fn root_key(at: &Location, store: &dyn Store) -> Result<trent_crypto::RootKey, String> {
+    crate::rotate_cmd::refuse_if_unfinished(at)?;
     let existing = seals::existing(at)?;
     if at.database.is_some() && existing.is_none() && !store.accounts().map_err(|e| e.to_string())?.is_empty() {
         return Err(format!(
@@ -118,6 +119,30 @@ pub struct Opened {
     pub backend: &'static str,
     pub account_id: trent_types::AccountId,
     pub admin_env: PathBuf,
+}
+
+/// An exclusive lock on `<dir>/trent.lock`, held until the file is dropped: a server holds it
+/// while it runs, and the commands that rewrite sealed state (rotate-root-key, migrate-seal)
+/// take it, so neither runs against a directory the other is using.
+pub fn lock(dir: &Path) -> Result<std::fs::File, String> {
+    private_dir(dir)?;
+    let path = dir.join("trent.lock");
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let f = opts.open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    #[cfg(unix)]
+    rustix::fs::flock(&f, rustix::fs::FlockOperation::NonBlockingLockExclusive).map_err(|_| {
+        format!(
+            "{} is in use by another trent process (a running server?): stop it first",
+            dir.display()
+        )
+    })?;
+    Ok(f)
 }
 
 fn private_dir(path: &Path) -> Result<(), String> {

@@ -10,6 +10,7 @@ mod config;
 mod datadir;
 mod hardening;
 mod migrate;
+mod rotate_cmd;
 mod seal_cmd;
 mod seals;
 mod unseal;
@@ -134,6 +135,14 @@ enum OperatorCommand {
         #[command(flatten)]
         socket: SocketArgs,
     },
+    /// Make a new root key and re-seal every sealed record under it (server stopped): in
+    /// batches, resumable after a crash by running it again; the old key is destroyed at the end.
+    RotateRootKey {
+        #[command(flatten)]
+        at: datadir::Location,
+        #[command(flatten)]
+        rotate: RotateArgs,
+    },
     /// Move the root key to another seal (server stopped); what it seals is untouched. The same
     /// seal again re-keys it (new shares, a new passphrase).
     MigrateSeal {
@@ -149,6 +158,18 @@ enum OperatorCommand {
         #[arg(long, env = "TRENT_NEW_PASSPHRASE_FILE")]
         new_passphrase_file: Option<std::path::PathBuf>,
     },
+}
+
+/// `trent operator rotate-root-key`'s flags.
+#[derive(clap::Args)]
+struct RotateArgs {
+    /// Records re-sealed per transaction.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    batch_size: u32,
+    /// Pause after each batch (debug builds: lets a test kill the rotation mid-way).
+    #[cfg(debug_assertions)]
+    #[arg(long, hide = true, default_value_t = 0)]
+    batch_pause_ms: u64,
 }
 
 /// The Shamir seal's split.
@@ -449,6 +470,13 @@ fn main() -> std::process::ExitCode {
             account_id,
             listen,
         }) => init(&at, &shamir, &region, account_id.as_deref(), listen),
+        Command::Operator(OperatorCommand::RotateRootKey { at, rotate }) => {
+            #[cfg(debug_assertions)]
+            let pause = rotate.batch_pause_ms;
+            #[cfg(not(debug_assertions))]
+            let pause = 0;
+            rotate_cmd::run(&at, usize::try_from(rotate.batch_size).unwrap_or(100), pause)
+        }
         Command::Operator(OperatorCommand::Unseal { socket, reset }) => unseal::unseal(&socket.path(), reset),
         Command::Operator(OperatorCommand::Status { socket }) => match unseal::status(&socket.path()) {
             Ok(true) => return std::process::ExitCode::from(2),
@@ -547,6 +575,8 @@ async fn serve(mut args: ServeArgs, explicit_data_dir: bool) -> Result<(), Strin
         shutdown_signal().await;
         let _ = stop_tx.send(true);
     });
+    // One process per data directory (offline commands that rewrite sealed state take it too).
+    let _lock = datadir::lock(&args.at.data_dir)?;
     // Store calls block (the service makes them on the blocking pool); opening loads the caches.
     let store = tokio::task::block_in_place(|| datadir::prepare(&args.at, &args.region))?;
     let existing = seals::existing(&args.at)?;

@@ -73,7 +73,7 @@ pub fn file_of(dir: &Path, kind: SealKind) -> PathBuf {
 }
 
 /// Secret inputs already at hand (else each is read from its flag, variable or prompt).
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Given {
     pub passphrase: Option<SecretBytes>,
     pub shares: Option<Vec<SecretBytes>>,
@@ -115,6 +115,71 @@ pub fn unlock_at(at: &Location, kind: SealKind, path: &Path, given: Given) -> Re
         _ => Box::new(FileRootKey::new(path.to_path_buf())),
     };
     provider.unlock_or_create().map_err(|e| e.to_string())
+}
+
+/// Reads what opens a seal of `kind` once (a passphrase, shares), to open two seal files with
+/// it (root-key rotation).
+pub fn read_given(at: &Location, kind: SealKind) -> Result<Given, String> {
+    Ok(match kind {
+        SealKind::Passphrase => Given {
+            passphrase: Some(secret_line(
+                at.seals.passphrase_file.as_deref(),
+                NEED_PASSPHRASE,
+                "TRENT_PASSPHRASE",
+                "Trent passphrase: ",
+                false,
+            )?),
+            shares: None,
+        },
+        SealKind::Shamir => Given {
+            passphrase: None,
+            shares: Some(read_shares(&shamir::ShamirSeal::new(file_of(&at.data_dir, kind)))?),
+        },
+        _ => Given::default(),
+    })
+}
+
+/// Root-key rotation: seals `new_key` at `dest` the way `current` (the live seal file of
+/// `kind`) is sealed — the same passphrase, shares, HSM key or KMS key — so what opened the
+/// old seal opens the new one.
+pub fn stage(
+    at: &Location,
+    kind: SealKind,
+    current: &Path,
+    given: &Given,
+    new_key: &RootKey,
+    dest: &Path,
+) -> Result<(), String> {
+    let e = |e: trent_seal::SealError| e.to_string();
+    match kind {
+        SealKind::File => FileRootKey::new(dest.to_path_buf()).store(new_key).map_err(e),
+        SealKind::Passphrase => {
+            let pass = given.passphrase.clone().ok_or("the passphrase is needed")?;
+            PassphraseSeal::new(dest.to_path_buf(), pass).write(new_key).map_err(e)
+        }
+        SealKind::Shamir => {
+            let shares = given.shares.clone().ok_or("the shares are needed")?;
+            shamir::ShamirSeal::new(current.to_path_buf())
+                .rewrap(&shares, new_key, dest)
+                .map_err(e)
+        }
+        SealKind::Pkcs11 => {
+            let token = pkcs11::Pkcs11Seal::new(current.to_path_buf(), pin(at)?, at.seals.pkcs11_module.clone())
+                .token()
+                .map_err(e)?;
+            pkcs11::Pkcs11Seal::new(dest.to_path_buf(), pin(at)?, None)
+                .create(new_key, &token)
+                .map_err(e)
+        }
+        SealKind::Kms => {
+            let creds = || kms::Credentials::from_env().map_err(e);
+            let target = kms::KmsSeal::new(current.to_path_buf(), creds()?).target().map_err(e)?;
+            kms::KmsSeal::new(dest.to_path_buf(), creds()?)
+                .create(new_key, &target)
+                .map_err(e)
+        }
+        _ => Err(format!("the {kind} seal cannot be rotated by this binary")),
+    }
 }
 
 /// Opens the seal of an initialised data directory.

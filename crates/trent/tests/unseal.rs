@@ -325,14 +325,38 @@ async fn shamir_seals_migrate_and_rekey_while_ciphertexts_keep_decrypting() {
     assert_eq!(pt.plaintext().expect("pt").as_ref(), b"moved");
     assert!(s.stop());
 
-    // shamir → file: the same root key comes back.
+    // A root-key rotation keeps the shares: the same two open the new root key.
+    let out = trent(
+        &["operator", "rotate-root-key", "--data-dir", d],
+        format!("{}\n{}\n", new[0], new[1]).as_bytes(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let starting = Starting::spawn(&dir, &[], &[]).sealed();
+    for sh in &new {
+        assert!(unseal(&dir, sh).status.success());
+    }
+    let mut s = starting.ready();
+    let pt = s
+        .client()
+        .decrypt()
+        .ciphertext_blob(ct.clone())
+        .send()
+        .await
+        .expect("decrypt after rotation");
+    assert_eq!(pt.plaintext().expect("pt").as_ref(), b"moved");
+    assert!(s.stop());
+
+    // shamir → file: a root key comes back, and it is no longer the first one.
     let out = trent(
         &["operator", "migrate-seal", "--data-dir", d, "--to", "file"],
         format!("{}\n{}\n", new[0], new[1]).as_bytes(),
     );
     assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(std::fs::read(dir.join("root.key")).expect("root.key"), root);
+    assert_ne!(std::fs::read(dir.join("root.key")).expect("root.key"), root, "rotated");
     assert!(!dir.join("seal.json").exists());
+    let s = common::Server::start_in(&dir, &[]);
+    let pt = s.client().decrypt().ciphertext_blob(ct).send().await.expect("decrypt");
+    assert_eq!(pt.plaintext().expect("pt").as_ref(), b"moved");
 }
 
 #[test]

@@ -195,7 +195,8 @@ impl KmsOp for ImportKeyMaterial {
             Ok(Ok(m)) => m,
         };
         check_material(key, &material)?;
-        let material_id = import::material_id(kms.root(), key.id().as_str(), &material).map_err(KmsError::internal)?;
+        let material_id =
+            import::material_id(kms.derivation(), key.id().as_str(), &material).map_err(KmsError::internal)?;
         let has_versions = !key.versions.is_empty();
         let import_type = req.import_type.unwrap_or(if has_versions {
             ImportType::ExistingKeyMaterial

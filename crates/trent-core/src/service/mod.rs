@@ -101,6 +101,8 @@ impl AliasMaps {
 pub struct Kms {
     store: Arc<dyn Store>,
     root: Arc<RootKey>,
+    /// What derived keys come from (see `rotation`): the root key until it was first rotated.
+    derivation: Arc<RootKey>,
     clock: Arc<dyn Clock>,
     region: Region,
     region_name: Arc<str>,
@@ -155,14 +157,16 @@ impl Kms {
         for a in store.all_aliases().map_err(KmsError::internal)? {
             aliases.set(a.account_id, &a.name, Some(a.target_key_id));
         }
-        let chain_key = Arc::new(crate::audit::chain_key(&root)?);
-        let grant_tokens = TokenKey::derive(&root)?;
+        let derivation = crate::rotation::derivation_base(store.as_ref(), &root)?;
+        let chain_key = Arc::new(crate::audit::chain_key(&derivation)?);
+        let grant_tokens = TokenKey::derive(&derivation)?;
         let boot_id: Arc<str> = Arc::from(hex::encode(
             trent_crypto::random::array::<8>().map_err(KmsError::internal)?,
         ));
         Ok(Self {
             store,
             root: Arc::new(root),
+            derivation: Arc::new(derivation),
             clock,
             region_name: Arc::from(region.as_str()),
             region,
@@ -215,6 +219,11 @@ impl Kms {
 
     pub(crate) fn root(&self) -> &Arc<RootKey> {
         &self.root
+    }
+
+    /// The secret derived keys (audit chain, grant tokens, material ids) come from.
+    pub(crate) fn derivation(&self) -> &Arc<RootKey> {
+        &self.derivation
     }
 
     pub fn now_ms(&self) -> i64 {

@@ -88,6 +88,7 @@ impl trent_store::StoreRead for InstrumentedStore {
         last_audit(c: &str) -> Result<Option<AuditHead>, StoreError>;
         audit_anchor(c: &str) -> Result<Option<(i64, Vec<u8>)>, StoreError>;
         tags(id: &KeyId) -> Result<Vec<TagRecord>, StoreError>;
+        meta(name: &str) -> Result<Option<Vec<u8>>, StoreError>;
     }
 }
 
@@ -136,6 +137,9 @@ impl trent_store::Store for InstrumentedStore {
         set_audit_anchor(c: &str, seq: i64, hash: &[u8]) -> Result<(), StoreError>;
         put_tags(id: &KeyId, t: &[TagRecord]) -> Result<(), StoreError>;
         delete_tags(id: &KeyId, k: &[String]) -> Result<(), StoreError>;
+        put_meta(name: &str, expected: Option<&[u8]>, value: &[u8]) -> Result<(), StoreError>;
+        reseal_access_key(id: &str, expected: &[u8], sealed: &[u8]) -> Result<(), StoreError>;
+        reseal_material(id: &KeyId, m: &str, expected: &[u8], sealed: &[u8]) -> Result<(), StoreError>;
     }
 }
 

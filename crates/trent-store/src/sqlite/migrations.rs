@@ -184,6 +184,13 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE audit_anchor;
     ALTER TABLE audit_anchor_v9 RENAME TO audit_anchor;
     "#,
+    // 10: named values of the service's own (the derivation secret after a root-key rotation).
+    r#"
+    CREATE TABLE meta (
+        name TEXT PRIMARY KEY,
+        value BLOB NOT NULL
+    );
+    "#,
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -356,6 +356,16 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Rewrites the database file without its free pages and empties the write-ahead log, so
+    /// bytes that were overwritten or deleted (sealed records before a root-key rotation) are
+    /// no longer in any file.
+    pub fn compact(&self) -> Result<(), StoreError> {
+        let c = self.conn()?;
+        c.execute_batch("VACUUM").map_err(classify)?;
+        c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(classify)
+    }
+
     /// A private in-memory database (tests).
     pub fn in_memory() -> Result<Self, StoreError> {
         Self::init(Connection::open_in_memory().map_err(classify)?)
@@ -653,6 +663,13 @@ impl StoreRead for SqliteStore {
         audit::anchor(&c, chain)
     }
 
+    fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.conn()?
+            .query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| r.get(0))
+            .optional()
+            .map_err(classify)
+    }
+
     fn tags(&self, key_id: &KeyId) -> Result<Vec<TagRecord>, StoreError> {
         let c = self.conn()?;
         let mut st = c
@@ -752,6 +769,79 @@ impl Store for SqliteStore {
             .map_err(classify)?;
         if n == 0 {
             return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    fn put_meta(&self, name: &str, expected: Option<&[u8]>, value: &[u8]) -> Result<(), StoreError> {
+        let c = self.conn()?;
+        let n = match expected {
+            None => c.execute(
+                "INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+                rusqlite::params![name, value],
+            ),
+            Some(old) => c.execute(
+                "UPDATE meta SET value = ?2 WHERE name = ?1 AND value = ?3",
+                rusqlite::params![name, value, old],
+            ),
+        }
+        .map_err(classify)?;
+        if n == 0 {
+            return Err(StoreError::Conflict);
+        }
+        Ok(())
+    }
+
+    fn reseal_access_key(&self, id: &str, expected: &[u8], sealed: &[u8]) -> Result<(), StoreError> {
+        let c = self.conn()?;
+        let n = c
+            .execute(
+                "UPDATE access_keys SET sealed_secret = ?2 WHERE access_key_id = ?1 AND sealed_secret = ?3",
+                rusqlite::params![id, sealed, expected],
+            )
+            .map_err(classify)?;
+        if n == 0 {
+            let exists: Option<i64> = c
+                .query_row("SELECT 1 FROM access_keys WHERE access_key_id = ?1", [id], |r| r.get(0))
+                .optional()
+                .map_err(classify)?;
+            return Err(if exists.is_some() {
+                StoreError::Conflict
+            } else {
+                StoreError::NotFound
+            });
+        }
+        Ok(())
+    }
+
+    fn reseal_material(
+        &self,
+        key_id: &KeyId,
+        material_id: &str,
+        expected: &[u8],
+        sealed: &[u8],
+    ) -> Result<(), StoreError> {
+        let c = self.conn()?;
+        let n = c
+            .execute(
+                "UPDATE key_materials SET sealed = ?3 WHERE key_id = ?1 AND material_id = ?2 AND sealed = ?4",
+                rusqlite::params![key_id.as_str(), material_id, sealed, expected],
+            )
+            .map_err(classify)?;
+        if n == 0 {
+            let exists: Option<i64> = c
+                .query_row(
+                    "SELECT 1 FROM key_materials WHERE key_id = ?1 AND material_id = ?2",
+                    [key_id.as_str(), material_id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(classify)?;
+            return Err(if exists.is_some() {
+                StoreError::Conflict
+            } else {
+                StoreError::NotFound
+            });
         }
         Ok(())
     }
