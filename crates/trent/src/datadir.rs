@@ -121,10 +121,19 @@ pub struct Opened {
     pub admin_env: PathBuf,
 }
 
-/// An exclusive lock on `<dir>/trent.lock`, held until the file is dropped: a server holds it
-/// while it runs, and the commands that rewrite sealed state (rotate-root-key, migrate-seal)
-/// take it, so neither runs against a directory the other is using.
-pub fn lock(dir: &Path) -> Result<std::fs::File, String> {
+/// How a process holds `<dir>/trent.lock`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    /// Servers: any number at once (several may share one SQLite file).
+    Shared,
+    /// Commands that rewrite sealed state (rotate-root-key, migrate-seal): alone.
+    Exclusive,
+}
+
+/// A lock on `<dir>/trent.lock`, held until the file is dropped: servers hold it shared while
+/// they run and the commands that rewrite sealed state take it exclusively, so neither runs
+/// against a directory the other is using.
+pub fn lock(dir: &Path, how: Lock) -> Result<std::fs::File, String> {
     private_dir(dir)?;
     let path = dir.join("trent.lock");
     let mut opts = std::fs::OpenOptions::new();
@@ -136,12 +145,23 @@ pub fn lock(dir: &Path) -> Result<std::fs::File, String> {
     }
     let f = opts.open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     #[cfg(unix)]
-    rustix::fs::flock(&f, rustix::fs::FlockOperation::NonBlockingLockExclusive).map_err(|_| {
-        format!(
-            "{} is in use by another trent process (a running server?): stop it first",
-            dir.display()
-        )
-    })?;
+    {
+        use rustix::fs::FlockOperation;
+        let op = match how {
+            Lock::Shared => FlockOperation::NonBlockingLockShared,
+            Lock::Exclusive => FlockOperation::NonBlockingLockExclusive,
+        };
+        rustix::fs::flock(&f, op).map_err(|_| match how {
+            Lock::Shared => format!(
+                "{} is being rewritten (trent operator rotate-root-key or migrate-seal): wait for it to finish",
+                dir.display()
+            ),
+            Lock::Exclusive => format!(
+                "{} is in use by another trent process (a running server?): stop it first",
+                dir.display()
+            ),
+        })?;
+    }
     Ok(f)
 }
 

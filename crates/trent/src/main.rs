@@ -575,8 +575,8 @@ async fn serve(mut args: ServeArgs, explicit_data_dir: bool) -> Result<(), Strin
         shutdown_signal().await;
         let _ = stop_tx.send(true);
     });
-    // One process per data directory (offline commands that rewrite sealed state take it too).
-    let _lock = datadir::lock(&args.at.data_dir)?;
+    // Servers share the directory lock; commands that rewrite sealed state take it alone.
+    let _lock = datadir::lock(&args.at.data_dir, datadir::Lock::Shared)?;
     // Store calls block (the service makes them on the blocking pool); opening loads the caches.
     let store = tokio::task::block_in_place(|| datadir::prepare(&args.at, &args.region))?;
     let existing = seals::existing(&args.at)?;

@@ -43,7 +43,7 @@ pub fn refuse_if_unfinished(at: &Location) -> Result<(), String> {
 }
 
 pub fn run(at: &Location, batch: usize, pause_ms: u64) -> Result<(), String> {
-    let _lock = datadir::lock(&at.data_dir)?;
+    let _lock = datadir::lock(&at.data_dir, datadir::Lock::Exclusive)?;
     let Some(kind) = seals::existing(at)? else {
         return Err(format!("{} is not initialised", at.data_dir.display()));
     };

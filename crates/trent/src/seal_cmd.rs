@@ -19,7 +19,7 @@ pub fn migrate(
     policy: Option<shamir::Policy>,
     new_passphrase: Option<&Path>,
 ) -> Result<(), String> {
-    let _lock = crate::datadir::lock(&at.data_dir)?;
+    let _lock = crate::datadir::lock(&at.data_dir, crate::datadir::Lock::Exclusive)?;
     crate::rotate_cmd::refuse_if_unfinished(at)?;
     let Some(from) = seals::existing(at)? else {
         return Err(format!(
