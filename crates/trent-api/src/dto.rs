@@ -81,8 +81,29 @@ pub struct KeyMetadata {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expiration_model: Option<String>,
     pub multi_region: bool,
+    /// Only for multi-Region keys (reference §1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multi_region_configuration: Option<MultiRegionConfiguration>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_key_material_id: Option<String>,
+}
+
+/// `MultiRegionConfiguration` of a multi-Region key's metadata.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MultiRegionConfiguration {
+    /// `PRIMARY` or `REPLICA`.
+    pub multi_region_key_type: &'static str,
+    pub primary_key: MultiRegionKey,
+    pub replica_keys: Vec<MultiRegionKey>,
+}
+
+/// One related multi-Region key: its ARN and Region.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MultiRegionKey {
+    pub arn: String,
+    pub region: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -365,6 +386,24 @@ pub struct ListKeyPoliciesResponse {
 /// The empty output of void operations (reference §0: HTTP 200 with `{}`).
 #[derive(Debug, Serialize)]
 pub struct Empty {}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReplicateKeyRequest {
+    pub key_id: Option<String>,
+    pub replica_region: Option<String>,
+    pub policy: Option<String>,
+    pub bypass_policy_lockout_safety_check: Option<bool>,
+    pub description: Option<String>,
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdatePrimaryRegionRequest {
+    pub key_id: Option<String>,
+    pub primary_region: Option<String>,
+}
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -142,6 +142,16 @@ impl LoadedKey {
             mac_algorithms: algs.mac,
             key_agreement_algorithms: algs.key_agreement,
             multi_region: r.multi_region,
+            // A multi-Region key in a deployment of one Region is a primary without replicas
+            // (ReplicateKey needs a second Region).
+            multi_region_configuration: r.multi_region.then(|| trent_api::dto::MultiRegionConfiguration {
+                multi_region_key_type: "PRIMARY",
+                primary_key: trent_api::dto::MultiRegionKey {
+                    arn: self.arn.to_string(),
+                    region: r.region.as_str().to_owned(),
+                },
+                replica_keys: Vec::new(),
+            }),
             current_key_material_id: r.current_material_id.clone().filter(|_| symmetric_current),
             expiration_model: current_version
                 .and_then(|v| v.expiration_model)

@@ -45,6 +45,14 @@ pub(crate) fn new_key_id() -> Result<KeyId, KmsError> {
     ))
 }
 
+/// A new multi-Region key id: `mrk-` and 32 random hex digits (reference §0, "Key ID formats").
+pub(crate) fn new_multi_region_key_id() -> Result<KeyId, KmsError> {
+    Ok(KeyId::from_bytes(
+        true,
+        trent_crypto::random::array::<16>().map_err(KmsError::internal)?,
+    ))
+}
+
 /// A new 64-hex KeyMaterialId.
 fn new_material_id() -> Result<String, KmsError> {
     Ok(hex::encode(
@@ -121,7 +129,7 @@ impl Kms {
             pending_window_days: None,
             policy: new.policy,
             current_material_id: material_record.as_ref().map(|m| m.material_id.clone()),
-            multi_region: false,
+            multi_region: new.key_id.is_multi_region(),
             rotation_enabled: new.rotation_period_days.is_some(),
             rotation_period_days: new.rotation_period_days,
             next_rotation_ms: new.rotation_period_days.map(|d| now + d * DAY_MS),

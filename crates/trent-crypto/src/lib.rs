@@ -22,6 +22,7 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
 
 pub mod envelope;
 mod ffi;
+pub mod fips;
 pub mod hmac;
 pub mod import;
 pub mod random;

@@ -58,6 +58,8 @@ enum LogFormat {
 enum Command {
     /// Start the server (initialising the data directory on first start).
     Serve(ServeArgs),
+    /// The version, the cryptographic module and whether FIPS mode is on.
+    Version,
     /// Configuration file tools.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -453,6 +455,11 @@ fn main() -> std::process::ExitCode {
             key,
         }) => audit_cmd::show(&at, chain.as_deref(), after, limit, key.as_deref()),
         Command::Config(ConfigCommand::Check { file }) => config::check(&file),
+        Command::Version => {
+            println!("trent {}", env!("CARGO_PKG_VERSION"));
+            println!("crypto: {}", trent_crypto::fips::describe());
+            Ok(())
+        }
         Command::Backup { at, file } => backup::backup(&at, &file),
         Command::Restore { at, file } => backup::restore(&file, &at),
         Command::Operator(OperatorCommand::MigrateSeal {

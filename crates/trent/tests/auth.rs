@@ -142,7 +142,7 @@ async fn signed_requests_pass_and_bad_ones_are_rejected_as_aws_does() {
     );
     let (status, body) = send(
         &s,
-        &signed(&s, "TrentService.UpdatePrimaryRegion", "{}", &s.secret_access_key, now),
+        &signed(&s, "TrentService.DeleteCustomKeyStore", "{}", &s.secret_access_key, now),
         "{}",
     );
     assert_eq!(

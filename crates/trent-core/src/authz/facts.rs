@@ -103,6 +103,9 @@ fn key_fact<'a>(kms: &Kms, k: KeyView<'a>, key: &str) -> Option<Values<'a>> {
         "kms:keyusage" | "kms:customermasterkeyusage" => one(r.key_usage.as_str()),
         "kms:keyorigin" => one(r.origin.as_str()),
         "kms:multiregion" => one(if r.multi_region { "true" } else { "false" }),
+        // Every multi-Region key of a one-Region deployment is a primary.
+        "kms:multiregionkeytype" if r.multi_region => one("PRIMARY"),
+        "kms:primaryregion" if r.multi_region => one(r.region.as_str()),
         "kms:resourcealiases" => {
             let names = kms.aliases_of(&r.key_id);
             Some(Values::many(

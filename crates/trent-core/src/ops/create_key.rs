@@ -37,6 +37,7 @@ impl RequestFacts for Req {
             "kms:keyusage" | "kms:customermasterkeyusage" => facts::one(self.key_usage.as_str()),
             "kms:keyorigin" => facts::one(self.origin.as_str()),
             "kms:multiregion" => facts::one(if self.multi_region { "true" } else { "false" }),
+            "kms:multiregionkeytype" if self.multi_region => facts::one("PRIMARY"),
             "kms:bypasspolicylockoutsafetycheck" => facts::one(if self.bypass { "true" } else { "false" }),
             _ => facts::request_tags(&self.tags, key),
         }
@@ -112,10 +113,12 @@ impl KmsOp for CreateKey {
                 "Origin {origin} (custom key stores) is not supported by this server."
             )));
         }
-        if req.multi_region == Some(true) {
-            return Err(KmsError::UnsupportedOperation(
-                "Multi-Region keys are not supported by this server yet.".to_owned(),
-            ));
+        if trent_crypto::fips::enabled() {
+            if let Some(why) = trent_crypto::fips::refused_key_spec(key_spec.as_str()) {
+                return Err(KmsError::UnsupportedOperation(format!(
+                    "KeySpec {key_spec} is not available in FIPS mode: {why}."
+                )));
+            }
         }
         if !key_spec.is_built() {
             return Err(KmsError::UnsupportedOperation(format!(
@@ -143,7 +146,11 @@ impl KmsOp for CreateKey {
 
     async fn run(cx: Ctx<'_, Account>, req: Req) -> Result<KeyMetadataResponse, KmsError> {
         let account = cx.caller.account();
-        let key_id: KeyId = new_key_id()?;
+        let key_id: KeyId = if req.multi_region {
+            crate::lifecycle::new_multi_region_key_id()?
+        } else {
+            new_key_id()?
+        };
         let policy_text = match &req.policy {
             Some(p) => p.clone(),
             None => policy::default_policy(account),
@@ -165,7 +172,7 @@ impl KmsOp for CreateKey {
                 pending_window_days: None,
                 policy: policy_text.clone(),
                 current_material_id: None,
-                multi_region: false,
+                multi_region: req.multi_region,
                 rotation_enabled: false,
                 rotation_period_days: None,
                 next_rotation_ms: None,

@@ -149,6 +149,11 @@ audit_members! {
         tags => "tags", multi_region => "multiRegion",
     }
     KeyIdRequest { key_id => "keyId" }
+    ReplicateKeyRequest {
+        key_id => "keyId", replica_region => "replicaRegion", description => "description",
+        bypass_policy_lockout_safety_check => "bypassPolicyLockoutSafetyCheck", tags => "tags",
+    }
+    UpdatePrimaryRegionRequest { key_id => "keyId", primary_region => "primaryRegion" }
     ListRequest { key_id => "keyId", limit => "limit" }
     DescribeCustomKeyStoresRequest { custom_key_store_id => "customKeyStoreId", custom_key_store_name => "customKeyStoreName", limit => "limit" }
     UpdateKeyDescriptionRequest { key_id => "keyId", description => "description" }

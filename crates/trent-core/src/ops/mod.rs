@@ -136,14 +136,15 @@ impl Kms {
             | O::CreateCustomKeyStore
             | O::DeleteCustomKeyStore
             | O::DisconnectCustomKeyStore
-            | O::ReplicateKey
-            | O::UpdateCustomKeyStore
-            | O::UpdatePrimaryRegion => unsupported(self, caller, op, meta).await,
+            | O::UpdateCustomKeyStore => unsupported(self, caller, op, meta).await,
+            O::ReplicateKey => run::<multi_region::ReplicateKey>(self, caller, body, meta).await,
+            O::UpdatePrimaryRegion => run::<multi_region::UpdatePrimaryRegion>(self, caller, body, meta).await,
         }
     }
 }
 
 mod encrypt;
+mod multi_region;
 
 /// `InvalidKeyUsageException: <arn> key usage is X which is not valid for Op.` (AWS-recorded).
 pub(crate) fn require_usage(key: &LoadedKey, usage: KeyUsage, op: Operation) -> Result<(), KmsError> {

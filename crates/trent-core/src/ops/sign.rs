@@ -90,6 +90,14 @@ fn check_signing(key: &LoadedKey, req: &Req) -> Result<(SigningAlg, MessageKind)
         _ => return Err(super::asymmetric::incompatible(name.as_str(), key)),
     };
     let kind = spec::message_kind(req.message_type);
+    if trent_crypto::fips::enabled() {
+        if let Some(why) = trent_crypto::fips::refused_signing(name.as_str(), req.message_type.as_str()) {
+            return Err(KmsError::UnsupportedOperation(format!(
+                "SigningAlgorithm {name} with MessageType {} is not available in FIPS mode: {why}.",
+                req.message_type
+            )));
+        }
+    }
     let unsupported = || {
         KmsError::Validation(format!(
             "MessageType {} is not supported for signing algorithm {name}.",
