@@ -23,7 +23,11 @@ pub fn verify_trail(
     root: &RootKey,
     checkpoints: &[Checkpoint],
 ) -> Result<Verification, StoreError> {
-    let base = crate::rotation::derivation_base(store, root).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let base = crate::rotation::derivation_base(
+        store,
+        &trent_crypto::seal::Keyring::new(RootKey::from_bytes(*root.expose())),
+    )
+    .map_err(|e| StoreError::Backend(e.to_string()))?;
     let key = chain_key(&base).map_err(|e| StoreError::Backend(e.to_string()))?;
     trent_audit::verify_against(store, &key, checkpoints)
 }

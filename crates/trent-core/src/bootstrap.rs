@@ -8,7 +8,7 @@ use trent_crypto::{RootKey, SecretBytes};
 use trent_store::{AccountRecord, Store};
 use trent_types::{AccountId, Arn};
 
-use crate::credentials::{issue_access_key, unseal_access_key, KeyOwner};
+use crate::credentials::{issue_access_key, KeyOwner};
 
 /// The account and its root credentials.
 pub struct AdminCredentials {
@@ -53,6 +53,18 @@ pub fn initialise(
     account_id: Option<&str>,
     now_ms: i64,
 ) -> Result<AdminCredentials, KmsError> {
+    let ring = trent_crypto::seal::Keyring::new(RootKey::from_bytes(*root.expose()));
+    initialise_with(store, &ring, account_id, now_ms)
+}
+
+/// [`initialise`] with a keyring: during a root-key rotation the root access key may still be
+/// sealed under the old key.
+pub fn initialise_with(
+    store: &dyn Store,
+    root: &trent_crypto::seal::Keyring,
+    account_id: Option<&str>,
+    now_ms: i64,
+) -> Result<AdminCredentials, KmsError> {
     let wanted = account_of(account_id)?;
     let accounts = store.accounts().map_err(KmsError::internal)?;
     if let Some(first) = accounts.first() {
@@ -73,11 +85,17 @@ pub fn initialise(
         return Ok(AdminCredentials {
             account_id: first.account_id,
             access_key_id: rec.access_key_id.clone(),
-            secret_access_key: unseal_access_key(root, rec)?,
+            secret_access_key: root
+                .unseal(
+                    trent_crypto::seal::Purpose::AccessKeySecret,
+                    &rec.access_key_id,
+                    &rec.sealed_secret,
+                )
+                .map_err(|_| KmsError::internal(format!("access key {} does not unseal", rec.access_key_id)))?,
             created: false,
         });
     }
-    create_account(store, root, account_id, now_ms)
+    create_account(store, root.current(), account_id, now_ms)
 }
 
 /// Creates another account with its root access key (`trent admin create-account`).

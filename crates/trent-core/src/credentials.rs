@@ -11,6 +11,7 @@ use std::sync::{Arc, RwLock};
 use subtle::ConstantTimeEq;
 use trent_api::KmsError;
 use trent_audit::{Identity, IdentityType};
+use trent_crypto::seal::Keyring;
 use trent_crypto::seal::{self, Purpose};
 use trent_crypto::{RootKey, SecretBytes};
 use trent_policy::{Principal, PrincipalKind};
@@ -188,7 +189,7 @@ pub(crate) fn token_hash(token: &str) -> String {
 
 impl CredentialCache {
     /// Loads and unseals every active access key.
-    pub fn load(&self, store: &dyn StoreRead, root: &RootKey, now_ms: i64) -> Result<(), KmsError> {
+    pub fn load(&self, store: &dyn StoreRead, root: &Keyring, now_ms: i64) -> Result<(), KmsError> {
         for r in store.access_keys().map_err(KmsError::internal)? {
             if let Some(e) = prepare(store, root, &r)? {
                 self.insert(e, now_ms);
@@ -288,14 +289,15 @@ impl CredentialCache {
 
 /// Unseals an active access key and resolves its principal; `None` for inactive keys and for
 /// keys whose user no longer exists (a key must never outlive its user).
-pub(crate) fn prepare(store: &dyn StoreRead, root: &RootKey, r: &AccessKeyRecord) -> Result<Option<Entry>, KmsError> {
+pub(crate) fn prepare(store: &dyn StoreRead, root: &Keyring, r: &AccessKeyRecord) -> Result<Option<Entry>, KmsError> {
     if r.status != AccessKeyStatus::Active {
         return Ok(None);
     }
     let Some(principal) = principal_of(store, r)? else {
         return Ok(None);
     };
-    let secret = seal::unseal(root, Purpose::AccessKeySecret, &r.access_key_id, &r.sealed_secret)
+    let secret = root
+        .unseal(Purpose::AccessKeySecret, &r.access_key_id, &r.sealed_secret)
         .map_err(|_| KmsError::internal(format!("access key {} does not unseal", r.access_key_id)))?;
     Ok(Some(Entry {
         access_key_id: r.access_key_id.clone(),
@@ -461,12 +463,6 @@ pub(crate) fn issue_access_key(
     }))
 }
 
-/// Unseals the stored secret of an access key (used to re-write a lost `admin.env`).
-pub(crate) fn unseal_access_key(root: &RootKey, r: &AccessKeyRecord) -> Result<SecretBytes, KmsError> {
-    seal::unseal(root, Purpose::AccessKeySecret, &r.access_key_id, &r.sealed_secret)
-        .map_err(|_| KmsError::internal("access key does not unseal"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -520,9 +516,13 @@ mod tests {
             .expect("issue")
             .expect("the role exists");
         cache.insert(
-            prepare(&store, &root, &issued.record)
-                .expect("prepare")
-                .expect("active"),
+            prepare(
+                &store,
+                &Keyring::new(RootKey::from_bytes(*root.expose())),
+                &issued.record,
+            )
+            .expect("prepare")
+            .expect("active"),
             0,
         );
         assert!(issued.access_key_id.starts_with("ASIA"));

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use trent_api::dto::KeyMetadata;
 use trent_api::KmsError;
 use trent_crypto::asymmetric::AsymmetricKey;
-use trent_crypto::seal::{self, Purpose};
-use trent_crypto::{RootKey, SecretBytes};
+use trent_crypto::seal::{Keyring, Purpose};
+use trent_crypto::SecretBytes;
 use trent_policy::PolicyDocument;
 use trent_store::{GrantRecord, KeyRecord, MaterialRecord, StoreError, TagRecord};
 use trent_types::{
@@ -177,9 +177,8 @@ pub(crate) fn material_record_id(key_arn: &str, material_id: &str) -> String {
 
 /// Unseals one stored material version of the key `key_arn` (also `trent migrate`'s check that a
 /// copied store opens what the source sealed).
-pub fn open_material(root: &RootKey, key_arn: &str, m: &MaterialRecord) -> Result<SecretBytes, KmsError> {
-    seal::unseal(
-        root,
+pub fn open_material(root: &Keyring, key_arn: &str, m: &MaterialRecord) -> Result<SecretBytes, KmsError> {
+    root.unseal(
         Purpose::KeyMaterial,
         &material_record_id(key_arn, &m.material_id),
         &m.sealed,
@@ -209,7 +208,7 @@ impl Kms {
         let arn: Arc<str> = Arc::from(Arn::key(&record.region, record.account_id, record.key_id));
         let mut out = Vec::with_capacity(materials.len());
         for m in materials.iter().filter(|m| m.is_present()) {
-            let secret = open_material(self.root(), &arn, m)?;
+            let secret = open_material(&self.root(), &arn, m)?;
             let id: [u8; 32] = hex::decode(&m.material_id)
                 .ok()
                 .and_then(|v| v.try_into().ok())

@@ -81,7 +81,7 @@ pub(crate) async fn generate_material(key_spec: KeySpec, key_usage: KeyUsage) ->
 impl Kms {
     fn seal_material(&self, arn: &str, material_id: &str, material: &SecretBytes) -> Result<Vec<u8>, KmsError> {
         seal::seal(
-            self.root(),
+            self.root().current(),
             Purpose::KeyMaterial,
             &material_record_id(arn, material_id),
             material,

@@ -20,7 +20,7 @@
 //! not the root key.
 
 use trent_api::KmsError;
-use trent_crypto::seal::{self, Purpose};
+use trent_crypto::seal::{self, Keyring, Purpose};
 use trent_crypto::{RootKey, SecretBytes};
 use trent_store::{Store, StoreError, StoreRead};
 use trent_types::{Arn, KeyId};
@@ -30,14 +30,75 @@ pub const DERIVATION_META: &str = "derivation-key";
 
 /// The secret derived keys come from: the stored `derivation-key` opened with `root`, else (a
 /// store whose root key was never rotated) the root key itself.
-pub fn derivation_base(store: &dyn StoreRead, root: &RootKey) -> Result<RootKey, KmsError> {
+pub fn derivation_base(store: &dyn StoreRead, root: &Keyring) -> Result<RootKey, KmsError> {
     match store.meta(DERIVATION_META).map_err(KmsError::internal)? {
-        None => Ok(RootKey::from_bytes(*root.expose())),
+        // Never rotated: the first root key, which is the previous one while the first rotation runs.
+        None => Ok(RootKey::from_bytes(*root.previous().unwrap_or(root.current()).expose())),
         Some(sealed) => {
-            let s = seal::unseal(root, Purpose::Derivation, DERIVATION_META, &sealed)
+            let s = root
+                .unseal(Purpose::Derivation, DERIVATION_META, &sealed)
                 .map_err(|_| KmsError::internal("the derivation secret does not unseal under this root key"))?;
             RootKey::from_slice(s.expose()).ok_or_else(|| KmsError::internal("the derivation secret is not 32 bytes"))
         }
+    }
+}
+
+impl crate::Kms {
+    /// Starts an online root-key rotation to `new`: from now on new records are sealed under it,
+    /// and the current key only opens what is not re-sealed yet. `Err` while one runs.
+    pub fn begin_root_rotation(&self, new: RootKey) -> Result<(), KmsError> {
+        let ring = self.root();
+        if ring.previous().is_some() {
+            return Err(KmsError::internal("a root-key rotation is already running"));
+        }
+        if &new == ring.current() {
+            return Err(KmsError::internal("the new root key is the current one"));
+        }
+        let old = RootKey::from_bytes(*ring.current().expose());
+        self.set_root(Keyring::rotating(new, old));
+        Ok(())
+    }
+
+    /// Whether a root-key rotation is under way (begun, or resumed at start).
+    pub fn root_rotating(&self) -> bool {
+        self.root().previous().is_some()
+    }
+
+    /// The running rotation's (records done, records in all), once it has counted them.
+    pub fn root_rotation_progress(&self) -> Option<(usize, usize)> {
+        self.root_rotation.lock().ok().and_then(|g| *g)
+    }
+
+    /// Re-seals every record under the new key on the blocking pool, `batch` records per
+    /// transaction (pausing `pause_ms` after each: tests), then forgets the old key.
+    pub async fn run_root_rotation(&self, batch: usize, pause_ms: u64) -> Result<Report, KmsError> {
+        let ring = self.root();
+        if ring.previous().is_none() {
+            return Err(KmsError::internal("no root-key rotation was begun"));
+        }
+        let store = std::sync::Arc::clone(&self.store);
+        let progress = std::sync::Arc::clone(&self.root_rotation);
+        let job = std::sync::Arc::clone(&ring);
+        let report = tokio::task::spawn_blocking(move || {
+            let old = job
+                .previous()
+                .ok_or_else(|| KmsError::internal("no previous root key"))?;
+            rotate(store.as_ref(), old, job.current(), batch, &mut |done, total| {
+                if let Ok(mut g) = progress.lock() {
+                    *g = Some((done, total));
+                }
+                if pause_ms > 0 && done < total {
+                    std::thread::sleep(std::time::Duration::from_millis(pause_ms));
+                }
+            })
+        })
+        .await
+        .map_err(KmsError::internal)??;
+        self.set_root(Keyring::new(RootKey::from_bytes(*ring.current().expose())));
+        if let Ok(mut g) = self.root_rotation.lock() {
+            *g = None;
+        }
+        Ok(report)
     }
 }
 

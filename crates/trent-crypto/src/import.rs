@@ -105,13 +105,15 @@ pub enum TokenError {
 /// Opens a token for `key_arn` and unwraps `wrapped` with the wrapping key it carries. Unwrap
 /// failures are the detail-free [`CryptoError`] (`InvalidCiphertextException`).
 pub fn unwrap(
-    root: &RootKey,
+    root: &seal::Keyring,
     key_arn: &str,
     token: &[u8],
     now_ms: i64,
     wrapped: &[u8],
 ) -> Result<Result<SecretBytes, CryptoError>, TokenError> {
-    let payload = seal::unseal(root, SealPurpose::ImportToken, key_arn, token).map_err(|_| TokenError::Invalid)?;
+    let payload = root
+        .unseal(SealPurpose::ImportToken, key_arn, token)
+        .map_err(|_| TokenError::Invalid)?;
     // version (1) ‖ algorithm (1) ‖ modulus bits (4, BE) ‖ expiry ms (8, BE) ‖ PKCS#8 key.
     let Some(([version, code], rest)) = payload.expose().split_first_chunk::<2>() else {
         return Err(TokenError::Invalid);
@@ -214,33 +216,34 @@ mod tests {
 
     #[test]
     fn token_round_trip_expiry_and_binding() {
-        let root = RootKey::generate().expect("rng");
+        let ring = seal::Keyring::new(RootKey::generate().expect("rng"));
+        let root = ring.current();
         for alg in [
             WrappingAlg::OaepSha256,
             WrappingAlg::RsaAesKeyWrapSha256,
             WrappingAlg::RsaAesKeyWrapSha1,
         ] {
-            let p = parameters(&root, ARN, alg, 2048, 1_000).expect("params");
+            let p = parameters(root, ARN, alg, 2048, 1_000).expect("params");
             let material = [7u8; 32];
             let wrapped = wrap_for_test(&p.public_key_der, alg, &material).expect("wrap");
-            let out = unwrap(&root, ARN, &p.token, 999, &wrapped)
+            let out = unwrap(&ring, ARN, &p.token, 999, &wrapped)
                 .expect("token")
                 .expect("unwrap");
             assert_eq!(out.expose(), material);
             assert_eq!(
-                unwrap(&root, ARN, &p.token, 1_001, &wrapped).err(),
+                unwrap(&ring, ARN, &p.token, 1_001, &wrapped).err(),
                 Some(TokenError::Expired)
             );
             assert_eq!(
-                unwrap(&root, "arn:other", &p.token, 0, &wrapped).err(),
+                unwrap(&ring, "arn:other", &p.token, 0, &wrapped).err(),
                 Some(TokenError::Invalid)
             );
             let mut bad = p.token.clone();
             bad[20] ^= 1;
-            assert_eq!(unwrap(&root, ARN, &bad, 0, &wrapped).err(), Some(TokenError::Invalid));
+            assert_eq!(unwrap(&ring, ARN, &bad, 0, &wrapped).err(), Some(TokenError::Invalid));
             let mut garbled = wrapped.clone();
             garbled[5] ^= 1;
-            assert!(unwrap(&root, ARN, &p.token, 0, &garbled).expect("token ok").is_err());
+            assert!(unwrap(&ring, ARN, &p.token, 0, &garbled).expect("token ok").is_err());
         }
     }
 

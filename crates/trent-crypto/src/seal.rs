@@ -54,6 +54,50 @@ pub fn seal(root: &RootKey, purpose: Purpose, record: &str, secret: &SecretBytes
     Ok(out)
 }
 
+/// The root keys a running service opens sealed records with: the current one, which seals,
+/// and during a root-key rotation the previous one, which only opens what is not re-sealed yet.
+pub struct Keyring {
+    current: RootKey,
+    previous: Option<RootKey>,
+}
+
+impl Keyring {
+    pub fn new(current: RootKey) -> Keyring {
+        Keyring {
+            current,
+            previous: None,
+        }
+    }
+
+    /// A rotation from `previous` to `current` in progress.
+    pub fn rotating(current: RootKey, previous: RootKey) -> Keyring {
+        Keyring {
+            current,
+            previous: Some(previous),
+        }
+    }
+
+    /// The key new records are sealed under.
+    pub fn current(&self) -> &RootKey {
+        &self.current
+    }
+
+    pub fn previous(&self) -> Option<&RootKey> {
+        self.previous.as_ref()
+    }
+
+    /// Opens a record sealed under either key (the current one first).
+    pub fn unseal(&self, purpose: Purpose, record: &str, sealed: &[u8]) -> Result<SecretBytes, CryptoError> {
+        match unseal(&self.current, purpose, record, sealed) {
+            Ok(s) => Ok(s),
+            Err(e) => match &self.previous {
+                Some(p) => unseal(p, purpose, record, sealed),
+                None => Err(e),
+            },
+        }
+    }
+}
+
 /// Opens a sealed record; fails (without detail) on any tampering or mismatch of record/purpose.
 pub fn unseal(root: &RootKey, purpose: Purpose, record: &str, sealed: &[u8]) -> Result<SecretBytes, CryptoError> {
     let (&version, rest) = sealed.split_first().ok_or(CryptoError)?;

@@ -141,6 +141,8 @@ impl ShamirSeal {
             file: self.read()?,
             path: self.path.clone(),
             given: Vec::new(),
+            staged_path: None,
+            staged_key: None,
         })
     }
 
@@ -211,6 +213,8 @@ pub struct Unsealer {
     file: ShamirFile,
     path: PathBuf,
     given: Vec<blahaj::Share>,
+    staged_path: Option<PathBuf>,
+    staged_key: Option<RootKey>,
 }
 
 impl Unsealer {
@@ -244,7 +248,21 @@ impl Unsealer {
         let result = self.finish();
         // Whatever the outcome, the shares are not kept once they were combined.
         self.given.clear();
-        result.map(Progress::Unsealed)
+        let (key, staged) = result?;
+        self.staged_key = staged;
+        Ok(Progress::Unsealed(key))
+    }
+
+    /// Also opens the seal file at `path` when it exists at unseal time (a root-key rotation's
+    /// staged seal: the same unseal key wraps the new root key).
+    pub fn with_staged(mut self, path: PathBuf) -> Unsealer {
+        self.staged_path = Some(path);
+        self
+    }
+
+    /// The staged root key opened at unseal time, if there was one.
+    pub fn take_staged(&mut self) -> Option<RootKey> {
+        self.staged_key.take()
     }
 
     /// Checks and keeps one share.
@@ -278,23 +296,34 @@ impl Unsealer {
         ))
     }
 
-    fn finish(&self) -> Result<RootKey, SealError> {
+    fn finish(&self) -> Result<(RootKey, Option<RootKey>), SealError> {
         let unseal = self.unseal_key()?;
-        let nonce: [u8; 12] = unb64(&self.path, "nonce", &self.file.nonce)?
-            .try_into()
-            .map_err(|_| SealError::malformed(&self.path, "nonce is not 12 bytes"))?;
-        let wrapped = unb64(&self.path, "wrapped", &self.file.wrapped)?;
-        let key = trent_crypto::symmetric::open(
-            &unseal[..],
-            nonce,
-            &aad(self.file.threshold, self.file.shares),
-            &wrapped,
-        )
-        .map_err(|_| {
-            SealError::Share("the shares do not open this seal (is seal.json the one they were made for?)".into())
-        })?;
-        RootKey::from_slice(key.expose()).ok_or_else(|| SealError::BadLength(self.path.display().to_string()))
+        let key = open_file(&self.path, &self.file, &unseal)?;
+        let staged = match &self.staged_path {
+            Some(p) if p.exists() => Some(open_file(p, &read_checked(p)?, &unseal)?),
+            _ => None,
+        };
+        Ok((key, staged))
     }
+}
+
+fn read_checked(path: &Path) -> Result<ShamirFile, SealError> {
+    ShamirSeal::new(path.to_path_buf()).read()
+}
+
+/// Opens the root key a Shamir seal file wraps under the unseal key.
+fn open_file(path: &Path, f: &ShamirFile, unseal: &[u8]) -> Result<RootKey, SealError> {
+    let nonce: [u8; 12] = unb64(path, "nonce", &f.nonce)?
+        .try_into()
+        .map_err(|_| SealError::malformed(path, "nonce is not 12 bytes"))?;
+    let wrapped = unb64(path, "wrapped", &f.wrapped)?;
+    let key = trent_crypto::symmetric::open(unseal, nonce, &aad(f.threshold, f.shares), &wrapped).map_err(|_| {
+        SealError::Share(format!(
+            "the shares do not open {} (is it the seal they were made for?)",
+            path.display()
+        ))
+    })?;
+    RootKey::from_slice(key.expose()).ok_or_else(|| SealError::BadLength(path.display().to_string()))
 }
 
 /// The Shamir seal with its shares at hand (offline commands read them first).

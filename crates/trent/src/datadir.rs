@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use trent_core::{bootstrap, Config, Kms, SystemClock};
+use trent_crypto::seal::Keyring;
 use trent_store::sqlite::SqliteStore;
 use trent_store::Store;
 use trent_store_postgres::{PgOptions, PgStore};
@@ -240,25 +241,44 @@ pub fn prepare(at: &Location, region: &str) -> Result<Arc<dyn Store>, String> {
     Ok(store)
 }
 
-/// Opens the service over a prepared store with its root key (bootstrapping a new store).
+/// The keyring a server opens with: the root key, or — while a root-key rotation is
+/// unfinished (`root.key.rotating` / `seal.json.rotating`) — the staged new key and the live old
+/// one, both opened with the same passphrase, PIN or credentials, so the server resumes it.
+pub fn keyring(at: &Location, store: &dyn Store) -> Result<Keyring, String> {
+    let Some(kind) = seals::existing(at)? else {
+        return Ok(Keyring::new(root_key(at, store)?));
+    };
+    let live = seals::file_of(&at.data_dir, kind);
+    let staged = crate::rotate_cmd::staged_of(&live);
+    if !staged.exists() {
+        return Ok(Keyring::new(root_key(at, store)?));
+    }
+    let given = seals::read_given(at, kind)?;
+    let old = seals::unlock_at(at, kind, &live, given.clone())?;
+    let new = seals::unlock_at(at, kind, &staged, given)?;
+    tracing::warn!(staged = %staged.display(), "an unfinished root-key rotation: resuming it");
+    Ok(Keyring::rotating(new, old))
+}
+
+/// Opens the service over a prepared store with its keyring (bootstrapping a new store).
 pub fn open_with_root(
     at: &Location,
     store: Arc<dyn Store>,
-    root: trent_crypto::RootKey,
+    root: Keyring,
     region: &str,
     account_id: Option<&str>,
     endpoint: Endpoint,
 ) -> Result<Opened, String> {
     let backend = store.backend();
     let now = trent_core::Clock::now_ms(&SystemClock);
-    let admin = bootstrap::initialise(store.as_ref(), &root, account_id, now).map_err(|e| match at.database {
+    let admin = bootstrap::initialise_with(store.as_ref(), &root, account_id, now).map_err(|e| match at.database {
         Some(_) => format!("{e} (is the root key the one the other nodes of this database use?)"),
         None => e.to_string(),
     })?;
     let admin_env = at.data_dir.join("admin.env");
     // Always re-written: it is derived from the store and names where the server listens now.
     write_env(&admin_env, &admin, region, endpoint)?;
-    let kms = Kms::open(
+    let kms = Kms::open_with(
         store,
         root,
         Arc::new(SystemClock),
@@ -298,7 +318,8 @@ pub fn init(
     let key = trent_crypto::RootKey::generate().map_err(|e| e.to_string())?;
     let shares = seals::create_at(at, kind, &key, &seals::file_of(&at.data_dir, kind), policy, None)?;
     let now = trent_core::Clock::now_ms(&SystemClock);
-    let admin = bootstrap::initialise(store.as_ref(), &key, account_id, now).map_err(|e| e.to_string())?;
+    let ring = Keyring::new(key);
+    let admin = bootstrap::initialise_with(store.as_ref(), &ring, account_id, now).map_err(|e| e.to_string())?;
     write_env(&at.data_dir.join("admin.env"), &admin, region, endpoint)?;
     Ok((shares, admin.account_id))
 }

@@ -267,8 +267,9 @@ fn decrypts_on_copy(
     new: &trent_store::MaterialRecord,
 ) -> Result<(), String> {
     let arn = Arn::key(&k.region, k.account_id, k.key_id);
-    let old_material = trent_core::open_material(root, &arn, old).map_err(|e| e.to_string())?;
-    let new_material = trent_core::open_material(root, &arn, new).map_err(|e| e.to_string())?;
+    let ring = trent_crypto::seal::Keyring::new(trent_crypto::RootKey::from_bytes(*root.expose()));
+    let old_material = trent_core::open_material(&ring, &arn, old).map_err(|e| e.to_string())?;
+    let new_material = trent_core::open_material(&ring, &arn, new).map_err(|e| e.to_string())?;
     let material_id: [u8; 32] = hex::decode(&old.material_id)
         .ok()
         .and_then(|v| v.try_into().ok())

@@ -42,7 +42,14 @@ pub fn refuse_if_unfinished(at: &Location) -> Result<(), String> {
     Ok(())
 }
 
-pub fn run(at: &Location, batch: usize, pause_ms: u64) -> Result<(), String> {
+pub fn run(at: &Location, socket: &Path, batch: usize, pause_ms: u64) -> Result<(), String> {
+    // A server that answers on its admin socket rotates online.
+    if let Ok(v) = crate::unseal::ask(socket, b"status") {
+        if v.get("sealed") == Some(&serde_json::Value::Bool(true)) {
+            return Err("the server is sealed: unseal it first".into());
+        }
+        return online(at, socket, batch);
+    }
     let _lock = datadir::lock(&at.data_dir, datadir::Lock::Exclusive)?;
     let Some(kind) = seals::existing(at)? else {
         return Err(format!("{} is not initialised", at.data_dir.display()));
@@ -105,8 +112,72 @@ pub fn run(at: &Location, batch: usize, pause_ms: u64) -> Result<(), String> {
     Ok(())
 }
 
+/// The server runs: the new key is staged here (as offline), then handed to the server over its
+/// admin socket, which re-seals while it keeps serving and swaps the seal files at the end.
+fn online(at: &Location, socket: &Path, batch: usize) -> Result<(), String> {
+    let Some(kind) = seals::existing(at)? else {
+        return Err(format!("{} is not initialised", at.data_dir.display()));
+    };
+    let live = seals::file_of(&at.data_dir, kind);
+    let staged = staged_of(&live);
+    if staged.exists() {
+        return Err(format!(
+            "{} exists: a rotation is under way (the server resumes an interrupted one at start); `trent operator status` shows it",
+            staged.display()
+        ));
+    }
+    let given = seals::read_given(at, kind)?;
+    // What opens the live seal opens the staged one: check it does before staging.
+    let old = seals::unlock_at(at, kind, &live, given.clone())?;
+    let new = trent_crypto::RootKey::generate().map_err(|e| e.to_string())?;
+    seals::stage(at, kind, &live, &given, &new, &staged)?;
+    if seals::unlock_at(at, kind, &staged, given)? != new || new == old {
+        let _ = std::fs::remove_file(&staged);
+        return Err("the staged seal does not give back the new root key; nothing changed".into());
+    }
+    use base64::Engine;
+    let mut request = zeroize::Zeroizing::new(b"rotate ".to_vec());
+    request.extend_from_slice(
+        base64::engine::general_purpose::STANDARD
+            .encode(new.expose())
+            .as_bytes(),
+    );
+    request.extend_from_slice(format!(" {batch}").as_bytes());
+    let v = crate::unseal::ask(socket, &request)?;
+    if let Some(e) = v.get("error").and_then(|e| e.as_str()) {
+        let _ = std::fs::remove_file(&staged);
+        return Err(format!("the server refused the rotation: {e}"));
+    }
+    let tty = std::io::stderr().is_terminal();
+    loop {
+        let v = crate::unseal::ask(socket, b"status")?;
+        let done = v.get("done").and_then(|d| d.as_u64());
+        let total = v.get("total").and_then(|d| d.as_u64());
+        if let (Some(done), Some(total)) = (done, total) {
+            if tty {
+                eprint!("\rtrent: re-sealed {done}/{total} records (online)");
+            } else {
+                eprintln!("trent: re-sealed {done}/{total} records (online)");
+            }
+        }
+        if v.get("rotating") != Some(&serde_json::Value::Bool(true)) && !staged.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    if tty {
+        eprintln!();
+    }
+    println!(
+        "trent: root key rotated online: every record is sealed under the new key and the old one is destroyed; \
+         every other node of this database needs the new {}",
+        live.file_name().unwrap_or_default().to_string_lossy()
+    );
+    Ok(())
+}
+
 /// Overwrites a file with zeros where it lies and syncs it (the rename that follows frees it).
-fn destroy_in_place(path: &Path) -> Result<(), String> {
+pub(crate) fn destroy_in_place(path: &Path) -> Result<(), String> {
     let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let mut f = std::fs::OpenOptions::new()
         .write(true)
@@ -117,7 +188,7 @@ fn destroy_in_place(path: &Path) -> Result<(), String> {
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn sync_dir(dir: &Path) {
+pub(crate) fn sync_dir(dir: &Path) {
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
     }

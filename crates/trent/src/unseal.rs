@@ -1,17 +1,23 @@
-//! The local admin channel of a sealed server, and `trent operator unseal` / `status`.
+//! The server's local admin channel, and the commands that use it: `trent operator unseal` /
+//! `status`, and the online `rotate-root-key`.
 //!
-//! A server whose seal needs an operator (Shamir shares) listens on a Unix socket,
-//! `<data-dir>/trent.sock` by default, created mode 0600 inside the 0700 data directory, and
-//! talks only to peers running as its own user (or root), checked with `SO_PEERCRED`. So the
-//! channel is authenticated by the operating system: whoever may read the data directory may
-//! unseal, nobody else, and nothing of it is reachable from the network.
+//! A server listens on a Unix socket, `<data-dir>/trent.sock` by default, created mode 0600
+//! inside the 0700 data directory, and talks only to peers running as its own user (or root),
+//! checked with `SO_PEERCRED`. So the channel is authenticated by the operating system: whoever
+//! may read the data directory may use it, nobody else, and nothing of it is reachable from the
+//! network. A Shamir-sealed server cannot start without it; for the other seals a socket that
+//! cannot be made (another server on the same directory) is logged and the server runs on.
 //!
 //! One request line, one JSON answer line per connection:
-//! - `status` → `{"sealed":true,"seal":"shamir","threshold":3,"shares":5,"progress":1}`
+//! - `status` → sealed: `{"sealed":true,"seal":"shamir","threshold":3,"shares":5,"progress":1}`;
+//!   open: `{"sealed":false,"rotating":false}` (with `"done"`/`"total"` while a root-key
+//!   rotation runs)
 //! - `unseal <share>` → the status after the share, or `{"error":…}` with the status
-//! - `reset` → forgets the shares given so far.
+//! - `reset` → forgets the shares given so far
+//! - `rotate <base64 root key> [batch size]` → starts an online root-key rotation to that key, whose seal
+//!   the caller has staged beside the live one (`rotate_cmd`).
 //!
-//! Shares are read into zeroizing buffers, never logged, and forgotten once combined.
+//! Shares and keys are read into zeroizing buffers, never logged, and forgotten once used.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -20,32 +26,62 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{oneshot, watch};
+use trent_crypto::seal::Keyring;
 use trent_crypto::RootKey;
-use trent_seal::shamir::{Progress, ShamirSeal, Unsealer};
+use trent_seal::shamir::{Progress, Unsealer};
 
-/// The longest request line: a share is 44 characters of base64.
+/// Records re-sealed per transaction when the command does not say.
+pub const DEFAULT_BATCH: usize = 100;
+
+/// The longest request line: a share is 44 characters of base64, a key 44 too.
 const MAX_LINE: u64 = 4096;
 
 pub fn default_socket(data_dir: &Path) -> PathBuf {
     data_dir.join("trent.sock")
 }
 
+/// Where a rotation's seal files are, to swap them when it is done.
+#[derive(Debug, Clone)]
+pub struct Finisher {
+    pub live: PathBuf,
+    pub staged: PathBuf,
+    /// The file seal: the live file is the plain old key and is zeroed before the swap.
+    pub plain: bool,
+    /// Pause after each batch (debug builds, `TRENT_TEST_ROTATION_PAUSE_MS`: tests).
+    pub pause_ms: u64,
+}
+
 enum State {
     Sealed {
         unsealer: Unsealer,
-        done: Option<oneshot::Sender<RootKey>>,
+        done: Option<oneshot::Sender<Keyring>>,
     },
-    Unsealed,
+    /// Unsealed (or never sealed); the service once it is open.
+    Open(Option<(Arc<trent_core::Kms>, Finisher)>),
 }
 
-/// Listens on `path` until `stop`; the root key arrives on the returned receiver once a
-/// threshold of shares was given.
+/// A listening admin socket.
+pub struct Admin {
+    state: Arc<Mutex<State>>,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+impl Admin {
+    /// The service is open: status and rotation commands reach it from now on.
+    pub fn set_open(&self, kms: Arc<trent_core::Kms>, finisher: Finisher) {
+        if let Ok(mut g) = self.state.lock() {
+            *g = State::Open(Some((kms, finisher)));
+        }
+    }
+}
+
+/// Listens on `path` until `stop`. With an `unsealer` the server is sealed: the keyring
+/// arrives on the returned receiver once a threshold of shares was given.
 pub fn listen(
     path: &Path,
-    seal: &ShamirSeal,
+    unsealer: Option<Unsealer>,
     mut stop: watch::Receiver<bool>,
-) -> Result<(oneshot::Receiver<RootKey>, tokio::task::JoinHandle<()>), String> {
-    let unsealer = seal.unsealer().map_err(|e| e.to_string())?;
+) -> Result<(Admin, Option<oneshot::Receiver<Keyring>>), String> {
     if path.exists() {
         if std::os::unix::net::UnixStream::connect(path).is_ok() {
             return Err(format!(
@@ -61,13 +97,23 @@ pub fn listen(
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
             .map_err(|e| format!("cannot restrict {}: {e}", path.display()))?;
     }
-    let (tx, rx) = oneshot::channel();
-    let state = Arc::new(Mutex::new(State::Sealed {
-        unsealer,
-        done: Some(tx),
-    }));
+    let (state, rx) = match unsealer {
+        Some(unsealer) => {
+            let (tx, rx) = oneshot::channel();
+            (
+                State::Sealed {
+                    unsealer,
+                    done: Some(tx),
+                },
+                Some(rx),
+            )
+        }
+        None => (State::Open(None), None),
+    };
+    let state = Arc::new(Mutex::new(state));
     let owner = rustix::process::getuid().as_raw();
     let shown = path.to_path_buf();
+    let shared = Arc::clone(&state);
     let task = tokio::spawn(async move {
         loop {
             let stream = tokio::select! {
@@ -81,7 +127,7 @@ pub fn listen(
                     }
                 },
             };
-            let state = Arc::clone(&state);
+            let state = Arc::clone(&shared);
             tokio::spawn(async move {
                 if let Err(e) = connection(stream, owner, &state).await {
                     tracing::debug!(error = %e, "admin socket connection ended");
@@ -90,7 +136,35 @@ pub fn listen(
         }
         let _ = std::fs::remove_file(&shown);
     });
-    Ok((rx, task))
+    Ok((Admin { state, task }, rx))
+}
+
+/// Runs a root-key rotation the service has begun to its end, then swaps the seal files: the
+/// staged one (the new key) becomes the live one, and a plain old key is zeroed first.
+pub async fn complete_rotation(kms: Arc<trent_core::Kms>, f: Finisher, batch: usize) {
+    match kms.run_root_rotation(batch, f.pause_ms).await {
+        Ok(report) => {
+            if f.plain {
+                if let Err(e) = crate::rotate_cmd::destroy_in_place(&f.live) {
+                    tracing::error!(error = %e, "cannot zero the old root key");
+                }
+            }
+            match std::fs::rename(&f.staged, &f.live) {
+                Ok(()) => {
+                    crate::rotate_cmd::sync_dir(f.live.parent().unwrap_or(Path::new(".")));
+                    tracing::info!(
+                        resealed = report.resealed,
+                        already = report.already,
+                        "root key rotated: every record is sealed under the new key, the old one is destroyed"
+                    );
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "root key rotated, but the staged seal could not replace the live one")
+                }
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "root-key rotation stopped; it resumes at the next start"),
+    }
 }
 
 async fn connection(stream: UnixStream, owner: u32, state: &Mutex<State>) -> std::io::Result<()> {
@@ -125,11 +199,9 @@ fn handle(line: &[u8], state: &Mutex<State>) -> serde_json::Value {
         Some(i) => (text.get(..i).unwrap_or_default(), text.get(i + 1..).unwrap_or_default()),
         None => (text, &[][..]),
     };
-    let State::Sealed { unsealer, done } = &mut *state else {
-        return match command {
-            b"status" | b"unseal" | b"reset" => serde_json::json!({"sealed": false}),
-            _ => serde_json::json!({"error": "unknown command (status, unseal <share>, reset)", "sealed": false}),
-        };
+    let (unsealer, done) = match &mut *state {
+        State::Open(open) => return handle_open(command, arg, open.as_ref()),
+        State::Sealed { unsealer, done } => (unsealer, done),
     };
     let status = |u: &Unsealer| {
         serde_json::json!({
@@ -154,8 +226,12 @@ fn handle(line: &[u8], state: &Mutex<State>) -> serde_json::Value {
                 status(unsealer)
             }
             Ok(Progress::Unsealed(key)) => {
+                let ring = match unsealer.take_staged() {
+                    Some(new) => Keyring::rotating(new, key),
+                    None => Keyring::new(key),
+                };
                 if let Some(tx) = done.take() {
-                    let _ = tx.send(key);
+                    let _ = tx.send(ring);
                 }
                 tracing::info!("threshold of shares reached: unsealed");
                 opened = true;
@@ -169,9 +245,61 @@ fn handle(line: &[u8], state: &Mutex<State>) -> serde_json::Value {
         _ => with_error(status(unsealer), "unknown command (status, unseal <share>, reset)"),
     };
     if opened {
-        *state = State::Unsealed;
+        *state = State::Open(None);
     }
     answer
+}
+
+fn handle_open(command: &[u8], arg: &[u8], open: Option<&(Arc<trent_core::Kms>, Finisher)>) -> serde_json::Value {
+    let status = |kms: Option<&Arc<trent_core::Kms>>| {
+        let mut v = serde_json::json!({"sealed": false, "rotating": kms.is_some_and(|k| k.root_rotating())});
+        if let (Some((done, total)), Some(o)) = (kms.and_then(|k| k.root_rotation_progress()), v.as_object_mut()) {
+            o.insert("done".into(), done.into());
+            o.insert("total".into(), total.into());
+        }
+        v
+    };
+    match command {
+        b"status" | b"unseal" | b"reset" => status(open.map(|o| &o.0)),
+        b"rotate" => {
+            let Some((kms, finisher)) = open else {
+                return with_error(status(None), "the server is still opening: try again");
+            };
+            if kms.root_rotating() {
+                return with_error(status(Some(kms)), "a root-key rotation is already running");
+            }
+            if !finisher.staged.exists() {
+                return with_error(
+                    status(Some(kms)),
+                    "no staged seal: run `trent operator rotate-root-key`",
+                );
+            }
+            use base64::Engine;
+            // `<base64 key> [batch size]`
+            let mut words = arg.split(|b| *b == b' ').filter(|w| !w.is_empty());
+            let key = zeroize::Zeroizing::new(
+                base64::engine::general_purpose::STANDARD
+                    .decode(words.next().unwrap_or_default())
+                    .unwrap_or_default(),
+            );
+            let batch = words
+                .next()
+                .and_then(|w| std::str::from_utf8(w).ok())
+                .and_then(|w| w.parse::<usize>().ok())
+                .filter(|b| (1..=100_000).contains(b))
+                .unwrap_or(DEFAULT_BATCH);
+            let Some(key) = RootKey::from_slice(&key) else {
+                return with_error(status(Some(kms)), "the new root key is not 32 bytes of base64");
+            };
+            if let Err(e) = kms.begin_root_rotation(key) {
+                return with_error(status(Some(kms)), &e.to_string());
+            }
+            tracing::info!("online root-key rotation started");
+            tokio::spawn(complete_rotation(Arc::clone(kms), finisher.clone(), batch));
+            status(Some(kms))
+        }
+        _ => with_error(status(open.map(|o| &o.0)), "unknown command (status, rotate)"),
+    }
 }
 
 fn with_error(mut v: serde_json::Value, error: &str) -> serde_json::Value {
@@ -204,7 +332,7 @@ fn trim(mut s: &[u8]) -> &[u8] {
 }
 
 /// Sends one request line and returns the answer (client side).
-fn ask(socket: &Path, request: &[u8]) -> Result<serde_json::Value, String> {
+pub fn ask(socket: &Path, request: &[u8]) -> Result<serde_json::Value, String> {
     use std::io::{BufRead, Write};
     let mut stream = std::os::unix::net::UnixStream::connect(socket).map_err(|e| {
         format!(
@@ -226,6 +354,14 @@ fn ask(socket: &Path, request: &[u8]) -> Result<serde_json::Value, String> {
 
 fn describe(v: &serde_json::Value) -> String {
     if !is_sealed(v) {
+        if v.get("rotating") == Some(&serde_json::Value::Bool(true)) {
+            let field = |k: &str| v.get(k).map(|x| x.to_string()).unwrap_or_else(|| "?".into());
+            return format!(
+                "unsealed; rotating the root key: {} of {} records re-sealed",
+                field("done"),
+                field("total")
+            );
+        }
         return "unsealed".into();
     }
     let field = |k: &str| v.get(k).map(|x| x.to_string()).unwrap_or_default();

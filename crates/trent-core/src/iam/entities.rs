@@ -3,7 +3,6 @@
 //! action's authorization (the write authority).
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -230,7 +229,7 @@ impl Kms {
         account: AccountId,
         owner: KeyOwner,
     ) -> Result<IssuedAccessKey, IamError> {
-        let root = Arc::clone(self.root());
+        let root = self.root();
         let now = self.now_ms();
         let user = match &owner {
             KeyOwner::User { name, .. } => Some(name.clone()),
@@ -240,7 +239,7 @@ impl Kms {
             .try_write(authority, move |s| {
                 // The owner may have gone (or been replaced) since it was checked: the key's own
                 // transaction checks again, and then nothing is written.
-                let issued = match issue_access_key(s, &root, account, owner, now) {
+                let issued = match issue_access_key(s, root.current(), account, owner, now) {
                     Ok(Some(issued)) => issued,
                     Ok(None) => return Err(StoreError::NotFound),
                     Err(e) => return Err(StoreError::Backend(e.to_string())),

@@ -2,8 +2,6 @@
 //! `CreateAccessKey`, `ListAccessKeys`, `UpdateAccessKey`, `DeleteAccessKey`). Inline and
 //! attached policies are in `holders`, shared with roles.
 
-use std::sync::Arc;
-
 use trent_api::xml::Xml;
 use trent_api::KmsError;
 use trent_store::{AccessKeyRecord, EntityKind};
@@ -262,7 +260,7 @@ pub(crate) async fn update_access_key(cx: &IamCx<'_>, p: &Params) -> IamResult {
     };
     let (mut key, auth) = owned_key(cx, p).await?;
     let store = cx.kms.store_for(&auth);
-    let root = Arc::clone(cx.kms.root());
+    let root = cx.kms.root();
     key.status = status;
     let entry = tokio::task::spawn_blocking(move || -> Result<_, KmsError> {
         store

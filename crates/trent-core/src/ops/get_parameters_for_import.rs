@@ -99,9 +99,9 @@ impl KmsOp for GetParametersForImport {
             }
         };
         let expires = cx.kms.now_ms() + DAY_MS;
-        let root = std::sync::Arc::clone(cx.kms.root());
+        let root = cx.kms.root();
         let arn = key.arn.to_string();
-        let params = tokio::task::spawn_blocking(move || import::parameters(&root, &arn, alg, bits, expires))
+        let params = tokio::task::spawn_blocking(move || import::parameters(root.current(), &arn, alg, bits, expires))
             .await
             .map_err(KmsError::internal)?
             .map_err(KmsError::internal)?;

@@ -177,7 +177,7 @@ impl KmsOp for ImportKeyMaterial {
         let key = &cx.auth.key;
         let kms = cx.kms;
         let now = kms.now_ms();
-        let root = std::sync::Arc::clone(kms.root());
+        let root = kms.root();
         let (arn, token, wrapped) = (key.arn.to_string(), req.token, req.wrapped);
         let unwrapped = tokio::task::spawn_blocking(move || import::unwrap(&root, &arn, &token.0, now, &wrapped.0))
             .await
@@ -216,7 +216,7 @@ impl KmsOp for ImportKeyMaterial {
             }
         }
         let sealed = seal::seal(
-            kms.root(),
+            kms.root().current(),
             Purpose::KeyMaterial,
             &material_record_id(&key.arn, &material_id),
             &material,

@@ -19,6 +19,7 @@ use std::sync::{Arc, RwLock};
 
 use trent_api::KmsError;
 use trent_audit::{AuditLog, ChainKey};
+use trent_crypto::seal::Keyring;
 use trent_crypto::RootKey;
 use trent_store::{Store, StoreError, StoreRead};
 use trent_types::{AccountId, AliasName, KeyId, Region};
@@ -99,8 +100,11 @@ impl AliasMaps {
 
 /// The service. Cheap to share behind an `Arc`; all state is internally synchronised.
 pub struct Kms {
-    store: Arc<dyn Store>,
-    root: Arc<RootKey>,
+    pub(crate) store: Arc<dyn Store>,
+    /// The root key(s) records are sealed under; two during a root-key rotation (`rotation`).
+    root: std::sync::RwLock<Arc<Keyring>>,
+    /// A running root-key rotation's progress (done, total).
+    pub(crate) root_rotation: Arc<std::sync::Mutex<Option<(usize, usize)>>>,
     /// What derived keys come from (see `rotation`): the root key until it was first rotated.
     derivation: Arc<RootKey>,
     clock: Arc<dyn Clock>,
@@ -149,6 +153,17 @@ pub struct Kms {
 impl Kms {
     /// Opens the service over `store`, loading credentials and aliases into memory.
     pub fn open(store: Arc<dyn Store>, root: RootKey, clock: Arc<dyn Clock>, config: Config) -> Result<Self, KmsError> {
+        Self::open_with(store, Keyring::new(root), clock, config)
+    }
+
+    /// Opens the service with a keyring: during an unfinished root-key rotation, the new key
+    /// and the old one (`rotation`).
+    pub fn open_with(
+        store: Arc<dyn Store>,
+        root: Keyring,
+        clock: Arc<dyn Clock>,
+        config: Config,
+    ) -> Result<Self, KmsError> {
         let region = Region::parse(&config.region)
             .ok_or_else(|| KmsError::internal(format!("'{}' is not a Region name", config.region)))?;
         let credentials = CredentialCache::default();
@@ -165,7 +180,8 @@ impl Kms {
         ));
         Ok(Self {
             store,
-            root: Arc::new(root),
+            root: std::sync::RwLock::new(Arc::new(root)),
+            root_rotation: Arc::new(std::sync::Mutex::new(None)),
             derivation: Arc::new(derivation),
             clock,
             region_name: Arc::from(region.as_str()),
@@ -217,8 +233,19 @@ impl Kms {
         &self.credentials
     }
 
-    pub(crate) fn root(&self) -> &Arc<RootKey> {
-        &self.root
+    /// The keyring as it is now (a rotation swaps it).
+    pub(crate) fn root(&self) -> Arc<Keyring> {
+        match self.root.read() {
+            Ok(g) => Arc::clone(&g),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    pub(crate) fn set_root(&self, ring: Keyring) {
+        match self.root.write() {
+            Ok(mut g) => *g = Arc::new(ring),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(ring),
+        }
     }
 
     /// The secret derived keys (audit chain, grant tokens, material ids) come from.
@@ -399,7 +426,7 @@ impl Kms {
         if self.missing_credentials.is_missing(&id, now) {
             return Ok(());
         }
-        let root = Arc::clone(&self.root);
+        let root = self.root();
         let found = self
             .read(move |s| {
                 let Some(r) = s.access_key(&id)? else { return Ok(None) };
