@@ -5,7 +5,6 @@
 //! it replaces the old one; a plain `root.key` that is left behind is overwritten with zeros and
 //! synced before it is removed. A crash at any point leaves one working seal.
 
-use std::io::Write;
 use std::path::Path;
 
 use trent_seal::{shamir, SealKind};
@@ -106,14 +105,6 @@ pub fn print_shares(shares: &[trent_crypto::SecretBytes], policy: Option<shamir:
 
 /// Overwrites a secret file with zeros, syncs it and removes it.
 fn destroy(path: &Path) -> Result<(), String> {
-    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .open(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    f.write_all(&vec![0u8; usize::try_from(len).unwrap_or(0)])
-        .and_then(|()| f.sync_all())
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    drop(f);
+    crate::rotate_cmd::destroy_in_place(path)?;
     std::fs::remove_file(path).map_err(|e| format!("{}: {e}", path.display()))
 }

@@ -6,26 +6,9 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Command;
 
 use common::{blob, Server, Starting};
-
-fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .expect("dir")
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().is_file())
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).expect("read"),
-            )
-        })
-        .collect();
-    out.sort();
-    out
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_kms_sealed_trent_opens_through_another_trent_only() {
@@ -72,7 +55,7 @@ async fn a_kms_sealed_trent_opens_through_another_trent_only() {
         .ciphertext_blob
         .expect("ct");
     assert!(s.stop());
-    let sealed_files = snapshot(&dir);
+    let sealed_files = common::snapshot(&dir);
 
     // The service audited the seal's Decrypt, with the seal's encryption context.
     let line = common::wait_for_audit_line(&service.dir, |l| {
@@ -103,7 +86,7 @@ async fn a_kms_sealed_trent_opens_through_another_trent_only() {
     assert!(service.stop());
     let log = Starting::spawn(&dir, &[], &env).fails();
     assert!(log.contains("cannot connect"), "{log}");
-    assert_eq!(snapshot(&dir), sealed_files, "refused starts write nothing");
+    assert_eq!(common::snapshot(&dir), sealed_files, "refused starts write nothing");
 
     // The service back (same port), the old ciphertext decrypts.
     let port = seal["endpoint"]

@@ -80,22 +80,6 @@ fn trent(args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
         .expect("run trent")
 }
 
-fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .expect("dir")
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().is_file())
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).expect("read"),
-            )
-        })
-        .collect();
-    out.sort();
-    out
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pkcs11_sealed_directory_needs_its_token_and_pin() {
     let tmp = tempfile::tempdir().expect("tmp");
@@ -136,7 +120,7 @@ async fn a_pkcs11_sealed_directory_needs_its_token_and_pin() {
         .ciphertext_blob
         .expect("ct");
     assert!(s.stop());
-    let sealed_files = snapshot(&dir);
+    let sealed_files = common::snapshot(&dir);
 
     // The data directory alone, a wrong PIN, a missing token: clear errors, nothing written.
     let out = trent(&["audit", "verify", "--data-dir", d], &[("SOFTHSM2_CONF", conf)]);
@@ -165,7 +149,7 @@ async fn a_pkcs11_sealed_directory_needs_its_token_and_pin() {
     )
     .fails();
     assert!(log.contains("no token labelled \"trent-test\""), "{log}");
-    assert_eq!(snapshot(&dir), sealed_files, "refused starts write nothing");
+    assert_eq!(common::snapshot(&dir), sealed_files, "refused starts write nothing");
 
     // With token and PIN it opens and the ciphertext decrypts.
     let mut s = Server::start_with(&dir, &[], &hsm_env);

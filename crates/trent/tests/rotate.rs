@@ -8,7 +8,6 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 use aws_sdk_kms::types::{
@@ -34,20 +33,6 @@ fn text(o: &std::process::Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
-}
-
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    std::fs::read_dir(dir)
-        .expect("dir")
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().is_file())
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).expect("read"),
-            )
-        })
-        .collect()
 }
 
 /// What the test checks before and after rotations.
@@ -280,7 +265,7 @@ async fn a_root_key_rotation_killed_mid_way_resumes_and_every_key_still_works() 
     assert!(!dir.join("root.key.rotating").exists());
     let new = std::fs::read(dir.join("root.key")).expect("root.key");
     assert_ne!(new, old);
-    for (name, bytes) in files(&dir) {
+    for (name, bytes) in common::snapshot(&dir) {
         assert!(
             !bytes.windows(32).any(|w| w == old.as_slice()),
             "the old root key is in {name}"
@@ -385,7 +370,7 @@ async fn an_online_rotation_keeps_serving_survives_kill_9_and_resumes_at_start()
     );
     let new = std::fs::read(dir.join("root.key")).expect("root.key");
     assert_ne!(new, old);
-    for (name, bytes) in files(&dir) {
+    for (name, bytes) in common::snapshot(&dir) {
         assert!(
             !bytes.windows(32).any(|w| w == old.as_slice()),
             "the old root key is in {name}"

@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Command;
 
 use common::{blob, Server};
@@ -21,23 +20,6 @@ fn trent(args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
         .stdin(std::process::Stdio::null())
         .output()
         .expect("run trent")
-}
-
-/// Every file of the data directory, with its contents.
-fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .expect("dir")
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().is_file())
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).expect("read"),
-            )
-        })
-        .collect();
-    out.sort();
-    out
 }
 
 async fn decrypts(s: &Server, ct: &aws_sdk_kms::primitives::Blob) {
@@ -84,7 +66,7 @@ async fn a_passphrase_sealed_directory_opens_only_with_its_passphrase_and_seals_
     assert!(s.stop());
 
     // Without the passphrase, or with a wrong one: refused, and nothing in the directory changes.
-    let before = snapshot(&dir);
+    let before = common::snapshot(&dir);
     let out = trent(&["audit", "verify", "--data-dir", d], &[]);
     assert!(!out.status.success());
     assert!(
@@ -102,7 +84,7 @@ async fn a_passphrase_sealed_directory_opens_only_with_its_passphrase_and_seals_
         &[("TRENT_PASSPHRASE", "wrong")],
     );
     assert!(!out.status.success());
-    assert_eq!(snapshot(&dir), before, "a refused start writes nothing");
+    assert_eq!(common::snapshot(&dir), before, "a refused start writes nothing");
     // Asking for another seal than the directory's is refused with the way to move it.
     let out = trent(
         &["serve", "--data-dir", d, "--seal", "file", "--listen", "127.0.0.1:0"],
@@ -137,7 +119,7 @@ async fn a_passphrase_sealed_directory_opens_only_with_its_passphrase_and_seals_
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(!dir.join("root.key").exists(), "the plain root key is destroyed");
-    for (name, bytes) in snapshot(&dir) {
+    for (name, bytes) in common::snapshot(&dir) {
         assert!(
             !bytes.windows(root_key.len()).any(|w| w == root_key.as_slice()),
             "the root key is in {name}"

@@ -79,23 +79,6 @@ fn status(dir: &Path) -> (i32, String) {
     (out.status.code().unwrap_or(-1), text(&out))
 }
 
-/// The data directory's files and contents (the admin socket aside).
-fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .expect("dir")
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().is_file())
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).expect("read"),
-            )
-        })
-        .collect();
-    out.sort();
-    out
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_shamir_sealed_server_answers_503_until_a_threshold_of_shares_unseals_it() {
     let tmp = tempfile::tempdir().expect("tmp");
@@ -104,7 +87,7 @@ async fn a_shamir_sealed_server_answers_503_until_a_threshold_of_shares_unseals_
     assert_eq!(shares.len(), 5, "five shares printed");
     assert!(dir.join("seal.json").exists() && !dir.join("root.key").exists());
     // No file of the data directory holds a share.
-    for (name, bytes) in snapshot(&dir) {
+    for (name, bytes) in common::snapshot(&dir) {
         for s in &shares {
             assert!(
                 !bytes.windows(s.len()).any(|w| w == s.as_bytes()),
@@ -121,7 +104,7 @@ async fn a_shamir_sealed_server_answers_503_until_a_threshold_of_shares_unseals_
     let starting = Starting::spawn(&dir, &[], &[]).sealed();
     let sealed = starting.sealed_endpoint.clone().expect("endpoint");
     let addr = sealed.trim_start_matches("http://").to_owned();
-    let before = snapshot(&dir);
+    let before = common::snapshot(&dir);
     let (code, body) = common::raw(
         &addr,
         "POST",
@@ -165,7 +148,7 @@ async fn a_shamir_sealed_server_answers_503_until_a_threshold_of_shares_unseals_
     };
     let e = sdk.list_keys().send().await.expect_err("sealed");
     assert_eq!(common::err(&e).0, "DependencyTimeoutException");
-    assert_eq!(snapshot(&dir), before, "a sealed server writes nothing");
+    assert_eq!(common::snapshot(&dir), before, "a sealed server writes nothing");
 
     // Status, one share, a repeated share, a foreign share, garbage: still sealed.
     let (code, out) = status(&dir);
@@ -270,7 +253,7 @@ async fn shamir_seals_migrate_and_rekey_while_ciphertexts_keep_decrypting() {
         })
         .collect();
     assert_eq!(shares.len(), 3);
-    for (name, bytes) in snapshot(&dir) {
+    for (name, bytes) in common::snapshot(&dir) {
         assert!(
             !bytes.windows(32).any(|w| w == root.as_slice()),
             "the root key is in {name}"

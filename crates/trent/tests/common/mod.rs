@@ -100,6 +100,25 @@ impl Server {
     }
 }
 
+/// Every regular file of a data directory with its contents, sorted by name (the admin
+/// socket and subdirectories aside): what a refused start must leave unchanged, and where a
+/// secret must not appear.
+pub fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .expect("dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_file())
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).expect("read"),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 /// One HTTP/1.1 request to `addr` (`host:port`) on a connection of its own: (status, body).
 pub fn raw(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String) {
     {
@@ -332,17 +351,14 @@ impl Server {
             ),
             ("raw prefix", secret[..secret.len().min(16)].to_vec()),
         ];
-        for entry in std::fs::read_dir(&self.dir).expect("data dir") {
-            let path = entry.expect("entry").path();
-            if path.file_name().is_some_and(|n| n == "root.key") {
+        for (file, bytes) in snapshot(&self.dir) {
+            if file == "root.key" {
                 continue;
             }
-            let bytes = std::fs::read(&path).expect("read");
             for (name, needle) in &needles {
                 assert!(
                     !bytes.windows(needle.len()).any(|w| w == needle.as_slice()),
-                    "{name} found in {}",
-                    path.display()
+                    "{name} found in {file}"
                 );
             }
         }
