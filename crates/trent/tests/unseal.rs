@@ -201,7 +201,31 @@ async fn a_shamir_sealed_server_answers_503_until_a_threshold_of_shares_unseals_
         assert!(unseal(&dir, &shares[i]).status.success());
     }
     let s = starting.ready();
-    let pt = s.client().decrypt().ciphertext_blob(ct).send().await.expect("decrypt");
+    let pt = s.client().decrypt().ciphertext_blob(ct.clone()).send().await.expect("decrypt");
+    assert_eq!(pt.plaintext().expect("pt").as_ref(), b"behind shares");
+
+    // An online backup, restored into a new directory with the seal file beside it: sealed
+    // until the shares unseal it, then the old ciphertext decrypts.
+    let backup = tmp.path().join("trent.backup");
+    let b = backup.to_str().expect("utf-8");
+    let out = trent(&["backup", "--data-dir", d, b], b"");
+    assert!(out.status.success(), "{}", text(&out));
+    let restored = tmp.path().join("restored");
+    let r = restored.to_str().expect("utf-8");
+    let out = trent(&["restore", "--data-dir", r, b], b"");
+    assert!(out.status.success(), "{}", text(&out));
+    std::fs::write(restored.join("seal.json"), std::fs::read(dir.join("seal.json")).expect("seal")).expect("copy");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(restored.join("seal.json"), std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
+    drop(s);
+    let starting = Starting::spawn(&restored, &[], &[]).sealed();
+    for i in [1, 2, 4] {
+        assert!(unseal(&restored, &shares[i]).status.success());
+    }
+    let s = starting.ready();
+    let pt = s.client().decrypt().ciphertext_blob(ct).send().await.expect("decrypt the restored");
     assert_eq!(pt.plaintext().expect("pt").as_ref(), b"behind shares");
 }
 
