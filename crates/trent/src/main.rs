@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+mod admin_socket;
 mod audit_cmd;
 mod backup;
 mod config;
@@ -14,7 +15,6 @@ mod rotate_cmd;
 mod seal_cmd;
 mod seals;
 mod serve_cmd;
-mod unseal;
 
 use std::net::SocketAddr;
 
@@ -215,7 +215,7 @@ impl SocketArgs {
     fn path(&self) -> std::path::PathBuf {
         self.admin_socket
             .clone()
-            .unwrap_or_else(|| unseal::default_socket(&self.data_dir))
+            .unwrap_or_else(|| admin_socket::default_socket(&self.data_dir))
     }
 }
 
@@ -403,11 +403,11 @@ fn main() -> std::process::ExitCode {
             let socket = rotate
                 .admin_socket
                 .clone()
-                .unwrap_or_else(|| unseal::default_socket(&at.data_dir));
+                .unwrap_or_else(|| admin_socket::default_socket(&at.data_dir));
             rotate_cmd::run(&at, &socket, usize::try_from(rotate.batch_size).unwrap_or(100), pause)
         }
-        Command::Operator(OperatorCommand::Unseal { socket, reset }) => unseal::unseal(&socket.path(), reset),
-        Command::Operator(OperatorCommand::Status { socket }) => match unseal::status(&socket.path()) {
+        Command::Operator(OperatorCommand::Unseal { socket, reset }) => admin_socket::unseal(&socket.path(), reset),
+        Command::Operator(OperatorCommand::Status { socket }) => match admin_socket::status(&socket.path()) {
             Ok(true) => return std::process::ExitCode::from(2),
             Ok(false) => Ok(()),
             Err(e) => Err(e),

@@ -44,7 +44,7 @@ pub fn refuse_if_unfinished(at: &Location) -> Result<(), String> {
 
 pub fn run(at: &Location, socket: &Path, batch: usize, pause_ms: u64) -> Result<(), String> {
     // A server that answers on its admin socket rotates online.
-    if let Ok(v) = crate::unseal::ask(socket, b"status") {
+    if let Ok(v) = crate::admin_socket::ask(socket, b"status") {
         if v.get("sealed") == Some(&serde_json::Value::Bool(true)) {
             return Err("the server is sealed: unseal it first".into());
         }
@@ -143,14 +143,14 @@ fn online(at: &Location, socket: &Path, batch: usize) -> Result<(), String> {
             .as_bytes(),
     );
     request.extend_from_slice(format!(" {batch}").as_bytes());
-    let v = crate::unseal::ask(socket, &request)?;
+    let v = crate::admin_socket::ask(socket, &request)?;
     if let Some(e) = v.get("error").and_then(|e| e.as_str()) {
         let _ = std::fs::remove_file(&staged);
         return Err(format!("the server refused the rotation: {e}"));
     }
     let tty = std::io::stderr().is_terminal();
     loop {
-        let v = crate::unseal::ask(socket, b"status")?;
+        let v = crate::admin_socket::ask(socket, b"status")?;
         let done = v.get("done").and_then(|d| d.as_u64());
         let total = v.get("total").and_then(|d| d.as_u64());
         if let (Some(done), Some(total)) = (done, total) {

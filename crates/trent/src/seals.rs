@@ -291,7 +291,7 @@ fn read_shares(seal: &shamir::ShamirSeal) -> Result<Vec<SecretBytes>, String> {
     );
     let mut shares = Vec::new();
     for i in 1..=policy.threshold {
-        let s = crate::unseal::read_share(&format!("Unseal share {i} of {}: ", policy.threshold))?;
+        let s = crate::admin_socket::read_share(&format!("Unseal share {i} of {}: ", policy.threshold))?;
         shares.push(SecretBytes::new(s.as_bytes().to_vec()));
     }
     Ok(shares)

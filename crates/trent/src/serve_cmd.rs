@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{datadir, hardening, rotate_cmd, seals, unseal};
+use crate::{admin_socket, datadir, hardening, rotate_cmd, seals};
 
 #[derive(clap::Args)]
 pub(crate) struct ServeArgs {
@@ -168,7 +168,7 @@ pub(crate) async fn serve(mut args: ServeArgs, explicit_data_dir: bool) -> Resul
     let socket = args
         .admin_socket
         .clone()
-        .unwrap_or_else(|| unseal::default_socket(&args.at.data_dir));
+        .unwrap_or_else(|| admin_socket::default_socket(&args.at.data_dir));
     let routes = trent_server::Routes::gated(trent_server::sealed_router());
     let root = match existing {
         Some(kind) if kind.starts_sealed() => {
@@ -185,7 +185,7 @@ pub(crate) async fn serve(mut args: ServeArgs, explicit_data_dir: bool) -> Resul
                 .unsealer()
                 .map_err(|e| e.to_string())?
                 .with_staged(rotate_cmd::staged_of(&live));
-            let (handle, key_rx) = unseal::listen(&socket, Some(unsealer), stop_rx.clone())?;
+            let (handle, key_rx) = admin_socket::listen(&socket, Some(unsealer), stop_rx.clone())?;
             admin = Some(handle);
             let key_rx = key_rx.ok_or("the admin socket has no unseal channel")?;
             println!("trent: sealed ({kind} seal): listening on {endpoint}, answering 503 until unsealed");
@@ -266,7 +266,7 @@ pub(crate) async fn serve(mut args: ServeArgs, explicit_data_dir: bool) -> Resul
     }
     // The admin socket (status, online root-key rotation); a sealed start made it already.
     if admin.is_none() {
-        match unseal::listen(&socket, None, stop_rx.clone()) {
+        match admin_socket::listen(&socket, None, stop_rx.clone()) {
             Ok((handle, _)) => admin = Some(handle),
             Err(e) => tracing::warn!(error = %e, "no admin socket: status and online rotation are unavailable"),
         }
@@ -276,10 +276,10 @@ pub(crate) async fn serve(mut args: ServeArgs, explicit_data_dir: bool) -> Resul
         a.set_open(Arc::clone(&kms), finisher.clone());
     }
     if kms.root_rotating() {
-        tokio::spawn(unseal::complete_rotation(
+        tokio::spawn(admin_socket::complete_rotation(
             Arc::clone(&kms),
             finisher,
-            unseal::DEFAULT_BATCH,
+            admin_socket::DEFAULT_BATCH,
         ));
     }
     let scheduler = trent_core::spawn_scheduler(
@@ -385,7 +385,7 @@ async fn reload_on_sighup(tls: trent_server::Tls) {
 }
 
 /// Where a root-key rotation of this data directory stages and swaps its seal files.
-fn rotation_finisher(at: &datadir::Location, seal: trent_seal::SealKind) -> unseal::Finisher {
+fn rotation_finisher(at: &datadir::Location, seal: trent_seal::SealKind) -> admin_socket::Finisher {
     let live = seals::file_of(&at.data_dir, seal);
     #[cfg(debug_assertions)]
     let pause_ms = std::env::var("TRENT_TEST_ROTATION_PAUSE_MS")
@@ -394,7 +394,7 @@ fn rotation_finisher(at: &datadir::Location, seal: trent_seal::SealKind) -> unse
         .unwrap_or(0);
     #[cfg(not(debug_assertions))]
     let pause_ms = 0;
-    unseal::Finisher {
+    admin_socket::Finisher {
         staged: rotate_cmd::staged_of(&live),
         plain: seal == trent_seal::SealKind::File,
         live,

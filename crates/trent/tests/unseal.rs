@@ -201,7 +201,13 @@ async fn a_shamir_sealed_server_answers_503_until_a_threshold_of_shares_unseals_
         assert!(unseal(&dir, &shares[i]).status.success());
     }
     let s = starting.ready();
-    let pt = s.client().decrypt().ciphertext_blob(ct.clone()).send().await.expect("decrypt");
+    let pt = s
+        .client()
+        .decrypt()
+        .ciphertext_blob(ct.clone())
+        .send()
+        .await
+        .expect("decrypt");
     assert_eq!(pt.plaintext().expect("pt").as_ref(), b"behind shares");
 
     // An online backup, restored into a new directory with the seal file beside it: sealed
@@ -214,7 +220,11 @@ async fn a_shamir_sealed_server_answers_503_until_a_threshold_of_shares_unseals_
     let r = restored.to_str().expect("utf-8");
     let out = trent(&["restore", "--data-dir", r, b], b"");
     assert!(out.status.success(), "{}", text(&out));
-    std::fs::write(restored.join("seal.json"), std::fs::read(dir.join("seal.json")).expect("seal")).expect("copy");
+    std::fs::write(
+        restored.join("seal.json"),
+        std::fs::read(dir.join("seal.json")).expect("seal"),
+    )
+    .expect("copy");
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(restored.join("seal.json"), std::fs::Permissions::from_mode(0o600)).expect("chmod");
@@ -225,7 +235,13 @@ async fn a_shamir_sealed_server_answers_503_until_a_threshold_of_shares_unseals_
         assert!(unseal(&restored, &shares[i]).status.success());
     }
     let s = starting.ready();
-    let pt = s.client().decrypt().ciphertext_blob(ct).send().await.expect("decrypt the restored");
+    let pt = s
+        .client()
+        .decrypt()
+        .ciphertext_blob(ct)
+        .send()
+        .await
+        .expect("decrypt the restored");
     assert_eq!(pt.plaintext().expect("pt").as_ref(), b"behind shares");
 }
 
