@@ -1,5 +1,6 @@
 //! `trent backup <file>` and `trent restore <file>` for the embedded store (issue 12): an online,
-//! consistent snapshot of the SQLite database (`VACUUM INTO`), still sealed — it holds no root
+//! consistent snapshot of the SQLite database (SQLite's online backup API, with a progress
+//! display), still sealed — it holds no root
 //! key, so it is useless without the data directory's `root.key` or `seal.json` (and
 //! passphrase), which are backed up apart. The file is self-checking:
 //!
@@ -76,7 +77,23 @@ pub fn backup(at: &Location, out: &Path) -> Result<(), String> {
     let store = SqliteStore::open(&db).map_err(|e| e.to_string())?;
     let snapshot = sibling(out, "snapshot")?;
     eprintln!("trent backup: snapshot of {}", db.display());
-    let taken = store.backup_into(&snapshot).map_err(|e| e.to_string());
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut shown = -1i64;
+    let mut progress = |copied: i64, total: i64| {
+        let percent = if total > 0 { copied * 100 / total } else { 100 };
+        if tty {
+            eprint!("\rtrent backup: {copied}/{total} pages ({percent}%)");
+        } else if percent / 10 != shown / 10 {
+            eprintln!("trent backup: {copied}/{total} pages ({percent}%)");
+        }
+        shown = percent;
+    };
+    let taken = store
+        .backup_with_progress(&snapshot, 1024, &mut progress)
+        .map_err(|e| e.to_string());
+    if tty {
+        eprintln!();
+    }
     let bytes = taken.and_then(|()| std::fs::read(&snapshot).map_err(|e| e.to_string()));
     let _ = std::fs::remove_file(&snapshot);
     let bytes = bytes?;

@@ -49,6 +49,8 @@ async fn an_online_backup_restores_and_a_damaged_one_is_refused() {
     let f = file.to_str().expect("utf-8");
     let out = trent(&["backup", "--data-dir", dir.to_str().expect("utf-8"), f]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The backup API reports its progress, page by page, up to the whole database.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pages (100%)"), "{out:?}");
     c.list_keys().send().await.expect("still serving");
     let bytes = std::fs::read(&file).expect("backup");
     let root_key = std::fs::read(dir.join("root.key")).expect("root key");

@@ -344,16 +344,44 @@ impl SqliteStore {
         Self::init(conn)
     }
 
-    /// Writes a consistent copy of the whole database to `path` (which must not exist) while
-    /// the server keeps running: `VACUUM INTO` reads one snapshot in a read transaction (WAL
-    /// readers do not block the writer) and writes a compact, self-contained database file.
-    pub fn backup_into(&self, path: &Path) -> Result<(), StoreError> {
-        let target = path
-            .to_str()
-            .ok_or_else(|| StoreError::Backend(format!("{} is not a UTF-8 path", path.display())))?;
+    /// A consistent online copy through SQLite's backup API (sqlite.org/backup.html): pages are
+    /// copied `step` at a time and `progress(copied, total)` is called after each step. A write
+    /// by another connection restarts the copy (SQLite's rule); after a few restarts the rest
+    /// is copied in one step, which holds one read transaction and cannot be restarted. The copy
+    /// is a snapshot of one moment, still sealed.
+    pub fn backup_with_progress(
+        &self,
+        path: &Path,
+        step: i32,
+        progress: &mut dyn FnMut(i64, i64),
+    ) -> Result<(), StoreError> {
+        use rusqlite::backup::{Backup, StepResult};
         let c = self.conn()?;
-        c.execute("VACUUM INTO ?1", [target]).map_err(classify)?;
-        Ok(())
+        let mut target = Connection::open(path).map_err(classify)?;
+        let backup = Backup::new(&c, &mut target).map_err(classify)?;
+        let mut last_remaining = i64::MAX;
+        let mut restarts = 0;
+        loop {
+            let pages = if restarts >= 3 { -1 } else { step.max(1) };
+            match backup.step(pages).map_err(classify)? {
+                StepResult::Done => {
+                    let p = backup.progress();
+                    progress(i64::from(p.pagecount), i64::from(p.pagecount));
+                    return Ok(());
+                }
+                StepResult::More => {
+                    let p = backup.progress();
+                    let remaining = i64::from(p.remaining);
+                    if remaining > last_remaining {
+                        restarts += 1;
+                    }
+                    last_remaining = remaining;
+                    progress(i64::from(p.pagecount) - remaining, i64::from(p.pagecount));
+                }
+                StepResult::Busy | StepResult::Locked => std::thread::sleep(std::time::Duration::from_millis(10)),
+                _ => std::thread::sleep(std::time::Duration::from_millis(10)),
+            }
+        }
     }
 
     /// Rewrites the database file without its free pages and empties the write-ahead log, so
