@@ -123,6 +123,14 @@ async fn multi_region_primaries_work_and_replication_is_answered_as_aws_does() {
     let e = c
         .replicate_key()
         .key_id(&m.key_id)
+        .replica_region(&s.region)
+        .send()
+        .await
+        .expect_err("its own Region");
+    assert_eq!(err(&e).0, "AlreadyExistsException");
+    let e = c
+        .replicate_key()
+        .key_id(&m.key_id)
         .replica_region("moon")
         .send()
         .await

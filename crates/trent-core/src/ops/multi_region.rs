@@ -114,7 +114,16 @@ impl KmsOp for ReplicateKey {
                 key.arn
             )));
         }
-        Err(not_served(&req.region, cx.kms.region().as_str()))
+        let own = cx.kms.region().as_str();
+        if req.region == own {
+            // The primary is that Region's key of this id: one related key per Region, so AWS's
+            // answer for a Region that holds one already.
+            return Err(KmsError::AlreadyExists(format!(
+                "The multi-Region key {} already exists in {own}.",
+                key.arn
+            )));
+        }
+        Err(not_served(&req.region, own))
     }
 }
 
