@@ -24,7 +24,7 @@ use axum::Router;
 use trent_core::Kms;
 
 pub use pipeline::MAX_BODY_BYTES;
-pub use sealed::router as sealed_router;
+pub use sealed::{metrics_router as sealed_metrics_router, router as sealed_router};
 pub use serve::{serve, Limits, Routes, Secure};
 pub use tls::{Tls, TlsFiles};
 

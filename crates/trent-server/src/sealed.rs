@@ -13,6 +13,21 @@ use axum::Router;
 const MESSAGE: &str =
     "The key management service is sealed: an operator must unseal it before it can serve requests. Retry later.";
 
+/// The metrics listener's router while sealed: only the `trent_sealed` gauge, at 1 (the
+/// service's registry does not exist before the service opens).
+pub fn metrics_router() -> Router {
+    Router::new().route(
+        "/metrics",
+        get(|| async {
+            (
+                [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+                "# HELP trent_sealed 1 while the server is sealed (its root key not available), else 0.\n\
+                 # TYPE trent_sealed gauge\ntrent_sealed 1\n# EOF\n",
+            )
+        }),
+    )
+}
+
 /// The router of a sealed server.
 pub fn router() -> Router {
     Router::new()

@@ -170,8 +170,12 @@ pub(crate) async fn serve(mut args: ServeArgs, explicit_data_dir: bool) -> Resul
         .clone()
         .unwrap_or_else(|| admin_socket::default_socket(&args.at.data_dir));
     let routes = trent_server::Routes::gated(trent_server::sealed_router());
+    let metrics_routes = trent_server::Routes::gated(trent_server::sealed_metrics_router());
+    let mut metrics = None;
     let root = match existing {
         Some(kind) if kind.starts_sealed() => {
+            // Metrics from the start, so a sealed server shows `trent_sealed 1`.
+            metrics = serve_metrics(&args.metrics_listen, metrics_routes.clone(), limits).await?;
             // Serve "sealed" (503) at once, and wait for the operator on the admin socket.
             let served = tokio::spawn(trent_server::serve(
                 listener.take().ok_or("listener")?,
@@ -288,7 +292,10 @@ pub(crate) async fn serve(mut args: ServeArgs, explicit_data_dir: bool) -> Resul
     );
     let audit = trent_core::spawn_audit_flusher(Arc::clone(&kms), Duration::from_secs(1));
     let app = trent_server::router(Arc::clone(&kms), &limits);
-    let metrics = serve_metrics(&args.metrics_listen, Arc::clone(&kms), limits).await?;
+    metrics_routes.open(trent_server::metrics_router(Arc::clone(&kms)));
+    if metrics.is_none() {
+        metrics = serve_metrics(&args.metrics_listen, metrics_routes, limits).await?;
+    }
     if args.dev {
         println!(
             "trent: DEV MODE — every access key is the root of account {} and signatures are not checked; never use it for real keys",
@@ -343,7 +350,7 @@ pub(crate) async fn serve(mut args: ServeArgs, explicit_data_dir: bool) -> Resul
 /// bound is logged, not fatal: metrics are not worth refusing to serve keys for.
 async fn serve_metrics(
     listen: &str,
-    kms: Arc<trent_core::Kms>,
+    app: trent_server::Routes,
     limits: trent_server::Limits,
 ) -> Result<Option<tokio::task::JoinHandle<()>>, String> {
     if listen == "off" {
@@ -361,7 +368,6 @@ async fn serve_metrics(
     };
     let bound = listener.local_addr().map_err(|e| e.to_string())?;
     println!("trent: metrics on http://{bound}/metrics");
-    let app = trent_server::metrics_router(kms);
     Ok(Some(tokio::spawn(async move {
         let forever = std::future::pending::<()>();
         if let Err(e) = trent_server::serve(listener, app, limits, None, forever).await {

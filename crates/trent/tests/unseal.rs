@@ -121,6 +121,15 @@ async fn a_shamir_sealed_server_answers_503_until_a_threshold_of_shares_unseals_
     assert!(v["message"].as_str().expect("message").contains("sealed"), "{body}");
     let (code, body) = common::raw(&addr, "GET", "/healthz", &[], b"");
     assert_eq!((code, body.trim()), (503, "sealed"));
+    // Metrics are served while sealed, and say so.
+    let metrics_url = starting.metrics.clone().expect("metrics");
+    let metrics_addr = metrics_url
+        .trim_start_matches("http://")
+        .trim_end_matches("/metrics")
+        .to_owned();
+    let (code, body) = common::raw(&metrics_addr, "GET", "/metrics", &[], b"");
+    assert_eq!(code, 200);
+    assert!(body.contains("\ntrent_sealed 1\n"), "{body}");
     let (code, body) = common::raw(
         &addr,
         "POST",
@@ -181,6 +190,12 @@ async fn a_shamir_sealed_server_answers_503_until_a_threshold_of_shares_unseals_
     assert!(text(&last).contains("unsealed"), "{}", text(&last));
     let mut s = starting.ready();
     assert_eq!(s.endpoint, sealed, "the same listener serves");
+    let (_, body) = common::raw(&metrics_addr, "GET", "/metrics", &[], b"");
+    assert!(body.contains("\ntrent_sealed 0\n"), "{body}");
+    assert!(
+        body.contains("trent_cached_keys"),
+        "the service's registry once open: {body}"
+    );
     assert_eq!(status(&dir).0, 0);
     let key = common::new_key(&s.client()).await;
     let ct = s

@@ -227,7 +227,8 @@ pub struct Starting {
     child: Child,
     dir: PathBuf,
     lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
-    metrics: Option<String>,
+    /// `http://host:port/metrics`, once the server said it.
+    pub metrics: Option<String>,
     /// Where a sealed server answers 503 while it waits (`trent: sealed (…): listening on …`).
     pub sealed_endpoint: Option<String>,
 }
@@ -269,6 +270,9 @@ impl Starting {
     pub fn sealed(mut self) -> Starting {
         for line in self.lines.by_ref() {
             let line = line.expect("read stdout");
+            if let Some(url) = line.strip_prefix("trent: metrics on ") {
+                self.metrics = Some(url.to_owned());
+            }
             if let Some(rest) = line.strip_prefix("trent: sealed (") {
                 let url = rest
                     .split("listening on ")
