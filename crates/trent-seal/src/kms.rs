@@ -91,16 +91,17 @@ impl KmsSeal {
     /// is decrypted once before this returns, so a key that can encrypt but not decrypt (a
     /// policy allowing only kms:Encrypt) is found now, not at the next start.
     pub fn create(&self, key: &RootKey, target: &Target) -> Result<(), SealError> {
-        let body = serde_json::json!({
-            "KeyId": target.key_id,
-            "Plaintext": b64(key.expose()),
-            "EncryptionContext": { CONTEXT_KEY: CONTEXT_VALUE },
-        });
-        let out = call(target, &self.credentials, "Encrypt", &body)?;
-        let blob = out
-            .get("CiphertextBlob")
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| SealError::Kms("Encrypt answered without a CiphertextBlob".into()))?;
+        let plaintext = zeroize::Zeroizing::new(b64(key.expose()));
+        let body = request(&target.key_id, "Plaintext", &plaintext)?;
+        let out = call(target, &self.credentials, "Encrypt", body.as_bytes())?;
+        #[derive(serde::Deserialize)]
+        struct EncryptOut {
+            #[serde(rename = "CiphertextBlob")]
+            ciphertext_blob: String,
+        }
+        let out: EncryptOut = serde_json::from_slice(&out)
+            .map_err(|_| SealError::Kms("Encrypt answered without a CiphertextBlob".into()))?;
+        let blob = out.ciphertext_blob.as_str();
         let back = decrypt(target, &self.credentials, &unb64(&self.path, "CiphertextBlob", blob)?)?;
         if &back != key {
             return Err(SealError::Kms(
@@ -160,36 +161,46 @@ impl RootKeyProvider for KmsSeal {
 }
 
 fn decrypt(target: &Target, creds: &Credentials, blob: &[u8]) -> Result<RootKey, SealError> {
-    let body = serde_json::json!({
-        "KeyId": target.key_id,
-        "CiphertextBlob": b64(blob),
-        "EncryptionContext": { CONTEXT_KEY: CONTEXT_VALUE },
-    });
-    let out = call(target, creds, "Decrypt", &body)?;
-    let text = zeroize::Zeroizing::new(
-        out.get("Plaintext")
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| SealError::Kms("Decrypt answered without a Plaintext".into()))?
-            .to_owned(),
-    );
+    let body = request(&target.key_id, "CiphertextBlob", &b64(blob))?;
+    let out = call(target, creds, "Decrypt", body.as_bytes())?;
+    #[derive(serde::Deserialize)]
+    struct DecryptOut {
+        #[serde(rename = "Plaintext")]
+        plaintext: String,
+    }
+    let out: DecryptOut =
+        serde_json::from_slice(&out).map_err(|_| SealError::Kms("Decrypt answered without a Plaintext".into()))?;
+    // The answer holds the root key: moved (not copied) into a string zeroized on drop.
+    let text = zeroize::Zeroizing::new(out.plaintext);
     let plain = zeroize::Zeroizing::new(
         unb64(std::path::Path::new("Decrypt"), "Plaintext", &text)
             .map_err(|_| SealError::Kms("Decrypt answered a Plaintext that is not base64".into()))?,
     );
-    // The answer's JSON held the key too; scrub it.
-    drop(out);
     RootKey::from_slice(&plain).ok_or_else(|| SealError::Kms("the decrypted root key is not 32 bytes".into()))
+}
+
+/// `{"KeyId":…,"<member>":"<base64>","EncryptionContext":{…}}`, built in a buffer zeroized on
+/// drop (the member may be the root key), not in a `serde_json::Value`.
+fn request(key_id: &str, member: &str, base64: &str) -> Result<zeroize::Zeroizing<String>, SealError> {
+    let id = serde_json::to_string(key_id).map_err(|e| SealError::Kms(e.to_string()))?;
+    let mut s = zeroize::Zeroizing::new(String::with_capacity(96 + id.len() + base64.len()));
+    s.push_str("{\"KeyId\":");
+    s.push_str(&id);
+    s.push_str(",\"");
+    s.push_str(member);
+    s.push_str("\":\"");
+    s.push_str(base64);
+    s.push_str("\",\"EncryptionContext\":{\"");
+    s.push_str(CONTEXT_KEY);
+    s.push_str("\":\"");
+    s.push_str(CONTEXT_VALUE);
+    s.push_str("\"}}");
+    Ok(s)
 }
 
 /// One call, on a thread and runtime of its own: the seal is opened from synchronous code
 /// (offline commands) and from inside the server's runtime (`block_in_place`) alike.
-fn call(
-    target: &Target,
-    creds: &Credentials,
-    op: &str,
-    body: &serde_json::Value,
-) -> Result<serde_json::Value, SealError> {
-    let body = zeroize::Zeroizing::new(body.to_string());
+fn call(target: &Target, creds: &Credentials, op: &str, body: &[u8]) -> Result<zeroize::Zeroizing<Vec<u8>>, SealError> {
     std::thread::scope(|s| {
         s.spawn(|| {
             let rt = tokio::runtime::Builder::new_current_thread()
@@ -197,7 +208,7 @@ fn call(
                 .build()
                 .map_err(|e| SealError::Kms(format!("runtime: {e}")))?;
             rt.block_on(async {
-                tokio::time::timeout(TIMEOUT, send(target, creds, op, body.as_bytes()))
+                tokio::time::timeout(TIMEOUT, send(target, creds, op, body))
                     .await
                     .map_err(|_| SealError::Kms(format!("{op} at {} timed out", target.endpoint)))?
             })
@@ -207,7 +218,12 @@ fn call(
     })
 }
 
-async fn send(target: &Target, creds: &Credentials, op: &str, body: &[u8]) -> Result<serde_json::Value, SealError> {
+async fn send(
+    target: &Target,
+    creds: &Credentials,
+    op: &str,
+    body: &[u8],
+) -> Result<zeroize::Zeroizing<Vec<u8>>, SealError> {
     let err = |what: String| SealError::Kms(format!("{op} at {}: {what}", target.endpoint));
     let uri: http::Uri = target.endpoint.parse().map_err(|e| err(format!("not a URL ({e})")))?;
     let tls = match uri.scheme_str() {
@@ -278,9 +294,12 @@ async fn send(target: &Target, creds: &Credentials, op: &str, body: &[u8]) -> Re
     }
     .map_err(err)?;
     let (status, bytes) = resp;
+    if status == 200 {
+        return Ok(zeroize::Zeroizing::new(bytes.to_vec()));
+    }
     let value: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|_| err(format!("HTTP {status} with a body that is not JSON")))?;
-    if status != 200 {
+    {
         let kind = value.get("__type").and_then(|v| v.as_str()).unwrap_or("error");
         let kind = kind.rsplit('#').next().unwrap_or(kind);
         let message = value
@@ -288,9 +307,8 @@ async fn send(target: &Target, creds: &Credentials, op: &str, body: &[u8]) -> Re
             .or_else(|| value.get("Message"))
             .and_then(|v| v.as_str())
             .unwrap_or("");
-        return Err(err(format!("{kind}: {message}")));
+        Err(err(format!("{kind}: {message}")))
     }
-    Ok(value)
 }
 
 async fn exchange<IO>(io: IO, req: http::Request<Full<Bytes>>) -> Result<(u16, Bytes), String>
