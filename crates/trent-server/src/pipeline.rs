@@ -48,7 +48,7 @@ impl CredentialLookup for Credentials<'_> {
 
 /// Which API a request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Api {
+pub(crate) enum Api {
     Kms,
     Iam,
     Sts,
@@ -134,7 +134,7 @@ fn body_timeout(request_id: &str) -> Response {
     resp
 }
 
-fn render_json(request_id: &str, result: Result<Vec<u8>, KmsError>) -> Response {
+pub(crate) fn render_json(request_id: &str, result: Result<Vec<u8>, KmsError>) -> Response {
     let (status, body) = match result {
         Ok(body) => (StatusCode::OK, body),
         Err(e) => {
@@ -145,7 +145,12 @@ fn render_json(request_id: &str, result: Result<Vec<u8>, KmsError>) -> Response 
     with_headers((status, Body::from(body)).into_response(), JSON, request_id)
 }
 
-fn render_query(api: Api, action: &str, request_id: &str, result: Result<Option<Vec<Xml>>, IamError>) -> Response {
+pub(crate) fn render_query(
+    api: Api,
+    action: &str,
+    request_id: &str,
+    result: Result<Option<Vec<Xml>>, IamError>,
+) -> Response {
     let ns = trent_core::namespace(api.service());
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
     let status = match result {
@@ -183,7 +188,7 @@ fn render_query(api: Api, action: &str, request_id: &str, result: Result<Option<
 
 /// A random (version 4) UUID from the userspace DRBG of aws-lc (`uuid::Uuid::new_v4` makes a
 /// `getrandom` system call per request).
-fn new_request_id() -> String {
+pub(crate) fn new_request_id() -> String {
     let bytes = trent_crypto::random::array::<16>().unwrap_or_else(|_| {
         // The DRBG does not fail once seeded; should it, the system generator still answers.
         *uuid::Uuid::new_v4().as_bytes()
@@ -192,7 +197,7 @@ fn new_request_id() -> String {
 }
 
 /// The `Authorization` header, parsed once: the credential scope's service picks the API.
-fn authorization(headers: &axum::http::HeaderMap) -> Result<AuthorizationHeader<'_>, SigV4Error> {
+pub(crate) fn authorization(headers: &axum::http::HeaderMap) -> Result<AuthorizationHeader<'_>, SigV4Error> {
     let Some(value) = headers.get("authorization") else {
         return Err(SigV4Error::Missing);
     };
@@ -203,7 +208,7 @@ fn authorization(headers: &axum::http::HeaderMap) -> Result<AuthorizationHeader<
 }
 
 /// The API a request addresses: the credential scope's service when signed, else by content type.
-fn api_of(headers: &axum::http::HeaderMap, auth: &Result<AuthorizationHeader<'_>, SigV4Error>) -> Api {
+pub(crate) fn api_of(headers: &axum::http::HeaderMap, auth: &Result<AuthorizationHeader<'_>, SigV4Error>) -> Api {
     match auth.as_ref().map(|a| a.service) {
         Ok("iam") => Api::Iam,
         Ok("sts") => Api::Sts,

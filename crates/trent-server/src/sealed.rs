@@ -4,11 +4,14 @@
 //! API, `ServiceUnavailable` for IAM and STS (IAM API Reference, "Common errors") — both of
 //! which the AWS SDKs retry, and `/healthz` answers 503 `sealed`. Nothing is read or written.
 
-use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
+use trent_api::KmsError;
+use trent_core::{IamError, IamErrorCode};
+
+use crate::pipeline::{self, Api};
 
 const MESSAGE: &str =
     "The key management service is sealed: an operator must unseal it before it can serve requests. Retry later.";
@@ -39,39 +42,18 @@ pub fn router() -> Router {
 }
 
 async fn answer(req: axum::extract::Request) -> Response {
-    let form = req
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
-    let sts = req
-        .headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("/sts/aws4_request"));
-    let request_id = uuid::Uuid::new_v4().to_string();
-    let (content_type, body) = if form {
-        let ns = trent_core::namespace(if sts { "sts" } else { "iam" });
-        (
-            "text/xml",
-            format!(
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ErrorResponse xmlns=\"{ns}\"><Error><Type>Receiver</Type>\
-                 <Code>ServiceUnavailable</Code><Message>{MESSAGE}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
-            ),
-        )
-    } else {
-        (
-            "application/x-amz-json-1.1",
-            trent_api::KmsError::DependencyTimeout(MESSAGE.to_owned()).to_body(),
-        )
+    let request_id = pipeline::new_request_id();
+    let auth = pipeline::authorization(req.headers());
+    let mut resp = match pipeline::api_of(req.headers(), &auth) {
+        Api::Kms => pipeline::render_json(&request_id, Err(KmsError::DependencyTimeout(MESSAGE.to_owned()))),
+        api => pipeline::render_query(
+            api,
+            "",
+            &request_id,
+            Err(IamError::new(IamErrorCode::ServiceUnavailable, MESSAGE)),
+        ),
     };
-    let mut resp = (StatusCode::SERVICE_UNAVAILABLE, Body::from(body)).into_response();
-    let h = resp.headers_mut();
-    h.insert("content-type", HeaderValue::from_static(content_type));
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
-        h.insert("x-amzn-requestid", v);
-    }
     // Tell well-behaved clients when to come back (RFC 9110 §10.2.3).
-    h.insert("retry-after", HeaderValue::from_static("5"));
+    resp.headers_mut().insert("retry-after", HeaderValue::from_static("5"));
     resp
 }

@@ -102,6 +102,15 @@ fn write_key_fields(c: &mut Client, k: &KeyRecord, rotation: bool) -> Result<(),
     changed(n)
 }
 
+/// A compare-and-swap write that changed no row: the record moved on, or it is gone.
+fn cas_miss(exists: bool) -> StoreError {
+    if exists {
+        StoreError::Conflict
+    } else {
+        StoreError::NotFound
+    }
+}
+
 fn changed(n: u64) -> Result<(), StoreError> {
     if n == 0 {
         Err(StoreError::NotFound)
@@ -214,11 +223,7 @@ impl Store for PgStore {
                 let exists = c
                     .query_opt("SELECT 1 FROM access_keys WHERE access_key_id = $1", &[&id])
                     .map_err(classify)?;
-                return Err(if exists.is_some() {
-                    StoreError::Conflict
-                } else {
-                    StoreError::NotFound
-                });
+                return Err(cas_miss(exists.is_some()));
             }
             Ok(())
         })
@@ -245,11 +250,7 @@ impl Store for PgStore {
                         &[&key_id.as_str(), &material_id],
                     )
                     .map_err(classify)?;
-                return Err(if exists.is_some() {
-                    StoreError::Conflict
-                } else {
-                    StoreError::NotFound
-                });
+                return Err(cas_miss(exists.is_some()));
             }
             Ok(())
         })

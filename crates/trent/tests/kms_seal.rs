@@ -8,7 +8,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{blob, Server, Starting};
+use common::{Server, Starting};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_kms_sealed_trent_opens_through_another_trent_only() {
@@ -44,16 +44,7 @@ async fn a_kms_sealed_trent_opens_through_another_trent_only() {
     assert_eq!(seal["key_id"], sealing_key.as_str());
     assert!(!dir.join("root.key").exists());
     let key = common::new_key(&s.client()).await;
-    let ct = s
-        .client()
-        .encrypt()
-        .key_id(&key)
-        .plaintext(blob(b"auto-unsealed"))
-        .send()
-        .await
-        .expect("encrypt")
-        .ciphertext_blob
-        .expect("ct");
+    let ct = common::encrypt(&s.client(), &key, b"auto-unsealed").await;
     assert!(s.stop());
     let sealed_files = common::snapshot(&dir);
 
@@ -98,14 +89,7 @@ async fn a_kms_sealed_trent_opens_through_another_trent_only() {
         .to_owned();
     let service = Server::start_in(&service_dir, &["--listen", &format!("127.0.0.1:{port}")]);
     let mut s = Server::start_with(&dir, &[], &env);
-    let pt = s
-        .client()
-        .decrypt()
-        .ciphertext_blob(ct.clone())
-        .send()
-        .await
-        .expect("decrypt");
-    assert_eq!(pt.plaintext().expect("pt").as_ref(), b"auto-unsealed");
+    assert_eq!(common::decrypt(&s.client(), &ct).await, b"auto-unsealed");
     assert!(s.stop());
 
     // To the file seal: the root key was in no file while the service held it.
@@ -125,6 +109,5 @@ async fn a_kms_sealed_trent_opens_through_another_trent_only() {
     }
     drop(service);
     let s = Server::start_in(&dir, &[]);
-    let pt = s.client().decrypt().ciphertext_blob(ct).send().await.expect("decrypt");
-    assert_eq!(pt.plaintext().expect("pt").as_ref(), b"auto-unsealed");
+    assert_eq!(common::decrypt(&s.client(), &ct).await, b"auto-unsealed");
 }

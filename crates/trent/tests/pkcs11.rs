@@ -10,7 +10,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{blob, Server, Starting};
+use common::{Server, Starting};
 
 /// SoftHSM2's module, as its Debian package installs it (or TRENT_TEST_PKCS11_MODULE).
 fn softhsm_module() -> Option<PathBuf> {
@@ -109,16 +109,7 @@ async fn a_pkcs11_sealed_directory_needs_its_token_and_pin() {
     assert_eq!(seal["seal"], "pkcs11");
     assert_eq!(seal["mechanism"], "CKM_AES_GCM");
     let key = common::new_key(&s.client()).await;
-    let ct = s
-        .client()
-        .encrypt()
-        .key_id(&key)
-        .plaintext(blob(b"in the token"))
-        .send()
-        .await
-        .expect("encrypt")
-        .ciphertext_blob
-        .expect("ct");
+    let ct = common::encrypt(&s.client(), &key, b"in the token").await;
     assert!(s.stop());
     let sealed_files = common::snapshot(&dir);
 
@@ -153,14 +144,7 @@ async fn a_pkcs11_sealed_directory_needs_its_token_and_pin() {
 
     // With token and PIN it opens and the ciphertext decrypts.
     let mut s = Server::start_with(&dir, &[], &hsm_env);
-    let pt = s
-        .client()
-        .decrypt()
-        .ciphertext_blob(ct.clone())
-        .send()
-        .await
-        .expect("decrypt");
-    assert_eq!(pt.plaintext().expect("pt").as_ref(), b"in the token");
+    assert_eq!(common::decrypt(&s.client(), &ct).await, b"in the token");
     assert!(s.stop());
 
     // Migrated to the file seal, the root key shows: it was in no file while the HSM held it.
@@ -174,6 +158,5 @@ async fn a_pkcs11_sealed_directory_needs_its_token_and_pin() {
         );
     }
     let s = Server::start_in(&dir, &[]);
-    let pt = s.client().decrypt().ciphertext_blob(ct).send().await.expect("decrypt");
-    assert_eq!(pt.plaintext().expect("pt").as_ref(), b"in the token");
+    assert_eq!(common::decrypt(&s.client(), &ct).await, b"in the token");
 }

@@ -10,7 +10,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::{blob, Starting};
+use common::Starting;
 
 fn trent(args: &[&str], stdin: &[u8]) -> std::process::Output {
     use std::io::Write;
@@ -56,15 +56,19 @@ fn init(dir: &Path, shares: u8, threshold: u8) -> Vec<String> {
         b"",
     );
     assert!(out.status.success(), "{}", text(&out));
-    let shares: Vec<String> = String::from_utf8_lossy(&out.stdout)
+    printed_shares(&out)
+}
+
+/// The `Unseal share N: <share>` lines a command printed.
+fn printed_shares(out: &std::process::Output) -> Vec<String> {
+    String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| {
             l.strip_prefix("Unseal share ")
                 .and_then(|r| r.split_once(": "))
                 .map(|(_, s)| s.to_owned())
         })
-        .collect();
-    shares
+        .collect()
 }
 
 fn unseal(dir: &Path, share: &str) -> std::process::Output {
@@ -198,16 +202,7 @@ async fn a_shamir_sealed_server_answers_503_until_a_threshold_of_shares_unseals_
     );
     assert_eq!(status(&dir).0, 0);
     let key = common::new_key(&s.client()).await;
-    let ct = s
-        .client()
-        .encrypt()
-        .key_id(&key)
-        .plaintext(blob(b"behind shares"))
-        .send()
-        .await
-        .expect("encrypt")
-        .ciphertext_blob
-        .expect("ct");
+    let ct = common::encrypt(&s.client(), &key, b"behind shares").await;
     assert!(s.stop());
 
     // Restarted, it is sealed again; three other shares open it, and the old ciphertext decrypts.
@@ -216,14 +211,7 @@ async fn a_shamir_sealed_server_answers_503_until_a_threshold_of_shares_unseals_
         assert!(unseal(&dir, &shares[i]).status.success());
     }
     let s = starting.ready();
-    let pt = s
-        .client()
-        .decrypt()
-        .ciphertext_blob(ct.clone())
-        .send()
-        .await
-        .expect("decrypt");
-    assert_eq!(pt.plaintext().expect("pt").as_ref(), b"behind shares");
+    assert_eq!(common::decrypt(&s.client(), &ct).await, b"behind shares");
 
     // An online backup, restored into a new directory with the seal file beside it: sealed
     // until the shares unseal it, then the old ciphertext decrypts.
@@ -250,14 +238,7 @@ async fn a_shamir_sealed_server_answers_503_until_a_threshold_of_shares_unseals_
         assert!(unseal(&restored, &shares[i]).status.success());
     }
     let s = starting.ready();
-    let pt = s
-        .client()
-        .decrypt()
-        .ciphertext_blob(ct)
-        .send()
-        .await
-        .expect("decrypt the restored");
-    assert_eq!(pt.plaintext().expect("pt").as_ref(), b"behind shares");
+    assert_eq!(common::decrypt(&s.client(), &ct).await, b"behind shares");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -268,16 +249,7 @@ async fn shamir_seals_migrate_and_rekey_while_ciphertexts_keep_decrypting() {
     // A file-sealed directory with a key and a ciphertext.
     let mut s = common::Server::start_in(&dir, &[]);
     let key = common::new_key(&s.client()).await;
-    let ct = s
-        .client()
-        .encrypt()
-        .key_id(&key)
-        .plaintext(blob(b"moved"))
-        .send()
-        .await
-        .expect("encrypt")
-        .ciphertext_blob
-        .expect("ct");
+    let ct = common::encrypt(&s.client(), &key, b"moved").await;
     assert!(s.stop());
     let root = std::fs::read(dir.join("root.key")).expect("root.key");
 
@@ -299,14 +271,7 @@ async fn shamir_seals_migrate_and_rekey_while_ciphertexts_keep_decrypting() {
     );
     assert!(out.status.success(), "{}", text(&out));
     assert!(!dir.join("root.key").exists());
-    let shares: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| {
-            l.strip_prefix("Unseal share ")
-                .and_then(|r| r.split_once(": "))
-                .map(|(_, s)| s.to_owned())
-        })
-        .collect();
+    let shares = printed_shares(&out);
     assert_eq!(shares.len(), 3);
     for (name, bytes) in common::snapshot(&dir) {
         assert!(
@@ -332,14 +297,7 @@ async fn shamir_seals_migrate_and_rekey_while_ciphertexts_keep_decrypting() {
         format!("{}\n{}\n", shares[0], shares[2]).as_bytes(),
     );
     assert!(out.status.success(), "{}", text(&out));
-    let new: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| {
-            l.strip_prefix("Unseal share ")
-                .and_then(|r| r.split_once(": "))
-                .map(|(_, s)| s.to_owned())
-        })
-        .collect();
+    let new = printed_shares(&out);
     assert_eq!(new.len(), 2);
     let stale = trent(
         &["operator", "migrate-seal", "--data-dir", d, "--to", "file"],
@@ -353,14 +311,7 @@ async fn shamir_seals_migrate_and_rekey_while_ciphertexts_keep_decrypting() {
         assert!(unseal(&dir, sh).status.success());
     }
     let mut s = starting.ready();
-    let pt = s
-        .client()
-        .decrypt()
-        .ciphertext_blob(ct.clone())
-        .send()
-        .await
-        .expect("decrypt");
-    assert_eq!(pt.plaintext().expect("pt").as_ref(), b"moved");
+    assert_eq!(common::decrypt(&s.client(), &ct).await, b"moved");
     assert!(s.stop());
 
     // A root-key rotation keeps the shares: the same two open the new root key.
@@ -374,14 +325,7 @@ async fn shamir_seals_migrate_and_rekey_while_ciphertexts_keep_decrypting() {
         assert!(unseal(&dir, sh).status.success());
     }
     let mut s = starting.ready();
-    let pt = s
-        .client()
-        .decrypt()
-        .ciphertext_blob(ct.clone())
-        .send()
-        .await
-        .expect("decrypt after rotation");
-    assert_eq!(pt.plaintext().expect("pt").as_ref(), b"moved");
+    assert_eq!(common::decrypt(&s.client(), &ct).await, b"moved");
     assert!(s.stop());
 
     // shamir → file: a root key comes back, and it is no longer the first one.
@@ -393,8 +337,7 @@ async fn shamir_seals_migrate_and_rekey_while_ciphertexts_keep_decrypting() {
     assert_ne!(std::fs::read(dir.join("root.key")).expect("root.key"), root, "rotated");
     assert!(!dir.join("seal.json").exists());
     let s = common::Server::start_in(&dir, &[]);
-    let pt = s.client().decrypt().ciphertext_blob(ct).send().await.expect("decrypt");
-    assert_eq!(pt.plaintext().expect("pt").as_ref(), b"moved");
+    assert_eq!(common::decrypt(&s.client(), &ct).await, b"moved");
 }
 
 #[test]

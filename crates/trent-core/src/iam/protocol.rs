@@ -168,6 +168,9 @@ pub enum IamErrorCode {
     MissingAuthenticationToken,
     NoSuchEntity,
     ServiceFailure,
+    /// The service cannot answer now (sealed): HTTP 503, retried by the SDKs (IAM API
+    /// Reference, "Common errors").
+    ServiceUnavailable,
     SignatureDoesNotMatch,
     ValidationError,
 }
@@ -188,6 +191,7 @@ impl IamErrorCode {
             IamErrorCode::MissingAuthenticationToken => "MissingAuthenticationToken",
             IamErrorCode::NoSuchEntity => "NoSuchEntity",
             IamErrorCode::ServiceFailure => "ServiceFailure",
+            IamErrorCode::ServiceUnavailable => "ServiceUnavailable",
             IamErrorCode::SignatureDoesNotMatch => "SignatureDoesNotMatch",
             IamErrorCode::ValidationError => "ValidationError",
         }
@@ -206,6 +210,7 @@ impl IamErrorCode {
             | IamErrorCode::EntityAlreadyExists
             | IamErrorCode::LimitExceeded => 409,
             IamErrorCode::ServiceFailure => 500,
+            IamErrorCode::ServiceUnavailable => 503,
             IamErrorCode::ExpiredToken
             | IamErrorCode::IncompleteSignature
             | IamErrorCode::InvalidAction

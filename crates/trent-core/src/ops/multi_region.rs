@@ -64,6 +64,15 @@ impl RequestFacts for RegionReq {
     }
 }
 
+impl RegionReq {
+    fn spec(&self) -> KeySpec<'_> {
+        KeySpec {
+            key: &self.key,
+            facts: self,
+        }
+    }
+}
+
 fn not_served(region: &str, own: &str) -> KmsError {
     KmsError::UnsupportedOperation(format!(
         "The Region {region} is not served by this endpoint, which serves {own} only."
@@ -100,10 +109,7 @@ impl KmsOp for ReplicateKey {
     }
 
     fn target(req: &RegionReq) -> KeySpec<'_> {
-        KeySpec {
-            key: &req.key,
-            facts: req,
-        }
+        req.spec()
     }
 
     async fn run(cx: Ctx<'_, OneKey>, req: RegionReq) -> Result<Empty, KmsError> {
@@ -149,10 +155,7 @@ impl KmsOp for UpdatePrimaryRegion {
     }
 
     fn target(req: &RegionReq) -> KeySpec<'_> {
-        KeySpec {
-            key: &req.key,
-            facts: req,
-        }
+        req.spec()
     }
 
     async fn run(cx: Ctx<'_, OneKey>, req: RegionReq) -> Result<Empty, KmsError> {

@@ -337,6 +337,15 @@ fn alias_row(r: &Row<'_>) -> rusqlite::Result<AliasRecord> {
     })
 }
 
+/// A compare-and-swap write that changed no row: the record moved on, or it is gone.
+fn cas_miss(exists: bool) -> StoreError {
+    if exists {
+        StoreError::Conflict
+    } else {
+        StoreError::NotFound
+    }
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
@@ -829,15 +838,11 @@ impl Store for SqliteStore {
             )
             .map_err(classify)?;
         if n == 0 {
-            let exists: Option<i64> = c
-                .query_row("SELECT 1 FROM access_keys WHERE access_key_id = ?1", [id], |r| r.get(0))
+            let exists = c
+                .query_row("SELECT 1 FROM access_keys WHERE access_key_id = ?1", [id], |_| Ok(()))
                 .optional()
                 .map_err(classify)?;
-            return Err(if exists.is_some() {
-                StoreError::Conflict
-            } else {
-                StoreError::NotFound
-            });
+            return Err(cas_miss(exists.is_some()));
         }
         Ok(())
     }
@@ -857,19 +862,15 @@ impl Store for SqliteStore {
             )
             .map_err(classify)?;
         if n == 0 {
-            let exists: Option<i64> = c
+            let exists = c
                 .query_row(
                     "SELECT 1 FROM key_materials WHERE key_id = ?1 AND material_id = ?2",
                     [key_id.as_str(), material_id],
-                    |r| r.get(0),
+                    |_| Ok(()),
                 )
                 .optional()
                 .map_err(classify)?;
-            return Err(if exists.is_some() {
-                StoreError::Conflict
-            } else {
-                StoreError::NotFound
-            });
+            return Err(cas_miss(exists.is_some()));
         }
         Ok(())
     }

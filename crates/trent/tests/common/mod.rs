@@ -525,6 +525,30 @@ impl Server {
     }
 }
 
+/// Encrypts `plaintext` under `key`; the ciphertext blob.
+pub async fn encrypt(c: &aws_sdk_kms::Client, key: &str, plaintext: &[u8]) -> aws_sdk_kms::primitives::Blob {
+    c.encrypt()
+        .key_id(key)
+        .plaintext(blob(plaintext))
+        .send()
+        .await
+        .expect("encrypt")
+        .ciphertext_blob
+        .expect("ciphertext")
+}
+
+/// Decrypts `ciphertext` (the key named by the blob); the plaintext.
+pub async fn decrypt(c: &aws_sdk_kms::Client, ciphertext: &aws_sdk_kms::primitives::Blob) -> Vec<u8> {
+    c.decrypt()
+        .ciphertext_blob(ciphertext.clone())
+        .send()
+        .await
+        .expect("decrypt")
+        .plaintext
+        .expect("plaintext")
+        .into_inner()
+}
+
 /// Creates a symmetric encryption key with default settings; its key id.
 pub async fn new_key(c: &aws_sdk_kms::Client) -> String {
     c.create_key()
