@@ -49,6 +49,15 @@ pub struct CreateKeyRequest {
     pub xks_key_id: Option<String>,
 }
 
+/// ReplicateKey's answer: the new replica's metadata, its key policy and its tags.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReplicateKeyResponse {
+    pub replica_key_metadata: KeyMetadata,
+    pub replica_policy: String,
+    pub replica_tags: Vec<Tag>,
+}
+
 /// `KeyMetadata` (reference §1).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -86,6 +95,10 @@ pub struct KeyMetadata {
     pub multi_region_configuration: Option<MultiRegionConfiguration>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_key_material_id: Option<String>,
+    /// Only for a primary in `PendingReplicaDeletion`: the waiting period that starts when its
+    /// last replica is deleted (reference §1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_deletion_window_in_days: Option<i64>,
 }
 
 /// `MultiRegionConfiguration` of a multi-Region key's metadata.
@@ -195,7 +208,10 @@ pub struct ScheduleKeyDeletionRequest {
 #[serde(rename_all = "PascalCase")]
 pub struct ScheduleKeyDeletionResponse {
     pub key_id: String,
-    pub deletion_date: f64,
+    /// Absent for a multi-Region primary with replicas: its waiting period starts when the
+    /// last replica is deleted (reference §6).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deletion_date: Option<f64>,
     pub key_state: String,
     pub pending_window_in_days: i64,
 }

@@ -218,6 +218,7 @@ mod tests {
         let mut record = GrantRecord {
             grant_id: "g".into(),
             key_id: trent_types::KeyId::parse("1234abcd-12ab-34cd-56ef-1234567890ab").expect("id"),
+            region: trent_types::Region::parse("us-east-1").expect("region"),
             account_id: trent_types::AccountId::parse("111122223333").expect("acct"),
             name: None,
             grantee_principal: "p".into(),

@@ -15,7 +15,7 @@ use trent_policy::PolicyDocument;
 use trent_store::{GrantRecord, KeyRecord, MaterialRecord, StoreError, TagRecord};
 use trent_types::{
     Arn, EncryptionAlgorithm, ExpirationModel, KeyAgreementAlgorithm, KeyId, KeyManager, KeySpec, KeyState, KeyUsage,
-    MacAlgorithm, Origin, SigningAlgorithm,
+    MacAlgorithm, Origin, Region, SigningAlgorithm,
 };
 
 use crate::clock::epoch_seconds;
@@ -35,6 +35,9 @@ pub(crate) struct LoadedKey {
     pub record: KeyRecord,
     /// The key ARN (shared with audit events without copying).
     pub arn: Arc<str>,
+    /// The ARN its material records are sealed to (their AAD): the key's own, except for a
+    /// multi-Region replica, whose shared material names the Region it was first made in.
+    pub material_arn: Arc<str>,
     pub materials: Arc<Vec<Material>>,
     /// Every material version's record (rotation and import metadata; material still sealed).
     pub versions: Arc<Vec<MaterialRecord>>,
@@ -45,6 +48,9 @@ pub(crate) struct LoadedKey {
     pub tags: Arc<Vec<TagRecord>>,
     /// Grants, indexed by grantee; grant operations reload the key.
     pub grants: Arc<KeyGrants>,
+    /// A multi-Region key's related keys' Regions, its own included, in Region order (empty for
+    /// single-Region keys). ReplicateKey and replica deletions drop every Region's cached copy.
+    pub related: Arc<Vec<Region>>,
 }
 
 impl std::fmt::Debug for LoadedKey {
@@ -142,16 +148,10 @@ impl LoadedKey {
             mac_algorithms: algs.mac,
             key_agreement_algorithms: algs.key_agreement,
             multi_region: r.multi_region,
-            // A multi-Region key in a deployment of one Region is a primary without replicas
-            // (ReplicateKey needs a second Region).
-            multi_region_configuration: r.multi_region.then(|| trent_api::dto::MultiRegionConfiguration {
-                multi_region_key_type: "PRIMARY",
-                primary_key: trent_api::dto::MultiRegionKey {
-                    arn: self.arn.to_string(),
-                    region: r.region.as_str().to_owned(),
-                },
-                replica_keys: Vec::new(),
-            }),
+            multi_region_configuration: r.multi_region.then(|| self.multi_region_configuration()),
+            pending_deletion_window_in_days: r
+                .pending_window_days
+                .filter(|_| r.key_state == KeyState::PendingReplicaDeletion),
             current_key_material_id: r.current_material_id.clone().filter(|_| symmetric_current),
             expiration_model: current_version
                 .and_then(|v| v.expiration_model)
@@ -162,6 +162,22 @@ impl LoadedKey {
                 .filter(|v| v.expiration_model == Some(ExpirationModel::KeyMaterialExpires))
                 .and_then(|v| v.valid_to_ms)
                 .map(epoch_seconds),
+        }
+    }
+
+    /// `MultiRegionConfiguration`: the key's role, its primary, and every replica (a replica's
+    /// own included), as AWS shows it from any of the related keys.
+    fn multi_region_configuration(&self) -> trent_api::dto::MultiRegionConfiguration {
+        let r = &self.record;
+        let primary = r.primary_region.as_ref().unwrap_or(&r.region);
+        let entry = |region: &Region| trent_api::dto::MultiRegionKey {
+            arn: Arn::key(region, r.account_id, r.key_id),
+            region: region.as_str().to_owned(),
+        };
+        trent_api::dto::MultiRegionConfiguration {
+            multi_region_key_type: if r.is_replica() { "REPLICA" } else { "PRIMARY" },
+            primary_key: entry(primary),
+            replica_keys: self.related.iter().filter(|x| *x != primary).map(entry).collect(),
         }
     }
 
@@ -204,11 +220,17 @@ impl Kms {
         materials: Vec<MaterialRecord>,
         tags: Vec<TagRecord>,
         grants: Vec<GrantRecord>,
+        related: Vec<Region>,
     ) -> Result<LoadedKey, KmsError> {
         let arn: Arc<str> = Arc::from(Arn::key(&record.region, record.account_id, record.key_id));
+        let material_arn: Arc<str> = if record.material_region == record.region {
+            Arc::clone(&arn)
+        } else {
+            Arc::from(Arn::key(&record.material_region, record.account_id, record.key_id))
+        };
         let mut out = Vec::with_capacity(materials.len());
         for m in materials.iter().filter(|m| m.is_present()) {
-            let secret = open_material(&self.root(), &arn, m)?;
+            let secret = open_material(&self.root(), &material_arn, m)?;
             let id: [u8; 32] = hex::decode(&m.material_id)
                 .ok()
                 .and_then(|v| v.try_into().ok())
@@ -223,12 +245,14 @@ impl Kms {
         let mut key = LoadedKey {
             record,
             arn,
+            material_arn,
             materials: Arc::new(out),
             versions: Arc::new(materials),
             asymmetric: None,
             policy,
             tags: Arc::new(tags),
             grants: Arc::new(KeyGrants::new(grants)),
+            related: Arc::new(related),
         };
         if let (Some(kind), Ok(current)) = (spec::key_kind(key.spec()), key.current()) {
             let purpose = spec::purpose(key.usage());
@@ -239,35 +263,43 @@ impl Kms {
         Ok(key)
     }
 
-    /// The key with this id, from the cache or the store. `None` if it does not exist.
-    pub(crate) async fn load_key(&self, key_id: &KeyId) -> Result<Option<Arc<LoadedKey>>, KmsError> {
-        if let Some(k) = self.cached_key(key_id) {
+    /// The key with this id in this Region, from the cache or the store. `None` if it does not
+    /// exist there.
+    pub(crate) async fn load_key(&self, region: &Region, key_id: &KeyId) -> Result<Option<Arc<LoadedKey>>, KmsError> {
+        if let Some(k) = self.cached_key(region, key_id) {
             self.metrics().key_lookup(true);
             return Ok(Some(k));
         }
         self.metrics().key_lookup(false);
         let now = self.now_ms();
-        if self.missing_keys.is_missing(key_id, now) {
+        let missing = (region.clone(), *key_id);
+        if self.missing_keys.is_missing(&missing, now) {
             return Ok(None);
         }
         // A change announced while this read is in flight may be newer than what it reads: then
         // the result answers this request but is not cached (see `service::coherence`).
         let epoch = self.key_epoch();
         let id = *key_id;
+        let at = region.clone();
         let found = self
             .read(move |s| {
-                let Some(rec) = s.key(&id)? else { return Ok(None) };
+                let Some(rec) = s.key(&at, &id)? else { return Ok(None) };
                 let mats = s.materials(&id)?;
-                let tags = s.tags(&id)?;
-                let grants = s.grants(&id)?;
-                Ok(Some((rec, mats, tags, grants)))
+                let tags = s.tags(&at, &id)?;
+                let grants = s.grants(&at, &id)?;
+                let related = if rec.multi_region {
+                    s.related_keys(&id)?.into_iter().map(|k| k.region).collect()
+                } else {
+                    Vec::new()
+                };
+                Ok(Some((rec, mats, tags, grants, related)))
             })
             .await?;
-        let Some((rec, mats, tags, grants)) = found else {
-            self.missing_keys.remember(*key_id, now);
+        let Some((rec, mats, tags, grants, related)) = found else {
+            self.missing_keys.remember(missing, now);
             return Ok(None);
         };
-        let key = Arc::new(self.unseal_key(rec, mats, tags, grants)?);
+        let key = Arc::new(self.unseal_key(rec, mats, tags, grants, related)?);
         if self.key_epoch() == epoch {
             self.cache_key(Arc::clone(&key));
         }
@@ -276,9 +308,13 @@ impl Kms {
 
     /// [`Self::load_key`] from the store, whatever is cached: what a state-changing request
     /// decides on when other servers share the store (a cached copy may predate their change).
-    pub(crate) async fn load_key_fresh(&self, key_id: &KeyId) -> Result<Option<Arc<LoadedKey>>, KmsError> {
+    pub(crate) async fn load_key_fresh(
+        &self,
+        region: &Region,
+        key_id: &KeyId,
+    ) -> Result<Option<Arc<LoadedKey>>, KmsError> {
         self.uncache(key_id);
-        self.load_key(key_id).await
+        self.load_key(region, key_id).await
     }
 
     /// Stores a changed key record and refreshes the cache with it.
@@ -308,12 +344,14 @@ impl Kms {
         let updated = Arc::new(LoadedKey {
             record,
             arn: Arc::clone(&key.arn),
+            material_arn: Arc::clone(&key.material_arn),
             materials: Arc::clone(&key.materials),
             versions: Arc::clone(&key.versions),
             asymmetric: key.asymmetric.clone(),
             policy,
             tags: Arc::clone(&key.tags),
             grants: Arc::clone(&key.grants),
+            related: Arc::clone(&key.related),
         });
         self.cache_key(Arc::clone(&updated));
         Ok(updated)

@@ -10,7 +10,9 @@ use trent_api::KmsError;
 use trent_crypto::seal::{self, Purpose};
 use trent_crypto::SecretBytes;
 use trent_store::{KeyRecord, MaterialRecord, StoreError, TagRecord};
-use trent_types::{AccountId, Arn, ImportState, KeyId, KeyManager, KeySpec, KeyState, KeyUsage, Origin, RotationType};
+use trent_types::{
+    AccountId, Arn, ImportState, KeyId, KeyManager, KeySpec, KeyState, KeyUsage, Origin, Region, RotationType,
+};
 
 use crate::clock::DAY_MS;
 use crate::keys::{material_record_id, LoadedKey};
@@ -24,6 +26,8 @@ pub(crate) const MAX_ON_DEMAND_ROTATIONS: usize = 25;
 pub(crate) struct NewKey {
     pub key_id: KeyId,
     pub account_id: AccountId,
+    /// The Region the key is created in (the request's).
+    pub region: Region,
     pub description: String,
     pub key_spec: KeySpec,
     pub key_usage: KeyUsage,
@@ -95,7 +99,7 @@ impl Kms {
         authority: &A,
         new: NewKey,
     ) -> Result<Arc<LoadedKey>, KmsError> {
-        let arn = Arn::key(self.region(), new.account_id, new.key_id);
+        let arn = Arn::key(&new.region, new.account_id, new.key_id);
         let now = self.now_ms();
         let material_record = if new.origin == Origin::External {
             None
@@ -113,7 +117,7 @@ impl Kms {
         let record = KeyRecord {
             key_id: new.key_id,
             account_id: new.account_id,
-            region: self.region().clone(),
+            region: new.region.clone(),
             description: new.description,
             key_spec: new.key_spec,
             key_usage: new.key_usage,
@@ -130,6 +134,8 @@ impl Kms {
             policy: new.policy,
             current_material_id: material_record.as_ref().map(|m| m.material_id.clone()),
             multi_region: new.key_id.is_multi_region(),
+            primary_region: new.key_id.is_multi_region().then(|| new.region.clone()),
+            material_region: new.region.clone(),
             rotation_enabled: new.rotation_period_days.is_some(),
             rotation_period_days: new.rotation_period_days,
             next_rotation_ms: new.rotation_period_days.map(|d| now + d * DAY_MS),
@@ -143,8 +149,18 @@ impl Kms {
         let (r, m, t) = (record.clone(), material_record.clone(), tag_records.clone());
         crate::pipeline::note_resource(&Arc::from(Arn::key(&record.region, record.account_id, record.key_id)));
         self.write(authority, move |s| s.create_key(&r, m.as_ref(), &t)).await?;
-        let loaded =
-            Arc::new(self.unseal_key(record, material_record.into_iter().collect(), tag_records, Vec::new())?);
+        let related = if record.multi_region {
+            vec![record.region.clone()]
+        } else {
+            Vec::new()
+        };
+        let loaded = Arc::new(self.unseal_key(
+            record,
+            material_record.into_iter().collect(),
+            tag_records,
+            Vec::new(),
+            related,
+        )?);
         tracing::info!(key_arn = %loaded.arn, "key created");
         Ok(loaded)
     }
@@ -175,7 +191,8 @@ impl Kms {
         } else {
             let secret = generate_material(key.spec(), key.usage()).await?;
             let id = new_material_id()?;
-            let sealed = self.seal_material(&key.arn, &id, &secret)?;
+            // Related multi-Region keys share the material: sealed to the ARN they all read it by.
+            let sealed = self.seal_material(&key.material_arn, &id, &secret)?;
             MaterialRecord {
                 rotation_type: Some(rotation_type),
                 rotation_ms: Some(now),
@@ -201,7 +218,7 @@ impl Kms {
             tracing::info!(key_arn = %key.arn, %rotation_type, "key rotated");
         }
         let reloaded = self
-            .load_key(key.id())
+            .load_key(&key.record.region, key.id())
             .await?
             .ok_or_else(|| KmsError::internal("rotated key vanished"))?;
         Ok((reloaded, rotated))
@@ -215,10 +232,25 @@ impl Kms {
         authority: &A,
         key: &LoadedKey,
         material_id: &str,
+        everywhere: bool,
     ) -> Result<(), KmsError> {
         let Some(prev) = key.versions.iter().find(|v| v.material_id == material_id) else {
             return Ok(());
         };
+        if key.related.len() > 1 && !prev.pending_rotation && !everywhere {
+            // Related multi-Region keys share their material records: deleting one key's copy
+            // leaves the others' (AWS: "deleting on a replica affects only that replica"), so
+            // only this key becomes `PendingImport`; importing the same material again
+            // restores it.
+            let mut record = key.record.clone();
+            if record.key_state.is_pending_deletion() {
+                return Ok(());
+            }
+            record.key_state = KeyState::PendingImport;
+            self.write_key(authority, key, record).await?;
+            tracing::info!(key_arn = %key.arn, material_id, "imported key material deleted from this Region's key");
+            return Ok(());
+        }
         let version = MaterialRecord {
             sealed: Vec::new(),
             import_state: Some(ImportState::PendingImport),
@@ -231,7 +263,31 @@ impl Kms {
             record.key_state = KeyState::PendingImport;
         }
         let (r, m) = (record, version);
-        self.write(authority, move |s| s.put_material(&r, &m)).await?;
+        let others = key
+            .related
+            .iter()
+            .filter(|r| **r != key.record.region)
+            .cloned()
+            .collect::<Vec<_>>();
+        let (id, gone) = (*key.id(), m.material_id.clone());
+        self.write(authority, move |s| {
+            s.atomically(&mut |t| {
+                t.put_material(&r, &m)?;
+                // The other related keys lose the shared material too.
+                for region in &others {
+                    if let Some(mut other) = t.key(region, &id)? {
+                        if other.current_material_id.as_deref() == Some(gone.as_str())
+                            && !other.key_state.is_pending_deletion()
+                        {
+                            other.key_state = KeyState::PendingImport;
+                            t.update_key(&other)?;
+                        }
+                    }
+                }
+                Ok(())
+            })
+        })
+        .await?;
         self.uncache(key.id());
         tracing::info!(key_arn = %key.arn, material_id, "imported key material deleted");
         Ok(())

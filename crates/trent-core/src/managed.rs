@@ -82,12 +82,14 @@ pub(crate) fn policy(account: AccountId, region: &Region, service: &str) -> Stri
 }
 
 impl Kms {
-    /// Returns the AWS managed key of `alias/aws/<service>` in `account`, creating it on first
-    /// use. `None` if the name is not a known service alias.
+    /// Returns the AWS managed key of `alias/aws/<service>` in `account` and `region` (AWS managed
+    /// keys are per Region, as in AWS), creating it on first use. `None` if the name is not a
+    /// known service alias.
     pub(crate) async fn managed_key(
         &self,
         authority: &Lookup,
         account: AccountId,
+        region: &Region,
         alias: &AliasName,
     ) -> Result<Option<Arc<LoadedKey>>, KmsError> {
         let Some(service) = alias
@@ -98,8 +100,8 @@ impl Kms {
             return Ok(None);
         };
         let _guard = self.managed_lock.lock().await;
-        if let Some(id) = self.alias_target(account, alias) {
-            return self.load_key(&id).await;
+        if let Some(id) = self.alias_target(account, region, alias) {
+            return self.load_key(region, &id).await;
         }
         let key = self
             .insert_key(
@@ -107,6 +109,7 @@ impl Kms {
                 NewKey {
                     key_id: new_key_id()?,
                     account_id: account,
+                    region: region.clone(),
                     description: format!(
                         "Default key that protects my {service} resources when no other key is defined"
                     ),
@@ -114,7 +117,7 @@ impl Kms {
                     key_usage: KeyUsage::EncryptDecrypt,
                     origin: Origin::AwsKms,
                     key_manager: KeyManager::Aws,
-                    policy: policy(account, self.region(), service),
+                    policy: policy(account, region, service),
                     tags: Vec::new(),
                     rotation_period_days: Some(365),
                     material: None,
@@ -124,6 +127,7 @@ impl Kms {
         let now = self.now_ms();
         let record = AliasRecord {
             account_id: account,
+            region: region.clone(),
             name: alias.clone(),
             target_key_id: *key.id(),
             created_ms: now,
@@ -134,7 +138,7 @@ impl Kms {
             other => other,
         })
         .await?;
-        self.set_alias_target(account, alias, Some(*key.id()));
+        self.set_alias_target(account, region, alias, Some(*key.id()));
         tracing::info!(key_arn = %key.arn, alias = %alias, "AWS managed key created on first use");
         Ok(Some(key))
     }

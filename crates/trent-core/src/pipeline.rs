@@ -83,6 +83,13 @@ pub(crate) struct Ctx<'a, T> {
     pub auth: Authorized<T>,
 }
 
+impl<T> Ctx<'_, T> {
+    /// The Region the request is for.
+    pub fn region(&self) -> &Region {
+        self.kms.region_of(self.meta)
+    }
+}
+
 /// The audit event of a request that changes state, for the write that makes the change: the
 /// write puts it in the same transaction (`Kms::write`), so an acknowledged change always has
 /// its event and a change never reaches the disk without it.
@@ -157,7 +164,7 @@ impl<'a> Recorder<'a> {
             time_ms: kms.now_ms(),
             source,
             name: name.into(),
-            region: Arc::clone(kms.region_name()),
+            region: kms.region_of(meta).shared(),
             identity: Some(Arc::clone(caller.audit_identity())),
             source_ip: meta.source_ip.clone(),
             request_id: meta.request_id.clone(),
@@ -304,7 +311,7 @@ async fn run_inner<O: KmsOp>(
         input.audit(p);
     }
     let checks = Checks {
-        region: kms.region(),
+        region: kms.region_of(meta),
         now_ms: kms.now_ms(),
     };
     let req = O::validate(input, &checks)?;
@@ -324,7 +331,7 @@ async fn run_inner<O: KmsOp>(
             .resources()
             .first()
             .and_then(|arn| arn.rsplit_once("key/").and_then(|(_, id)| KeyId::parse(id)))
-            .and_then(|id| kms.cached_key(&id))
+            .and_then(|id| kms.cached_key(az.region, &id))
             .map(|k| k.spec());
         quotas.admit(caller.account(), crate::quota::class(O::OP, spec), kms.now_ms())?;
     }
@@ -351,7 +358,8 @@ async fn run_inner<O: KmsOp>(
     if O::TRACK_USAGE {
         for arn in &resources {
             if let Some(id) = arn.rsplit_once("key/").and_then(|(_, id)| KeyId::parse(id)) {
-                kms.usage.record(id, O::OP.name(), kms.now_ms(), &meta.request_id);
+                kms.usage
+                    .record(id, kms.region_of(meta), O::OP.name(), kms.now_ms(), &meta.request_id);
             }
         }
     }

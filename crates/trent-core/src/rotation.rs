@@ -160,16 +160,23 @@ pub fn rotate(
     for ak in store.access_keys().map_err(internal)? {
         items.push(Item::AccessKey { id: ak.access_key_id });
     }
-    for account in store.accounts().map_err(internal)? {
+    let regions = store.key_regions().map_err(internal)?;
+    let accounts = store.accounts().map_err(internal)?;
+    let pairs = accounts
+        .iter()
+        .flat_map(|a| regions.iter().map(move |r| (a.account_id, r.clone())));
+    for (account, region) in pairs {
         let mut after: Option<String> = None;
         loop {
             let page = store
-                .list_keys(&account.account_id, after.as_deref(), 1000)
+                .list_keys(&account, &region, after.as_deref(), 1000)
                 .map_err(internal)?;
             let Some(last) = page.last() else { break };
             after = Some(last.key_id.as_str().to_owned());
-            for k in &page {
-                let arn = Arn::key(&k.region, k.account_id, k.key_id);
+            // Related multi-Region keys share their materials: each is resealed once, with
+            // the record that made it.
+            for k in page.iter().filter(|k| k.material_region == k.region) {
+                let arn = Arn::key(&k.material_region, k.account_id, k.key_id);
                 for m in store.materials(&k.key_id).map_err(internal)? {
                     if m.is_present() {
                         items.push(Item::Material {

@@ -8,18 +8,18 @@ use std::sync::Mutex;
 
 use trent_api::KmsError;
 use trent_store::UsageRecord;
-use trent_types::KeyId;
+use trent_types::{KeyId, Region};
 
 use crate::service::Kms;
 
-/// Uses not yet stored, by key.
+/// Uses not yet stored, by key (and Region: related multi-Region keys are used separately).
 #[derive(Default)]
-pub(crate) struct UsageBuffer(Mutex<HashMap<KeyId, UsageRecord>>);
+pub(crate) struct UsageBuffer(Mutex<HashMap<(KeyId, Region), UsageRecord>>);
 
 impl UsageBuffer {
-    pub(crate) fn record(&self, key_id: KeyId, operation: &str, at_ms: i64, request_id: &str) {
+    pub(crate) fn record(&self, key_id: KeyId, region: &Region, operation: &str, at_ms: i64, request_id: &str) {
         if let Ok(mut m) = self.0.lock() {
-            match m.get_mut(&key_id) {
+            match m.get_mut(&(key_id, region.clone())) {
                 Some(u) => {
                     u.operation.clear();
                     u.operation.push_str(operation);
@@ -29,9 +29,10 @@ impl UsageBuffer {
                 }
                 None => {
                     m.insert(
-                        key_id,
+                        (key_id, region.clone()),
                         UsageRecord {
                             key_id,
+                            region: region.clone(),
                             operation: operation.to_owned(),
                             at_ms,
                             request_id: request_id.to_owned(),
@@ -42,8 +43,8 @@ impl UsageBuffer {
         }
     }
 
-    fn get(&self, key_id: &KeyId) -> Option<UsageRecord> {
-        self.0.lock().ok()?.get(key_id).cloned()
+    fn get(&self, region: &Region, key_id: &KeyId) -> Option<UsageRecord> {
+        self.0.lock().ok()?.get(&(*key_id, region.clone())).cloned()
     }
 
     pub(crate) fn take(&self) -> Vec<UsageRecord> {
@@ -56,11 +57,11 @@ impl UsageBuffer {
 
 impl Kms {
     /// The last use of a key: buffered, else stored.
-    pub(crate) async fn last_usage(&self, key_id: &KeyId) -> Result<Option<UsageRecord>, KmsError> {
-        if let Some(u) = self.usage.get(key_id) {
+    pub(crate) async fn last_usage(&self, region: &Region, key_id: &KeyId) -> Result<Option<UsageRecord>, KmsError> {
+        if let Some(u) = self.usage.get(region, key_id) {
             return Ok(Some(u));
         }
-        let id = *key_id;
-        self.read(move |s| s.usage(&id)).await
+        let (id, region) = (*key_id, region.clone());
+        self.read(move |s| s.usage(&region, &id)).await
     }
 }

@@ -29,7 +29,7 @@ fn open(store: &Arc<SqliteStore>, clock: &Arc<ManualClock>) -> Kms {
         root(),
         clock.clone(),
         Config {
-            region: "us-east-1".into(),
+            regions: vec!["us-east-1".into()],
         },
     )
     .expect("kms");

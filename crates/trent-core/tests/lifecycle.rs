@@ -46,7 +46,7 @@ fn fixture() -> Fixture {
                 RootKey::from_bytes([3; 32]),
                 clock.clone(),
                 Config {
-                    region: "us-east-1".into(),
+                    regions: vec!["us-east-1".into()],
                 },
             )
             .expect("kms"),
@@ -231,7 +231,7 @@ async fn restart_in_the_middle_of_a_scheduled_rotation_rotates_exactly_once() {
         root(),
         clock.clone(),
         Config {
-            region: "us-east-1".into(),
+            regions: vec!["us-east-1".into()],
         },
     )
     .expect("kms");
@@ -268,7 +268,7 @@ async fn restart_in_the_middle_of_a_scheduled_rotation_rotates_exactly_once() {
         root(),
         clock.clone(),
         Config {
-            region: "us-east-1".into(),
+            regions: vec!["us-east-1".into()],
         },
     )
     .expect("restart");

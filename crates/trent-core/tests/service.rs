@@ -33,7 +33,7 @@ fn fixture() -> Fixture {
             root,
             clock.clone(),
             Config {
-                region: "us-east-1".into(),
+                regions: vec!["us-east-1".into()],
             },
         )
         .expect("kms"),

@@ -279,9 +279,15 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, req: Request) -> 
             store_down = !kms.trusts_cached_credential(&id);
         }
     }
-    // IAM and STS are global services: AWS SDKs sign them for us-east-1 whatever the client's Region.
-    let region = match (&api, &auth) {
-        (Api::Iam | Api::Sts, Ok(a)) if a.region == "us-east-1" => "us-east-1",
+    // The Region of a request is its credential scope's, when the deployment serves it; a
+    // request signed for another Region is verified against the default one and so refused as
+    // AWS refuses a scope for the wrong Region ("Credential should be scoped to a valid
+    // region"). IAM and STS are global services: AWS SDKs sign them for us-east-1 whatever the
+    // client's Region.
+    let served = auth.as_ref().ok().and_then(|a| kms.served_region(a.region));
+    let region = match (&api, &auth, served) {
+        (_, _, Some(r)) => r.as_str(),
+        (Api::Iam | Api::Sts, Ok(a), None) if a.region == "us-east-1" => "us-east-1",
         _ => kms.region().as_str(),
     };
     let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
@@ -310,6 +316,7 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, req: Request) -> 
         request_id: request_id.clone(),
         source_ip,
         secure,
+        region: served.cloned(),
     };
     match api {
         Api::Kms => {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::Client;
 use trent_store::{Change, ChangeSink, StoreError};
-use trent_types::{AccountId, AliasName, KeyId};
+use trent_types::{AccountId, AliasName, KeyId, Region};
 
 use crate::classify;
 
@@ -23,12 +23,12 @@ const POLL: Duration = Duration::from_millis(250);
 /// How often an idle listener proves its connection is alive.
 const HEARTBEAT: Duration = Duration::from_secs(2);
 
-/// The notice text of a change (`k:<key id>`, `a:<account>:<alias>`, `c:<access key id>`,
-/// `i:<account>`).
+/// The notice text of a change (`k:<key id>`, `a:<account>:<Region>:<alias>`, `c:<access key
+/// id>`, `i:<account>`).
 pub(crate) fn payload(change: &Change) -> Option<String> {
     Some(match change {
         Change::Key(k) => format!("k:{}", k.as_str()),
-        Change::Alias(a, n) => format!("a:{}:{}", a.as_str(), n.as_str()),
+        Change::Alias(a, r, n) => format!("a:{}:{}:{}", a.as_str(), r.as_str(), n.as_str()),
         Change::AccessKey(id) => format!("c:{id}"),
         Change::Identity(a) => format!("i:{}", a.as_str()),
         Change::Lost | Change::Resumed => return None,
@@ -40,8 +40,13 @@ pub(crate) fn parse(text: &str) -> Option<Change> {
     Some(match kind {
         "k" => Change::Key(KeyId::parse(rest)?),
         "a" => {
-            let (account, name) = rest.split_once(':')?;
-            Change::Alias(AccountId::parse(account)?, AliasName::parse(name)?)
+            let (account, rest) = rest.split_once(':')?;
+            let (region, name) = rest.split_once(':')?;
+            Change::Alias(
+                AccountId::parse(account)?,
+                Region::parse(region)?,
+                AliasName::parse(name)?,
+            )
         }
         "c" => Change::AccessKey(rest.to_owned()),
         "i" => Change::Identity(AccountId::parse(rest)?),
@@ -142,7 +147,11 @@ mod tests {
         let account = AccountId::parse("111122223333").expect("account");
         for c in [
             Change::Key(KeyId::parse("1234abcd-12ab-34cd-56ef-1234567890ab").expect("id")),
-            Change::Alias(account, AliasName::parse("alias/a-b_c").expect("alias")),
+            Change::Alias(
+                account,
+                Region::parse("eu-west-1").expect("region"),
+                AliasName::parse("alias/a-b_c").expect("alias"),
+            ),
             Change::AccessKey("AKIAEXAMPLE".into()),
             Change::Identity(account),
         ] {

@@ -148,6 +148,51 @@ const MIGRATIONS: &[&str] = &[
         value BYTEA NOT NULL
     );
 "#,
+    // 4: Regions (SQLite's version 11). A key is (key id, Region): the related keys of a
+    // multi-Region key share the id and, by id, their materials. Aliases are per (account,
+    // Region, name); tags, grants and last use per (key id, Region). Existing rows keep the
+    // Region their key was created in.
+    r#"
+    ALTER TABLE key_materials DROP CONSTRAINT key_materials_key_id_fkey;
+    ALTER TABLE aliases DROP CONSTRAINT aliases_target_key_id_fkey;
+    ALTER TABLE tags DROP CONSTRAINT tags_key_id_fkey;
+    ALTER TABLE grants DROP CONSTRAINT grants_key_id_fkey;
+    ALTER TABLE keys ALTER COLUMN region TYPE TEXT COLLATE "C";
+    ALTER TABLE keys ADD COLUMN primary_region TEXT COLLATE "C";
+    ALTER TABLE keys ADD COLUMN material_region TEXT COLLATE "C";
+    UPDATE keys SET material_region = region, primary_region = CASE WHEN multi_region THEN region END;
+    ALTER TABLE keys ALTER COLUMN material_region SET NOT NULL;
+    ALTER TABLE keys DROP CONSTRAINT keys_pkey;
+    ALTER TABLE keys ADD PRIMARY KEY (key_id, region);
+    DROP INDEX keys_by_account;
+    CREATE INDEX keys_by_account ON keys(account_id, region, key_id);
+    ALTER TABLE aliases ADD COLUMN region TEXT COLLATE "C";
+    UPDATE aliases a SET region = k.region FROM keys k WHERE k.key_id = a.target_key_id;
+    ALTER TABLE aliases ALTER COLUMN region SET NOT NULL;
+    ALTER TABLE aliases DROP CONSTRAINT aliases_pkey;
+    ALTER TABLE aliases ADD PRIMARY KEY (account_id, region, name);
+    ALTER TABLE aliases ADD FOREIGN KEY (target_key_id, region) REFERENCES keys(key_id, region);
+    DROP INDEX aliases_by_key;
+    CREATE INDEX aliases_by_key ON aliases(target_key_id, region);
+    ALTER TABLE tags ADD COLUMN region TEXT COLLATE "C";
+    UPDATE tags t SET region = k.region FROM keys k WHERE k.key_id = t.key_id;
+    ALTER TABLE tags ALTER COLUMN region SET NOT NULL;
+    ALTER TABLE tags DROP CONSTRAINT tags_pkey;
+    ALTER TABLE tags ADD PRIMARY KEY (key_id, region, tag_key);
+    ALTER TABLE tags ADD FOREIGN KEY (key_id, region) REFERENCES keys(key_id, region);
+    ALTER TABLE grants ADD COLUMN region TEXT COLLATE "C";
+    UPDATE grants g SET region = k.region FROM keys k WHERE k.key_id = g.key_id;
+    ALTER TABLE grants ALTER COLUMN region SET NOT NULL;
+    ALTER TABLE grants ADD FOREIGN KEY (key_id, region) REFERENCES keys(key_id, region);
+    DROP INDEX grants_by_key;
+    CREATE INDEX grants_by_key ON grants(key_id, region, grant_id);
+    ALTER TABLE key_usage ADD COLUMN region TEXT COLLATE "C";
+    UPDATE key_usage u SET region = k.region FROM keys k WHERE k.key_id = u.key_id;
+    DELETE FROM key_usage WHERE region IS NULL;
+    ALTER TABLE key_usage ALTER COLUMN region SET NOT NULL;
+    ALTER TABLE key_usage DROP CONSTRAINT key_usage_pkey;
+    ALTER TABLE key_usage ADD PRIMARY KEY (key_id, region);
+"#,
 ];
 
 /// The schema version this binary writes.

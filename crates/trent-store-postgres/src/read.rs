@@ -13,12 +13,12 @@ use trent_types::{
 
 use crate::{classify, col, parsed, parsed_opt, PgStore};
 
-pub(crate) const KEY_COLUMNS: &str = "key_id, account_id, region, description, key_spec, key_usage, origin, key_manager, key_state, created_ms, deletion_ms, pending_window_days, policy, current_material_id, multi_region, rotation_enabled, rotation_period_days, next_rotation_ms, version";
+pub(crate) const KEY_COLUMNS: &str = "key_id, account_id, region, description, key_spec, key_usage, origin, key_manager, key_state, created_ms, deletion_ms, pending_window_days, policy, current_material_id, multi_region, rotation_enabled, rotation_period_days, next_rotation_ms, version, primary_region, material_region";
 pub(crate) const ACCESS_KEY_COLUMNS: &str = "access_key_id, account_id, principal_arn, sealed_secret, status, created_ms, user_name, session_token_hash, expires_ms, session, owner_id";
 pub(crate) const GRANT_COLUMNS: &str =
-    "grant_id, key_id, account_id, name, grantee_principal, retiring_principal, operations, constraints, created_ms";
+    "grant_id, key_id, account_id, name, grantee_principal, retiring_principal, operations, constraints, created_ms, region";
 pub(crate) const MATERIAL_COLUMNS: &str = "key_id, material_id, sealed, created_ms, rotation_type, rotation_ms, pending_rotation, import_state, expiration_model, valid_to_ms, description";
-const ALIAS_COLUMNS: &str = "account_id, name, target_key_id, created_ms, updated_ms";
+pub(crate) const ALIAS_COLUMNS: &str = "account_id, name, target_key_id, created_ms, updated_ms, region";
 
 fn key_row(r: &Row) -> Result<KeyRecord, StoreError> {
     Ok(KeyRecord {
@@ -41,6 +41,8 @@ fn key_row(r: &Row) -> Result<KeyRecord, StoreError> {
         rotation_period_days: col(r, 16)?,
         next_rotation_ms: col(r, 17)?,
         version: col(r, 18)?,
+        primary_region: parsed_opt(r, 19, Region::parse)?,
+        material_region: parsed(r, 20, Region::parse)?,
     })
 }
 
@@ -92,6 +94,7 @@ fn grant_row(r: &Row) -> Result<GrantRecord, StoreError> {
         operations: parsed(r, 6, parse_operations)?,
         constraints: col(r, 7)?,
         created_ms: col(r, 8)?,
+        region: parsed(r, 9, Region::parse)?,
     })
 }
 
@@ -118,6 +121,7 @@ fn alias_row(r: &Row) -> Result<AliasRecord, StoreError> {
         target_key_id: parsed(r, 2, KeyId::parse)?,
         created_ms: col(r, 3)?,
         updated_ms: col(r, 4)?,
+        region: parsed(r, 5, Region::parse)?,
     })
 }
 
@@ -197,9 +201,33 @@ impl StoreRead for PgStore {
         )
     }
 
-    fn key(&self, key_id: &KeyId) -> Result<Option<KeyRecord>, StoreError> {
+    fn key(&self, region: &Region, key_id: &KeyId) -> Result<Option<KeyRecord>, StoreError> {
         self.row(
-            &format!("SELECT {KEY_COLUMNS} FROM keys WHERE key_id = $1"),
+            &format!("SELECT {KEY_COLUMNS} FROM keys WHERE key_id = $1 AND region = $2"),
+            &[&key_id.as_str(), &region.as_str()],
+            key_row,
+        )
+    }
+
+    fn keys_settling(&self) -> Result<Vec<KeyRecord>, StoreError> {
+        self.rows(
+            &format!(
+                "SELECT {KEY_COLUMNS} FROM keys WHERE key_state IN ('Creating', 'Updating') ORDER BY key_id, region"
+            ),
+            &[],
+            key_row,
+        )
+    }
+
+    fn key_regions(&self) -> Result<Vec<Region>, StoreError> {
+        self.rows("SELECT DISTINCT region FROM keys ORDER BY region", &[], |r| {
+            parsed(r, 0, Region::parse)
+        })
+    }
+
+    fn related_keys(&self, key_id: &KeyId) -> Result<Vec<KeyRecord>, StoreError> {
+        self.rows(
+            &format!("SELECT {KEY_COLUMNS} FROM keys WHERE key_id = $1 ORDER BY region"),
             &[&key_id.as_str()],
             key_row,
         )
@@ -235,25 +263,35 @@ impl StoreRead for PgStore {
         )
     }
 
-    fn usage(&self, key_id: &KeyId) -> Result<Option<UsageRecord>, StoreError> {
+    fn usage(&self, region: &Region, key_id: &KeyId) -> Result<Option<UsageRecord>, StoreError> {
         self.row(
-            "SELECT key_id, operation, at_ms, request_id FROM key_usage WHERE key_id = $1",
-            &[&key_id.as_str()],
+            "SELECT key_id, operation, at_ms, request_id, region FROM key_usage WHERE key_id = $1 AND region = $2",
+            &[&key_id.as_str(), &region.as_str()],
             |r| {
                 Ok(UsageRecord {
                     key_id: parsed(r, 0, KeyId::parse)?,
                     operation: col(r, 1)?,
                     at_ms: col(r, 2)?,
                     request_id: col(r, 3)?,
+                    region: parsed(r, 4, Region::parse)?,
                 })
             },
         )
     }
 
-    fn list_keys(&self, account_id: &AccountId, after: Option<&str>, n: usize) -> Result<Vec<KeyRecord>, StoreError> {
+    fn list_keys(
+        &self,
+        account_id: &AccountId,
+        region: &Region,
+        after: Option<&str>,
+        n: usize,
+    ) -> Result<Vec<KeyRecord>, StoreError> {
         self.rows(
-            &format!("SELECT {KEY_COLUMNS} FROM keys WHERE account_id = $1 AND key_id > $2 ORDER BY key_id LIMIT $3"),
-            &[&account_id.as_str(), &after.unwrap_or(""), &limit(n)],
+            &format!(
+                "SELECT {KEY_COLUMNS} FROM keys WHERE account_id = $1 AND region = $4 AND key_id > $2 \
+                 ORDER BY key_id LIMIT $3"
+            ),
+            &[&account_id.as_str(), &after.unwrap_or(""), &limit(n), &region.as_str()],
             key_row,
         )
     }
@@ -269,10 +307,15 @@ impl StoreRead for PgStore {
         )
     }
 
-    fn alias(&self, account_id: &AccountId, name: &AliasName) -> Result<Option<AliasRecord>, StoreError> {
+    fn alias(
+        &self,
+        account_id: &AccountId,
+        region: &Region,
+        name: &AliasName,
+    ) -> Result<Option<AliasRecord>, StoreError> {
         self.row(
-            &format!("SELECT {ALIAS_COLUMNS} FROM aliases WHERE account_id = $1 AND name = $2"),
-            &[&account_id.as_str(), &name.as_str()],
+            &format!("SELECT {ALIAS_COLUMNS} FROM aliases WHERE account_id = $1 AND name = $2 AND region = $3"),
+            &[&account_id.as_str(), &name.as_str(), &region.as_str()],
             alias_row,
         )
     }
@@ -280,16 +323,23 @@ impl StoreRead for PgStore {
     fn list_aliases(
         &self,
         account_id: &AccountId,
+        region: &Region,
         key_id: Option<&KeyId>,
         after: Option<&str>,
         n: usize,
     ) -> Result<Vec<AliasRecord>, StoreError> {
         self.rows(
             &format!(
-                "SELECT {ALIAS_COLUMNS} FROM aliases WHERE account_id = $1 AND ($2::text IS NULL OR target_key_id = $2) \
-                 AND name > $3 ORDER BY name LIMIT $4"
+                "SELECT {ALIAS_COLUMNS} FROM aliases WHERE account_id = $1 AND region = $5 \
+                 AND ($2::text IS NULL OR target_key_id = $2) AND name > $3 ORDER BY name LIMIT $4"
             ),
-            &[&account_id.as_str(), &key_id.map(KeyId::as_str), &after.unwrap_or(""), &limit(n)],
+            &[
+                &account_id.as_str(),
+                &key_id.map(KeyId::as_str),
+                &after.unwrap_or(""),
+                &limit(n),
+                &region.as_str(),
+            ],
             alias_row,
         )
     }
@@ -306,10 +356,10 @@ impl StoreRead for PgStore {
         )
     }
 
-    fn grants(&self, key_id: &KeyId) -> Result<Vec<GrantRecord>, StoreError> {
+    fn grants(&self, region: &Region, key_id: &KeyId) -> Result<Vec<GrantRecord>, StoreError> {
         self.rows(
-            &format!("SELECT {GRANT_COLUMNS} FROM grants WHERE key_id = $1 ORDER BY grant_id"),
-            &[&key_id.as_str()],
+            &format!("SELECT {GRANT_COLUMNS} FROM grants WHERE key_id = $1 AND region = $2 ORDER BY grant_id"),
+            &[&key_id.as_str(), &region.as_str()],
             grant_row,
         )
     }
@@ -356,10 +406,10 @@ impl StoreRead for PgStore {
         self.row("SELECT value FROM meta WHERE name = $1", &[&name], |r| col(r, 0))
     }
 
-    fn tags(&self, key_id: &KeyId) -> Result<Vec<TagRecord>, StoreError> {
+    fn tags(&self, region: &Region, key_id: &KeyId) -> Result<Vec<TagRecord>, StoreError> {
         self.rows(
-            "SELECT tag_key, tag_value FROM tags WHERE key_id = $1 ORDER BY tag_key",
-            &[&key_id.as_str()],
+            "SELECT tag_key, tag_value FROM tags WHERE key_id = $1 AND region = $2 ORDER BY tag_key",
+            &[&key_id.as_str(), &region.as_str()],
             |r| {
                 Ok(TagRecord {
                     key: col(r, 0)?,

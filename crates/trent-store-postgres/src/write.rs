@@ -9,10 +9,10 @@ use trent_store::{
     AccessKeyRecord, AccountRecord, AliasRecord, AuditBatchRecord, Change, EntityKind, EntityRecord, GrantRecord,
     KeyRecord, MaterialRecord, Store, StoreError, TagRecord, UsageRecord,
 };
-use trent_types::{AccessKeyStatus, AccountId, AliasName, ExpirationModel, ImportState, KeyId, RotationType};
+use trent_types::{AccessKeyStatus, AccountId, AliasName, ExpirationModel, ImportState, KeyId, Region, RotationType};
 
 use crate::changes::notify;
-use crate::read::{operations_text, ACCESS_KEY_COLUMNS, GRANT_COLUMNS, KEY_COLUMNS, MATERIAL_COLUMNS};
+use crate::read::{operations_text, ACCESS_KEY_COLUMNS, ALIAS_COLUMNS, GRANT_COLUMNS, KEY_COLUMNS, MATERIAL_COLUMNS};
 use crate::{classify, col, PgStore};
 
 /// A string member of a stored JSON document (`$.id` of an IAM entity, `$.role_name` of a
@@ -54,7 +54,7 @@ fn write_key(c: &mut Client, k: &KeyRecord) -> Result<(), StoreError> {
         .execute(
             "UPDATE keys SET description = $2, key_state = $3, deletion_ms = $4, pending_window_days = $5, policy = $6, \
              current_material_id = $7, rotation_enabled = $8, rotation_period_days = $9, next_rotation_ms = $10, \
-             version = version + 1 WHERE key_id = $1 AND version = $11",
+             primary_region = $13, version = version + 1 WHERE key_id = $1 AND version = $11 AND region = $12",
             &[
                 &k.key_id.as_str(),
                 &k.description,
@@ -67,6 +67,8 @@ fn write_key(c: &mut Client, k: &KeyRecord) -> Result<(), StoreError> {
                 &k.rotation_period_days,
                 &k.next_rotation_ms,
                 &k.version,
+                &k.region.as_str(),
+                &k.primary_region.as_ref().map(Region::as_str),
             ],
         )
         .map_err(classify)?;
@@ -74,7 +76,10 @@ fn write_key(c: &mut Client, k: &KeyRecord) -> Result<(), StoreError> {
         return Ok(());
     }
     let exists = c
-        .query_opt("SELECT 1 FROM keys WHERE key_id = $1", &[&k.key_id.as_str()])
+        .query_opt(
+            "SELECT 1 FROM keys WHERE key_id = $1 AND region = $2",
+            &[&k.key_id.as_str(), &k.region.as_str()],
+        )
         .map_err(classify)?
         .is_some();
     Err(if exists {
@@ -84,8 +89,9 @@ fn write_key(c: &mut Client, k: &KeyRecord) -> Result<(), StoreError> {
     })
 }
 
-/// `rotate_key` (current material, next rotation) / `put_material` (state, current material):
-/// only the fields they own, whatever the version; `NotFound` if the key is gone.
+/// `rotate_key` (current material, next rotation, on every Region's record of the key id) /
+/// `put_material` (state, current material, on the key's record): only the fields they own,
+/// whatever the version; `NotFound` if the key is gone.
 fn write_key_fields(c: &mut Client, k: &KeyRecord, rotation: bool) -> Result<(), StoreError> {
     let n = if rotation {
         c.execute(
@@ -94,8 +100,13 @@ fn write_key_fields(c: &mut Client, k: &KeyRecord, rotation: bool) -> Result<(),
         )
     } else {
         c.execute(
-            "UPDATE keys SET key_state = $2, current_material_id = $3, version = version + 1 WHERE key_id = $1",
-            &[&k.key_id.as_str(), &k.key_state.as_str(), &k.current_material_id],
+            "UPDATE keys SET key_state = $2, current_material_id = $3, version = version + 1 WHERE key_id = $1 AND region = $4",
+            &[
+                &k.key_id.as_str(),
+                &k.key_state.as_str(),
+                &k.current_material_id,
+                &k.region.as_str(),
+            ],
         )
     }
     .map_err(classify)?;
@@ -360,7 +371,7 @@ impl Store for PgStore {
         self.write(|c| {
             c.execute(
                 &format!(
-                    "INSERT INTO keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+                    "INSERT INTO keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
                 ),
                 &[
                     &k.key_id.as_str(),
@@ -382,6 +393,8 @@ impl Store for PgStore {
                     &k.rotation_period_days,
                     &k.next_rotation_ms,
                     &k.version,
+                    &k.primary_region.as_ref().map(Region::as_str),
+                    &k.material_region.as_str(),
                 ],
             )
             .map_err(classify)?;
@@ -390,8 +403,8 @@ impl Store for PgStore {
             }
             for t in tags {
                 c.execute(
-                    "INSERT INTO tags (key_id, tag_key, tag_value) VALUES ($1, $2, $3)",
-                    &[&k.key_id.as_str(), &t.key, &t.value],
+                    "INSERT INTO tags (key_id, region, tag_key, tag_value) VALUES ($1, $2, $3, $4)",
+                    &[&k.key_id.as_str(), &k.region.as_str(), &t.key, &t.value],
                 )
                 .map_err(classify)?;
             }
@@ -410,8 +423,8 @@ impl Store for PgStore {
         self.write(|c| {
             let row = c
                 .query_opt(
-                    "SELECT current_material_id FROM keys WHERE key_id = $1 FOR UPDATE",
-                    &[&k.key_id.as_str()],
+                    "SELECT current_material_id FROM keys WHERE key_id = $1 AND region = $2 FOR UPDATE",
+                    &[&k.key_id.as_str(), &k.region.as_str()],
                 )
                 .map_err(classify)?
                 .ok_or(StoreError::NotFound)?;
@@ -437,31 +450,40 @@ impl Store for PgStore {
         self.write(|c| {
             let st = c
                 .prepare(
-                    "INSERT INTO key_usage (key_id, operation, at_ms, request_id) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (key_id) DO UPDATE SET operation = excluded.operation, at_ms = excluded.at_ms, \
+                    "INSERT INTO key_usage (key_id, operation, at_ms, request_id, region) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (key_id, region) DO UPDATE SET operation = excluded.operation, at_ms = excluded.at_ms, \
                      request_id = excluded.request_id WHERE excluded.at_ms >= key_usage.at_ms",
                 )
                 .map_err(classify)?;
             for u in usage {
-                c.execute(&st, &[&u.key_id.as_str(), &u.operation, &u.at_ms, &u.request_id])
+                c.execute(
+                    &st,
+                    &[&u.key_id.as_str(), &u.operation, &u.at_ms, &u.request_id, &u.region.as_str()],
+                )
                     .map_err(classify)?;
             }
             Ok(())
         })
     }
 
-    fn delete_key(&self, key_id: &KeyId) -> Result<(), StoreError> {
+    fn delete_key(&self, region: &Region, key_id: &KeyId) -> Result<(), StoreError> {
         self.write(|c| {
             for sql in [
-                "DELETE FROM aliases WHERE target_key_id = $1",
-                "DELETE FROM tags WHERE key_id = $1",
-                "DELETE FROM key_materials WHERE key_id = $1",
-                "DELETE FROM key_usage WHERE key_id = $1",
-                "DELETE FROM grants WHERE key_id = $1",
-                "DELETE FROM keys WHERE key_id = $1",
+                "DELETE FROM aliases WHERE target_key_id = $1 AND region = $2",
+                "DELETE FROM tags WHERE key_id = $1 AND region = $2",
+                "DELETE FROM key_usage WHERE key_id = $1 AND region = $2",
+                "DELETE FROM grants WHERE key_id = $1 AND region = $2",
+                "DELETE FROM keys WHERE key_id = $1 AND region = $2",
             ] {
-                c.execute(sql, &[&key_id.as_str()]).map_err(classify)?;
+                c.execute(sql, &[&key_id.as_str(), &region.as_str()])
+                    .map_err(classify)?;
             }
+            // Related multi-Region keys share the materials: they go with the last of them.
+            c.execute(
+                "DELETE FROM key_materials WHERE key_id = $1 AND NOT EXISTS (SELECT 1 FROM keys WHERE key_id = $1)",
+                &[&key_id.as_str()],
+            )
+            .map_err(classify)?;
             notify(c, &Change::Key(*key_id))
         })
     }
@@ -469,17 +491,18 @@ impl Store for PgStore {
     fn create_alias(&self, a: &AliasRecord) -> Result<(), StoreError> {
         self.write(|c| {
             c.execute(
-                "INSERT INTO aliases (account_id, name, target_key_id, created_ms, updated_ms) VALUES ($1, $2, $3, $4, $5)",
+                &format!("INSERT INTO aliases ({ALIAS_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"),
                 &[
                     &a.account_id.as_str(),
                     &a.name.as_str(),
                     &a.target_key_id.as_str(),
                     &a.created_ms,
                     &a.updated_ms,
+                    &a.region.as_str(),
                 ],
             )
             .map_err(classify)?;
-            notify(c, &Change::Alias(a.account_id, a.name.clone()))
+            notify(c, &Change::Alias(a.account_id, a.region.clone(), a.name.clone()))
         })
     }
 
@@ -487,37 +510,38 @@ impl Store for PgStore {
         self.write(|c| {
             changed(
                 c.execute(
-                    "UPDATE aliases SET target_key_id = $3, updated_ms = $4 WHERE account_id = $1 AND name = $2",
+                    "UPDATE aliases SET target_key_id = $3, updated_ms = $4 WHERE account_id = $1 AND name = $2 AND region = $5",
                     &[
                         &a.account_id.as_str(),
                         &a.name.as_str(),
                         &a.target_key_id.as_str(),
                         &a.updated_ms,
+                        &a.region.as_str(),
                     ],
                 )
                 .map_err(classify)?,
             )?;
-            notify(c, &Change::Alias(a.account_id, a.name.clone()))
+            notify(c, &Change::Alias(a.account_id, a.region.clone(), a.name.clone()))
         })
     }
 
-    fn delete_alias(&self, account_id: &AccountId, name: &AliasName) -> Result<(), StoreError> {
+    fn delete_alias(&self, account_id: &AccountId, region: &Region, name: &AliasName) -> Result<(), StoreError> {
         self.write(|c| {
             changed(
                 c.execute(
-                    "DELETE FROM aliases WHERE account_id = $1 AND name = $2",
-                    &[&account_id.as_str(), &name.as_str()],
+                    "DELETE FROM aliases WHERE account_id = $1 AND name = $2 AND region = $3",
+                    &[&account_id.as_str(), &name.as_str(), &region.as_str()],
                 )
                 .map_err(classify)?,
             )?;
-            notify(c, &Change::Alias(*account_id, name.clone()))
+            notify(c, &Change::Alias(*account_id, region.clone(), name.clone()))
         })
     }
 
     fn create_grant(&self, g: &GrantRecord) -> Result<(), StoreError> {
         self.write(|c| {
             c.execute(
-                &format!("INSERT INTO grants ({GRANT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"),
+                &format!("INSERT INTO grants ({GRANT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"),
                 &[
                     &g.grant_id,
                     &g.key_id.as_str(),
@@ -528,6 +552,7 @@ impl Store for PgStore {
                     &operations_text(&g.operations),
                     &g.constraints,
                     &g.created_ms,
+                    &g.region.as_str(),
                 ],
             )
             .map_err(classify)?;
@@ -558,13 +583,13 @@ impl Store for PgStore {
         self.write(|c| crate::audit::import_anchor(c, chain, seq, hash))
     }
 
-    fn put_tags(&self, key_id: &KeyId, tags: &[TagRecord]) -> Result<(), StoreError> {
+    fn put_tags(&self, region: &Region, key_id: &KeyId, tags: &[TagRecord]) -> Result<(), StoreError> {
         self.write(|c| {
             for t in tags {
                 c.execute(
-                    "INSERT INTO tags (key_id, tag_key, tag_value) VALUES ($1, $2, $3) \
-                     ON CONFLICT (key_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
-                    &[&key_id.as_str(), &t.key, &t.value],
+                    "INSERT INTO tags (key_id, region, tag_key, tag_value) VALUES ($1, $4, $2, $3) \
+                     ON CONFLICT (key_id, region, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
+                    &[&key_id.as_str(), &t.key, &t.value, &region.as_str()],
                 )
                 .map_err(classify)?;
             }
@@ -572,12 +597,12 @@ impl Store for PgStore {
         })
     }
 
-    fn delete_tags(&self, key_id: &KeyId, tag_keys: &[String]) -> Result<(), StoreError> {
+    fn delete_tags(&self, region: &Region, key_id: &KeyId, tag_keys: &[String]) -> Result<(), StoreError> {
         self.write(|c| {
             for k in tag_keys {
                 c.execute(
-                    "DELETE FROM tags WHERE key_id = $1 AND tag_key = $2",
-                    &[&key_id.as_str(), k],
+                    "DELETE FROM tags WHERE key_id = $1 AND region = $3 AND tag_key = $2",
+                    &[&key_id.as_str(), k, &region.as_str()],
                 )
                 .map_err(classify)?;
             }

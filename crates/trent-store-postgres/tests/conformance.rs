@@ -59,6 +59,44 @@ fn schema_1_audit_rows_become_the_main_chain() {
     assert_eq!(s.audit_batches_after(MAIN_CHAIN, 0, 10).expect("batches").len(), 1);
 }
 
+/// Schema 3's keys, aliases, tags, grants and last use keep the Region their key was made in
+/// (schema 4); a multi-Region key becomes its own primary.
+#[test]
+fn schema_3_rows_keep_their_key_region() {
+    let Some(db) = trent_store_postgres::testing::TestDb::create("regions") else {
+        return;
+    };
+    {
+        let mut c = postgres::Client::connect(&db.url, postgres::NoTls).expect("connect");
+        assert_eq!(trent_store_postgres::migrations::apply_until(&mut c, 3).expect("v3"), 3);
+        c.batch_execute(
+            "INSERT INTO keys (key_id, account_id, region, description, key_spec, key_usage, origin, key_manager, key_state, created_ms, policy, current_material_id, multi_region)
+               VALUES ('mrk-0000000a00004000800000000000000a', '111122223333', 'eu-west-1', '', 'SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT', 'AWS_KMS', 'CUSTOMER', 'Enabled', 1, '{}', 'm', TRUE);
+             INSERT INTO key_materials (key_id, material_id, sealed, created_ms) VALUES ('mrk-0000000a00004000800000000000000a', 'm', '\\x0102', 1);
+             INSERT INTO aliases VALUES ('111122223333', 'alias/a', 'mrk-0000000a00004000800000000000000a', 1, 1);
+             INSERT INTO tags VALUES ('mrk-0000000a00004000800000000000000a', 't', 'v');
+             INSERT INTO grants VALUES ('g', 'mrk-0000000a00004000800000000000000a', '111122223333', NULL, 'p', NULL, '[\"Encrypt\"]', NULL, 1);
+             INSERT INTO key_usage VALUES ('mrk-0000000a00004000800000000000000a', 'Encrypt', 5, 'r');",
+        )
+        .expect("v3 rows");
+    }
+    let s = db.store();
+    let west = trent_types::Region::parse("eu-west-1").expect("region");
+    let id = trent_types::KeyId::parse("mrk-0000000a00004000800000000000000a").expect("id");
+    let account = trent_types::AccountId::parse("111122223333").expect("account");
+    let key = s.key(&west, &id).expect("read").expect("exists");
+    assert_eq!(key.primary_region.as_ref(), Some(&west));
+    assert_eq!(key.material_region, west);
+    assert_eq!(s.materials(&id).expect("materials").len(), 1);
+    let alias = trent_types::AliasName::parse("alias/a").expect("alias");
+    assert!(s.alias(&account, &west, &alias).expect("alias").is_some());
+    assert_eq!(s.tags(&west, &id).expect("tags").len(), 1);
+    assert_eq!(s.grants(&west, &id).expect("grants").len(), 1);
+    assert_eq!(s.usage(&west, &id).expect("usage").map(|u| u.at_ms), Some(5));
+    let east = trent_types::Region::parse("us-east-1").expect("region");
+    assert_eq!(s.key(&east, &id).expect("read"), None);
+}
+
 #[test]
 fn one_server_leads_the_scheduled_jobs_and_another_takes_over_when_it_goes() {
     let Some(db) = trent_store_postgres::testing::TestDb::create("leader") else {

@@ -19,16 +19,17 @@ pub use records::*;
 /// written before chains were per writer).
 pub const MAIN_CHAIN: &str = "main";
 
-use trent_types::{AccessKeyStatus, AccountId, AliasName, KeyId};
+use trent_types::{AccessKeyStatus, AccountId, AliasName, KeyId, Region};
 
 /// A change to something servers cache, announced by a backend that several servers share (see
 /// [`StoreRead::watch`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    /// A key's record, material, tags or grants (or the key was created or deleted).
+    /// A key's record, material, tags or grants (or the key was created or deleted), in any
+    /// Region (the related keys of a multi-Region key share the id).
     Key(KeyId),
-    /// An alias was created, retargeted or deleted.
-    Alias(AccountId, AliasName),
+    /// An alias of the account in the Region was created, retargeted or deleted.
+    Alias(AccountId, Region, AliasName),
     /// An access key was created, deactivated or deleted.
     AccessKey(String),
     /// An IAM user, role, group or managed policy of the account changed.
@@ -53,27 +54,42 @@ pub trait StoreRead: Send + Sync + 'static {
     fn entity(&self, account_id: &AccountId, kind: EntityKind, name: &str) -> Result<Option<EntityRecord>, StoreError>;
     /// Entities of one kind in an account, ordered by name.
     fn entities(&self, account_id: &AccountId, kind: EntityKind) -> Result<Vec<EntityRecord>, StoreError>;
-    fn key(&self, key_id: &KeyId) -> Result<Option<KeyRecord>, StoreError>;
+    /// The key with this id in this Region.
+    fn key(&self, region: &Region, key_id: &KeyId) -> Result<Option<KeyRecord>, StoreError>;
+    /// Multi-Region keys in a transient state (`Creating`, `Updating`) the service settles.
+    fn keys_settling(&self) -> Result<Vec<KeyRecord>, StoreError>;
+    /// The Regions that hold at least one key, in order.
+    fn key_regions(&self) -> Result<Vec<Region>, StoreError>;
+    /// Every Region's record of this key id, ordered by Region: a multi-Region key's primary and
+    /// replicas (one record for any other key).
+    fn related_keys(&self, key_id: &KeyId) -> Result<Vec<KeyRecord>, StoreError>;
     fn materials(&self, key_id: &KeyId) -> Result<Vec<MaterialRecord>, StoreError>;
     /// Enabled keys with automatic rotation whose next rotation is at or before `now_ms`.
     fn keys_due_for_rotation(&self, now_ms: i64) -> Result<Vec<KeyRecord>, StoreError>;
     /// Present imported materials whose `valid_to_ms` is at or before `now_ms`.
     fn expired_materials(&self, now_ms: i64) -> Result<Vec<MaterialRecord>, StoreError>;
-    fn usage(&self, key_id: &KeyId) -> Result<Option<UsageRecord>, StoreError>;
+    fn usage(&self, region: &Region, key_id: &KeyId) -> Result<Option<UsageRecord>, StoreError>;
     /// Keys of an account ordered by key id, strictly after `after`, at most `limit`.
     fn list_keys(
         &self,
         account_id: &AccountId,
+        region: &Region,
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<KeyRecord>, StoreError>;
     /// Keys in `PendingDeletion` whose deletion date is at or before `now_ms`.
     fn keys_due_for_deletion(&self, now_ms: i64) -> Result<Vec<KeyRecord>, StoreError>;
-    fn alias(&self, account_id: &AccountId, name: &AliasName) -> Result<Option<AliasRecord>, StoreError>;
+    fn alias(
+        &self,
+        account_id: &AccountId,
+        region: &Region,
+        name: &AliasName,
+    ) -> Result<Option<AliasRecord>, StoreError>;
     /// Aliases of an account (optionally of one key) ordered by name, strictly after `after`.
     fn list_aliases(
         &self,
         account_id: &AccountId,
+        region: &Region,
         key_id: Option<&KeyId>,
         after: Option<&str>,
         limit: usize,
@@ -81,7 +97,7 @@ pub trait StoreRead: Send + Sync + 'static {
     fn all_aliases(&self) -> Result<Vec<AliasRecord>, StoreError>;
     fn grant(&self, grant_id: &str) -> Result<Option<GrantRecord>, StoreError>;
     /// Grants of a key ordered by grant id.
-    fn grants(&self, key_id: &KeyId) -> Result<Vec<GrantRecord>, StoreError>;
+    fn grants(&self, region: &Region, key_id: &KeyId) -> Result<Vec<GrantRecord>, StoreError>;
     /// Grants (any account) whose retiring principal is `principal`, ordered by grant id.
     fn grants_retirable_by(&self, principal: &str) -> Result<Vec<GrantRecord>, StoreError>;
     /// The audit trail's chains (one per writer: see `trent_audit`), by name: every chain that
@@ -100,7 +116,7 @@ pub trait StoreRead: Send + Sync + 'static {
     fn last_audit(&self, chain: &str) -> Result<Option<AuditHead>, StoreError>;
     /// The (seq, chain hash) of the newest pruned event of `chain`, if any were pruned.
     fn audit_anchor(&self, chain: &str) -> Result<Option<(i64, Vec<u8>)>, StoreError>;
-    fn tags(&self, key_id: &KeyId) -> Result<Vec<TagRecord>, StoreError>;
+    fn tags(&self, region: &Region, key_id: &KeyId) -> Result<Vec<TagRecord>, StoreError>;
     /// A named value of the service's own (`derivation-key`: the sealed secret the audit chain,
     /// grant-token and material-id keys derive from once the root key was rotated).
     fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
@@ -138,22 +154,25 @@ pub trait Store: StoreRead {
     /// Deletes an entity; `NotFound` if absent. In the same transaction: a user that still has
     /// access keys is not deleted (`Conflict`); a role's session keys are deleted with it.
     fn delete_entity(&self, account_id: &AccountId, kind: EntityKind, name: &str) -> Result<(), StoreError>;
-    /// Inserts a key with its first material version (none for `Origin=EXTERNAL`) and tags,
-    /// atomically.
+    /// Inserts a key with its first material version (none for `Origin=EXTERNAL`, and none for a
+    /// multi-Region replica, which shares its primary's) and tags, atomically. `UniqueViolation`
+    /// if the key id already has a record in the key's Region.
     fn create_key(
         &self,
         key: &KeyRecord,
         material: Option<&MaterialRecord>,
         tags: &[TagRecord],
     ) -> Result<(), StoreError>;
-    /// Replaces the mutable fields of an existing key and bumps its version, only if the stored
+    /// Replaces the mutable fields of an existing key (in its Region; with its primary Region)
+    /// and bumps its version, only if the stored
     /// version is still `key.version` (`Conflict` otherwise: another server changed it first);
     /// `NotFound` if it is gone.
     fn update_key(&self, key: &KeyRecord) -> Result<(), StoreError>;
-    /// Rotation: inserts or replaces `material` and sets the key's current material and next
-    /// rotation date from `key` (nothing else), atomically, only if the key's current material
-    /// is still `expected_current` (`Conflict` otherwise). This makes a rotation happen once
-    /// even when several servers share the store.
+    /// Rotation: inserts or replaces `material` and sets the current material and next rotation
+    /// date from `key` (nothing else) on every Region's record of the key id (related
+    /// multi-Region keys rotate together), atomically, only if `key`'s current material is still
+    /// `expected_current` (`Conflict` otherwise). This makes a rotation happen once even when
+    /// several servers share the store.
     fn rotate_key(
         &self,
         key: &KeyRecord,
@@ -166,11 +185,13 @@ pub trait Store: StoreRead {
     /// Upserts the last use of each key (batched by the service).
     fn record_usage(&self, usage: &[UsageRecord]) -> Result<(), StoreError>;
     /// Deletes a key and everything that hangs off it (materials, aliases, tags).
-    fn delete_key(&self, key_id: &KeyId) -> Result<(), StoreError>;
+    /// The key's materials go with the last Region's record of its id (related multi-Region
+    /// keys share them).
+    fn delete_key(&self, region: &Region, key_id: &KeyId) -> Result<(), StoreError>;
     /// `UniqueViolation` if the name is taken in the account.
     fn create_alias(&self, alias: &AliasRecord) -> Result<(), StoreError>;
     fn update_alias(&self, alias: &AliasRecord) -> Result<(), StoreError>;
-    fn delete_alias(&self, account_id: &AccountId, name: &AliasName) -> Result<(), StoreError>;
+    fn delete_alias(&self, account_id: &AccountId, region: &Region, name: &AliasName) -> Result<(), StoreError>;
     fn create_grant(&self, grant: &GrantRecord) -> Result<(), StoreError>;
     fn delete_grant(&self, grant_id: &str) -> Result<(), StoreError>;
     /// Appends batches to `chain` atomically, only if the first continues it (its `first_seq`
@@ -187,8 +208,8 @@ pub trait Store: StoreRead {
     /// store whose oldest events were pruned (`trent migrate`); `Conflict` if it holds events.
     fn set_audit_anchor(&self, chain: &str, seq: i64, hash: &[u8]) -> Result<(), StoreError>;
     /// Upserts tags (same key → value replaced), atomically.
-    fn put_tags(&self, key_id: &KeyId, tags: &[TagRecord]) -> Result<(), StoreError>;
-    fn delete_tags(&self, key_id: &KeyId, tag_keys: &[String]) -> Result<(), StoreError>;
+    fn put_tags(&self, region: &Region, key_id: &KeyId, tags: &[TagRecord]) -> Result<(), StoreError>;
+    fn delete_tags(&self, region: &Region, key_id: &KeyId, tag_keys: &[String]) -> Result<(), StoreError>;
     /// Sets the named value only if it is still `expected` (`None`: absent); `Conflict`
     /// otherwise.
     fn put_meta(&self, name: &str, expected: Option<&[u8]>, value: &[u8]) -> Result<(), StoreError>;

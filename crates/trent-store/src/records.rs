@@ -64,6 +64,13 @@ pub struct KeyRecord {
     pub policy: String,
     pub current_material_id: Option<String>,
     pub multi_region: bool,
+    /// A multi-Region key's primary Region (the key is the primary when it is its own Region;
+    /// UpdatePrimaryRegion changes it on every related key). `None` for single-Region keys.
+    pub primary_region: Option<Region>,
+    /// The Region in the key ARN its material records are sealed to (their AAD): its own Region,
+    /// except for a multi-Region replica, which shares the material of the key it replicates
+    /// and keeps that key's value. Never changes.
+    pub material_region: Region,
     pub rotation_enabled: bool,
     pub rotation_period_days: Option<i64>,
     pub next_rotation_ms: Option<i64>,
@@ -72,6 +79,13 @@ pub struct KeyRecord {
     /// same state one gets `Conflict` instead of silently undoing the other's change. 0 when
     /// created.
     pub version: i64,
+}
+
+impl KeyRecord {
+    /// A multi-Region replica: its primary is in another Region.
+    pub fn is_replica(&self) -> bool {
+        self.primary_region.as_ref().is_some_and(|p| *p != self.region)
+    }
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -131,6 +145,8 @@ impl std::fmt::Debug for MaterialRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AliasRecord {
     pub account_id: AccountId,
+    /// Aliases are per Region: the same name may point at different keys in two Regions.
+    pub region: Region,
     /// Full name including the `alias/` prefix.
     pub name: AliasName,
     pub target_key_id: KeyId,
@@ -148,6 +164,7 @@ pub struct TagRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsageRecord {
     pub key_id: KeyId,
+    pub region: Region,
     pub operation: String,
     pub at_ms: i64,
     pub request_id: String,
@@ -219,6 +236,8 @@ pub struct GrantRecord {
     /// 64 hex digits.
     pub grant_id: String,
     pub key_id: KeyId,
+    /// The Region of the key (grants belong to one of related multi-Region keys).
+    pub region: Region,
     /// The key's account (`IssuingAccount` is its root).
     pub account_id: AccountId,
     pub name: Option<String>,

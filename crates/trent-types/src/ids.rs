@@ -143,6 +143,11 @@ impl Region {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The name, shared (audit events hold it without copying).
+    pub fn shared(&self) -> Arc<str> {
+        Arc::clone(&self.0)
+    }
 }
 
 /// An alias name: `alias/` and 1–250 characters of `[a-zA-Z0-9/_-]` (AliasNameType without the

@@ -60,14 +60,23 @@ fn long_name(key: &str) -> String {
 }
 
 /// The settable flags of a command: long name → its environment variable.
+/// A flag's visible aliases (`region` for `regions`) are settable by their names too.
 fn settable(cmd: &clap::Command) -> BTreeMap<String, (String, bool)> {
     cmd.get_arguments()
         .filter_map(|a| {
             let long = a.get_long()?;
             let env = a.get_env()?.to_string_lossy().into_owned();
             let takes_value = a.get_action().takes_values();
-            Some((long.to_owned(), (env, takes_value)))
+            let mut names = vec![long.to_owned()];
+            names.extend(
+                a.get_visible_aliases()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(str::to_owned),
+            );
+            Some(names.into_iter().map(move |n| (n, (env.clone(), takes_value))))
         })
+        .flatten()
         .collect()
 }
 

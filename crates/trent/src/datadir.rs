@@ -208,36 +208,58 @@ impl std::fmt::Display for Endpoint {
     }
 }
 
-/// A data directory serves the Region its keys were created in: a key's Region is part of its
-/// ARN and of the authenticated data its material is sealed with, so started under another
-/// Region every key would fail to open (HTTP 500). Refused at start instead, naming the Region.
-fn same_region(store: &dyn Store, region: &str) -> Result<(), String> {
-    for account in store.accounts().map_err(|e| e.to_string())? {
-        let keys = store
-            .list_keys(&account.account_id, None, 1)
-            .map_err(|e| e.to_string())?;
-        if let Some(k) = keys.first() {
-            if k.region.as_str() != region {
-                return Err(format!(
-                    "the keys of this data directory are in Region {} (key {} of account {}), not {region}: \
-                     start it with --region {}",
-                    k.region.as_str(),
-                    k.key_id.as_str(),
-                    account.account_id,
-                    k.region.as_str()
-                ));
-            }
+/// The Regions a server serves: `--regions` (`--region`), each a Region name, without repeats;
+/// the first is the default.
+pub fn regions(given: &[String]) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for name in given.iter().map(|s| s.trim()) {
+        if trent_types::Region::parse(name).is_none() {
+            return Err(format!(
+                "--regions: '{name}' is not a Region name (like us-east-1 or eu-west-1)"
+            ));
+        }
+        if !out.iter().any(|r| r == name) {
+            out.push(name.to_owned());
         }
     }
-    Ok(())
+    if out.is_empty() {
+        return Err("--regions: name at least one Region".into());
+    }
+    Ok(out)
+}
+
+/// A data directory keeps its Regions: every key records its own, and its ARN — the
+/// authenticated data its material is sealed with — names it, so any Region list opens every
+/// key. A list that leaves out a Region holding keys is refused at start, naming it, rather
+/// than hiding those keys; adding Regions is always allowed.
+fn keeps_regions(store: &dyn Store, regions: &[String]) -> Result<(), String> {
+    let held = store.key_regions().map_err(|e| e.to_string())?;
+    let missing: Vec<&str> = held
+        .iter()
+        .map(trent_types::Region::as_str)
+        .filter(|r| !regions.iter().any(|g| g == r))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut all: Vec<&str> = regions.iter().map(String::as_str).collect();
+    all.extend(missing.iter().copied());
+    Err(format!(
+        "this data directory holds keys in {} {}, which --regions ({}) leaves out: \
+         start it with --regions {}",
+        if missing.len() == 1 { "Region" } else { "Regions" },
+        missing.join(", "),
+        regions.join(","),
+        all.join(",")
+    ))
 }
 
 /// The data directory and the store, before the root key: the directory exists (0700), the
-/// store is reachable and serves `region`.
-pub fn prepare(at: &Location, region: &str) -> Result<Arc<dyn Store>, String> {
+/// store is reachable and `regions` include every Region it holds keys in.
+pub fn prepare(at: &Location, regions: &[String]) -> Result<Arc<dyn Store>, String> {
     private_dir(&at.data_dir)?;
     let store = connect(at)?;
-    same_region(store.as_ref(), region)?;
+    keeps_regions(store.as_ref(), regions)?;
     Ok(store)
 }
 
@@ -265,10 +287,11 @@ pub fn open_with_root(
     at: &Location,
     store: Arc<dyn Store>,
     root: Keyring,
-    region: &str,
+    regions: &[String],
     account_id: Option<&str>,
     endpoint: Endpoint,
 ) -> Result<Opened, String> {
+    let region = regions.first().ok_or("no Region to serve")?;
     let backend = store.backend();
     let now = trent_core::Clock::now_ms(&SystemClock);
     let admin = bootstrap::initialise_with(store.as_ref(), &root, account_id, now).map_err(|e| match at.database {
@@ -283,7 +306,7 @@ pub fn open_with_root(
         root,
         Arc::new(SystemClock),
         Config {
-            region: region.to_owned(),
+            regions: regions.to_vec(),
         },
     )
     .map_err(|e| e.to_string())?;
@@ -311,7 +334,7 @@ pub fn init(
             at.data_dir.display()
         ));
     }
-    let store = prepare(at, region)?;
+    let store = prepare(at, &[region.to_owned()])?;
     if !store.accounts().map_err(|e| e.to_string())?.is_empty() {
         return Err("the database is initialised already: copy its seal file from a node of this cluster".into());
     }
@@ -324,18 +347,15 @@ pub fn init(
     Ok((shares, admin.account_id))
 }
 
-/// Opens an initialised data directory without serving (admin and policy tools).
+/// Opens an initialised data directory without serving (admin and policy tools), in `region`
+/// and every Region the directory holds keys in.
 pub fn open_existing(at: &Location, region: &str) -> Result<Kms, String> {
     let (store, root) = open_store(at)?;
-    Kms::open(
-        store,
-        root,
-        Arc::new(SystemClock),
-        Config {
-            region: region.to_owned(),
-        },
-    )
-    .map_err(|e| e.to_string())
+    let mut regions = vec![region.to_owned()];
+    for held in store.key_regions().map_err(|e| e.to_string())? {
+        regions.push(held.as_str().to_owned());
+    }
+    Kms::open(store, root, Arc::new(SystemClock), Config { regions }).map_err(|e| e.to_string())
 }
 
 /// The store and root key of an initialised data directory, without starting the service.

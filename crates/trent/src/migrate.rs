@@ -89,18 +89,21 @@ fn copy(s: &dyn Store, t: &dyn Store) -> Result<(), StoreError> {
         step("access keys", i + 1, access_keys.len());
     }
     let mut keys = Vec::new();
+    let regions = s.key_regions()?;
     for a in &accounts {
-        let mut after: Option<String> = None;
-        loop {
-            let page = s.list_keys(&a.account_id, after.as_deref(), 1000)?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.key_id.as_str().to_owned());
-            keys.extend(page);
+        for region in &regions {
+            let mut after: Option<String> = None;
+            loop {
+                let page = s.list_keys(&a.account_id, region, after.as_deref(), 1000)?;
+                let Some(last) = page.last() else { break };
+                after = Some(last.key_id.as_str().to_owned());
+                keys.extend(page);
+            }
         }
     }
     for (i, k) in keys.iter().enumerate() {
         let materials = s.materials(&k.key_id)?;
-        let tags = s.tags(&k.key_id)?;
+        let tags = s.tags(&k.region, &k.key_id)?;
         let (first, rest) = match materials.split_first() {
             Some((f, r)) => (Some(f), r),
             None => (None, &[][..]),
@@ -108,20 +111,20 @@ fn copy(s: &dyn Store, t: &dyn Store) -> Result<(), StoreError> {
         upsert(t.create_key(k, first, &tags), || {
             // Copied before: write the source's fields over whatever version the copy is at.
             let mut current = k.clone();
-            current.version = t.key(&k.key_id)?.map_or(0, |c| c.version);
+            current.version = t.key(&k.region, &k.key_id)?.map_or(0, |c| c.version);
             t.update_key(&current)?;
             if let Some(f) = first {
                 t.put_material(k, f)?;
             }
-            t.put_tags(&k.key_id, &tags)
+            t.put_tags(&k.region, &k.key_id, &tags)
         })?;
         for m in rest {
             t.put_material(k, m)?;
         }
-        for g in s.grants(&k.key_id)? {
+        for g in s.grants(&k.region, &k.key_id)? {
             skip_existing(t.create_grant(&g))?;
         }
-        if let Some(u) = s.usage(&k.key_id)? {
+        if let Some(u) = s.usage(&k.region, &k.key_id)? {
             t.record_usage(&[u])?;
         }
         step("keys", i + 1, keys.len());
@@ -202,16 +205,23 @@ fn check(s: &dyn Store, t: &dyn Store, root: &trent_crypto::RootKey) -> Result<(
     );
     let (mut sk, mut tk, mut sm, mut tm, mut sg, mut tg) = (0, 0, 0, 0, 0, 0);
     let mut sampled = 0usize;
-    for a in s.accounts().map_err(e)? {
-        let source_keys = s.list_keys(&a.account_id, None, usize::MAX).map_err(e)?;
+    let regions = s.key_regions().map_err(e)?;
+    let pairs: Vec<_> = s
+        .accounts()
+        .map_err(e)?
+        .into_iter()
+        .flat_map(|a| regions.iter().map(move |r| (a.account_id, r.clone())))
+        .collect();
+    for (account, region) in pairs {
+        let source_keys = s.list_keys(&account, &region, None, usize::MAX).map_err(e)?;
         sk += source_keys.len();
-        tk += t.list_keys(&a.account_id, None, usize::MAX).map_err(e)?.len();
+        tk += t.list_keys(&account, &region, None, usize::MAX).map_err(e)?.len();
         for k in &source_keys {
             let (smat, tmat) = (s.materials(&k.key_id).map_err(e)?, t.materials(&k.key_id).map_err(e)?);
             sm += smat.len();
             tm += tmat.len();
-            sg += s.grants(&k.key_id).map_err(e)?.len();
-            tg += t.grants(&k.key_id).map_err(e)?.len();
+            sg += s.grants(&k.region, &k.key_id).map_err(e)?.len();
+            tg += t.grants(&k.region, &k.key_id).map_err(e)?.len();
             if sampled < SAMPLE && k.key_spec == KeySpec::SymmetricDefault {
                 let (Some(old), Some(new)) = (
                     smat.iter().find(|m| m.is_present()),
@@ -266,7 +276,7 @@ fn decrypts_on_copy(
     old: &trent_store::MaterialRecord,
     new: &trent_store::MaterialRecord,
 ) -> Result<(), String> {
-    let arn = Arn::key(&k.region, k.account_id, k.key_id);
+    let arn = Arn::key(&k.material_region, k.account_id, k.key_id);
     let ring = trent_crypto::seal::Keyring::new(trent_crypto::RootKey::from_bytes(*root.expose()));
     let old_material = trent_core::open_material(&ring, &arn, old).map_err(|e| e.to_string())?;
     let new_material = trent_core::open_material(&ring, &arn, new).map_err(|e| e.to_string())?;

@@ -16,9 +16,17 @@ pub(crate) struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "TRENT_LISTEN", default_value = "127.0.0.1:4599")]
     pub(crate) listen: SocketAddr,
-    /// The AWS Region this endpoint serves.
-    #[arg(long, env = "TRENT_REGION", default_value = "us-east-1")]
-    pub(crate) region: String,
+    /// The AWS Regions this deployment serves, comma-separated; the first is the default
+    /// (written into admin.env). Each request is served in the Region of its SigV4 credential
+    /// scope. A data directory's Regions may be added to, never left out.
+    #[arg(
+        long = "regions",
+        visible_alias = "region",
+        env = "TRENT_REGION",
+        value_delimiter = ',',
+        default_value = "us-east-1"
+    )]
+    pub(crate) regions: Vec<String>,
     /// Account id of the first account (default: a random 12-digit id, chosen once).
     #[arg(long, env = "TRENT_ACCOUNT_ID")]
     pub(crate) account_id: Option<String>,
@@ -154,7 +162,8 @@ pub(crate) async fn serve(mut args: ServeArgs, explicit_data_dir: bool) -> Resul
     // Servers share the directory lock; commands that rewrite sealed state take it alone.
     let _lock = datadir::lock(&args.at.data_dir, datadir::Lock::Shared)?;
     // Store calls block (the service makes them on the blocking pool); opening loads the caches.
-    let store = tokio::task::block_in_place(|| datadir::prepare(&args.at, &args.region))?;
+    let regions = datadir::regions(&args.regions)?;
+    let store = tokio::task::block_in_place(|| datadir::prepare(&args.at, &regions))?;
     let existing = seals::existing(&args.at)?;
     let seal = existing.unwrap_or_else(|| seals::chosen(&args.at));
     if args.dev && seal != trent_seal::SealKind::File {
@@ -212,14 +221,7 @@ pub(crate) async fn serve(mut args: ServeArgs, explicit_data_dir: bool) -> Resul
         _ => tokio::task::block_in_place(|| datadir::keyring(&args.at, store.as_ref()))?,
     };
     let opened = tokio::task::block_in_place(|| {
-        datadir::open_with_root(
-            &args.at,
-            store,
-            root,
-            &args.region,
-            args.account_id.as_deref(),
-            endpoint,
-        )
+        datadir::open_with_root(&args.at, store, root, &regions, args.account_id.as_deref(), endpoint)
     })?;
     let kms = Arc::new(opened.kms);
     // A database other servers share announces their changes; this one drops what they stale.
@@ -303,7 +305,7 @@ pub(crate) async fn serve(mut args: ServeArgs, explicit_data_dir: bool) -> Resul
         );
         tracing::warn!(account = %opened.account_id, "dev mode: any access key is accepted as the account root");
     }
-    println!("trent: account {} in {}", opened.account_id, args.region);
+    println!("trent: account {} in {}", opened.account_id, regions.join(", "));
     println!("trent: credentials in {}", opened.admin_env.display());
     println!("trent: listening on {endpoint}");
     tracing::info!(startup_ms = started.elapsed().as_millis() as u64, "ready");

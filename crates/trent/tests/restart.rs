@@ -161,7 +161,7 @@ async fn another_region_is_refused_with_the_right_one_named() {
     assert!(!out.status.success());
     let text = String::from_utf8_lossy(&out.stderr);
     assert!(
-        text.contains("in Region eu-west-1") && text.contains("--region eu-west-1"),
+        text.contains("in Region eu-west-1") && text.contains("--regions us-west-2,eu-west-1"),
         "{text}"
     );
     let s = Server::start_in(&dir, &["--region", "eu-west-1"]);

@@ -103,11 +103,10 @@ fn key_fact<'a>(kms: &Kms, k: KeyView<'a>, key: &str) -> Option<Values<'a>> {
         "kms:keyusage" | "kms:customermasterkeyusage" => one(r.key_usage.as_str()),
         "kms:keyorigin" => one(r.origin.as_str()),
         "kms:multiregion" => one(if r.multi_region { "true" } else { "false" }),
-        // Every multi-Region key of a one-Region deployment is a primary.
-        "kms:multiregionkeytype" if r.multi_region => one("PRIMARY"),
-        "kms:primaryregion" if r.multi_region => one(r.region.as_str()),
+        "kms:multiregionkeytype" if r.multi_region => one(if r.is_replica() { "REPLICA" } else { "PRIMARY" }),
+        "kms:primaryregion" if r.multi_region => one(r.primary_region.as_ref().unwrap_or(&r.region).as_str()),
         "kms:resourcealiases" => {
-            let names = kms.aliases_of(&r.key_id);
+            let names = kms.aliases_of(&r.region, &r.key_id);
             Some(Values::many(
                 names.iter().map(|n| Cow::Owned(n.as_str().to_owned())).collect(),
             ))

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use trent_api::{Action, KmsError, Operation};
 use trent_policy::{PolicyDocument, PolicyKind};
-use trent_types::{Arn, GrantOperation, KeyId};
+use trent_types::{Arn, GrantOperation, KeyId, Region};
 
 use crate::credentials::Caller;
 use crate::grants::Grant;
@@ -103,6 +103,8 @@ pub(crate) struct Authorizer<'a> {
     pub kms: &'a Kms,
     pub caller: &'a Caller,
     pub meta: &'a RequestMeta,
+    /// The Region the request is for: keys and aliases are looked up in it.
+    pub region: &'a Region,
     /// The KMS operation being authorized (`None` for IAM and STS actions).
     op: Option<Operation>,
 }
@@ -119,6 +121,7 @@ impl<'a> Authorizer<'a> {
             kms,
             caller,
             meta,
+            region: kms.region_of(meta),
             op: Some(op),
         }
     }
@@ -129,6 +132,7 @@ impl<'a> Authorizer<'a> {
             kms,
             caller,
             meta,
+            region: kms.region_of(meta),
             op: None,
         }
     }
@@ -137,10 +141,20 @@ impl<'a> Authorizer<'a> {
     /// A key for this request: as stored when the request changes state and other servers
     /// share the store, else from the cache.
     pub(crate) async fn load_key(&self, key_id: &KeyId) -> Result<Option<Arc<LoadedKey>>, KmsError> {
+        self.load_key_in(self.region, key_id).await
+    }
+
+    /// [`Self::load_key`] in another Region (the other side of ReplicateKey and
+    /// UpdatePrimaryRegion).
+    pub(crate) async fn load_key_in(
+        &self,
+        region: &Region,
+        key_id: &KeyId,
+    ) -> Result<Option<Arc<LoadedKey>>, KmsError> {
         if self.op.is_some_and(Operation::changes_state) && self.kms.shared_store() {
-            self.kms.load_key_fresh(key_id).await
+            self.kms.load_key_fresh(region, key_id).await
         } else {
-            self.kms.load_key(key_id).await
+            self.kms.load_key(region, key_id).await
         }
     }
 
@@ -175,30 +189,30 @@ impl<'a> Authorizer<'a> {
     /// to `alias/aws/<service>` creates that AWS managed key on first use.
     pub(crate) async fn resolve(&self, r: &KeyRef) -> Result<Arc<LoadedKey>, KmsError> {
         let kms = self.kms;
-        let region = kms.region();
+        let region = self.region;
         let mine = self.caller.account();
         let (account, key_id) = match r {
             KeyRef::Id(id) => (mine, *id),
             KeyRef::Arn { account, key_id } => (*account, *key_id),
             KeyRef::Alias(name) => {
-                if kms.alias_target(mine, name).is_none() {
-                    if let Some(key) = kms.managed_key(&Lookup(()), mine, name).await? {
+                if kms.alias_target(mine, region, name).is_none() {
+                    if let Some(key) = kms.managed_key(&Lookup(()), mine, region, name).await? {
                         return Ok(key);
                     }
                 }
                 let id = kms
-                    .alias_target(mine, name)
+                    .alias_target(mine, region, name)
                     .ok_or_else(|| alias_not_found(region, mine, name.as_str()))?;
                 (mine, id)
             }
             KeyRef::AliasArn { account, name } => {
-                if *account == mine && kms.alias_target(mine, name).is_none() {
-                    if let Some(key) = kms.managed_key(&Lookup(()), mine, name).await? {
+                if *account == mine && kms.alias_target(mine, region, name).is_none() {
+                    if let Some(key) = kms.managed_key(&Lookup(()), mine, region, name).await? {
                         return Ok(key);
                     }
                 }
                 let id = kms
-                    .alias_target(*account, name)
+                    .alias_target(*account, region, name)
                     .ok_or_else(|| alias_not_found(region, *account, name.as_str()))?;
                 (*account, id)
             }
@@ -356,8 +370,8 @@ impl<'a> Authorizer<'a> {
         .allowed())
     }
 
-    /// The ARN of a key of this Region.
+    /// The ARN of a key of the request's Region.
     pub(crate) fn key_arn(&self, account: trent_types::AccountId, key_id: KeyId) -> String {
-        Arn::key(self.kms.region(), account, key_id)
+        Arn::key(self.region, account, key_id)
     }
 }

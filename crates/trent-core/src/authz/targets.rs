@@ -217,7 +217,7 @@ impl Target for ReEncryptKeys {
 }
 
 fn alias_arn(az: &Authorizer<'_>, name: &AliasName) -> String {
-    Arn::alias(az.kms.region(), az.caller.account(), name)
+    Arn::alias(az.region, az.caller.account(), name)
 }
 
 /// CreateAlias: `kms:CreateAlias` on the alias (identity policies) and on the key (key policy).
@@ -253,10 +253,11 @@ impl Target for NewAlias {
 
 async fn stored_alias(az: &Authorizer<'_>, name: &AliasName) -> Result<AliasRecord, KmsError> {
     let (account, n) = (az.caller.account(), name.clone());
+    let region = az.region.clone();
     az.kms
-        .read(move |s| s.alias(&account, &n))
+        .read(move |s| s.alias(&account, &region, &n))
         .await?
-        .ok_or_else(|| alias_not_found(az.kms.region(), account, name.as_str()))
+        .ok_or_else(|| alias_not_found(az.region, account, name.as_str()))
 }
 
 /// UpdateAlias: `kms:UpdateAlias` on the alias, on the new key (which may not be pending

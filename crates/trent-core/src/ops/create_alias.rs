@@ -113,9 +113,11 @@ impl KmsOp for CreateAlias {
         }
         let account = cx.caller.account();
         let key_id = *key.id();
+        let region = cx.region().clone();
+        let at = region.clone();
         let existing = cx
             .kms
-            .read(move |s| s.list_aliases(&account, Some(&key_id), None, MAX_ALIASES_PER_KEY + 1))
+            .read(move |s| s.list_aliases(&account, &at, Some(&key_id), None, MAX_ALIASES_PER_KEY + 1))
             .await?;
         if existing.len() >= MAX_ALIASES_PER_KEY {
             return Err(KmsError::LimitExceeded(format!(
@@ -126,6 +128,7 @@ impl KmsOp for CreateAlias {
         let now = cx.kms.now_ms();
         let record = AliasRecord {
             account_id: account,
+            region: region.clone(),
             name: req.name.clone(),
             target_key_id: key_id,
             created_ms: now,
@@ -139,10 +142,10 @@ impl KmsOp for CreateAlias {
         if !created {
             return Err(KmsError::AlreadyExists(format!(
                 "An alias with the name {} already exists",
-                alias_arn(cx.kms.region(), account, &req.name)
+                alias_arn(&region, account, &req.name)
             )));
         }
-        cx.kms.set_alias_target(account, &req.name, Some(key_id));
+        cx.kms.set_alias_target(account, &region, &req.name, Some(key_id));
         Ok(Empty {})
     }
 }

@@ -226,6 +226,7 @@ impl KmsOp for CreateGrant {
         let record = GrantRecord {
             grant_id: grant_id.clone(),
             key_id: *key.id(),
+            region: key.record.region.clone(),
             account_id: key.record.account_id,
             name: req.name,
             grantee_principal: req.grantee,

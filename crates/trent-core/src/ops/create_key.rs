@@ -156,11 +156,11 @@ impl KmsOp for CreateKey {
             None => policy::default_policy(account),
         };
         if req.policy.is_some() {
-            let arn = Arn::key(cx.kms.region(), account, key_id);
+            let arn = Arn::key(cx.region(), account, key_id);
             let probe = KeyRecord {
                 key_id,
                 account_id: account,
-                region: cx.kms.region().clone(),
+                region: cx.region().clone(),
                 description: String::new(),
                 key_spec: req.key_spec,
                 key_usage: req.key_usage,
@@ -173,6 +173,8 @@ impl KmsOp for CreateKey {
                 policy: policy_text.clone(),
                 current_material_id: None,
                 multi_region: req.multi_region,
+                primary_region: req.multi_region.then(|| cx.region().clone()),
+                material_region: cx.region().clone(),
                 rotation_enabled: false,
                 rotation_period_days: None,
                 next_rotation_ms: None,
@@ -200,6 +202,7 @@ impl KmsOp for CreateKey {
                 NewKey {
                     key_id,
                     account_id: account,
+                    region: cx.region().clone(),
                     description: req.description,
                     key_spec: req.key_spec,
                     key_usage: req.key_usage,

@@ -30,19 +30,21 @@ impl KmsOp for DeleteAlias {
 
     async fn run(cx: Ctx<'_, AliasRemoval>, req: AliasReq) -> Result<Empty, KmsError> {
         let (account, name) = (cx.auth.alias.account_id, cx.auth.alias.name.clone());
+        let region = cx.auth.alias.region.clone();
+        let at = region.clone();
         let deleted = match cx
             .kms
-            .try_write(&cx.auth, move |s| s.delete_alias(&account, &name))
+            .try_write(&cx.auth, move |s| s.delete_alias(&account, &at, &name))
             .await?
         {
             Ok(()) => true,
             Err(StoreError::NotFound) => false,
             Err(e) => return Err(KmsError::internal(e)),
         };
-        cx.kms.set_alias_target(account, &req.name, None);
+        cx.kms.set_alias_target(account, &region, &req.name, None);
         if !deleted {
             // Deleted by another server between authorization and now.
-            return Err(alias_not_found(cx.kms.region(), account, req.name.as_str()));
+            return Err(alias_not_found(&region, account, req.name.as_str()));
         }
         Ok(Empty {})
     }

@@ -69,7 +69,7 @@ impl KmsOp for DeleteImportedKeyMaterial {
                 key_material_id: target,
             });
         }
-        cx.kms.delete_material(&cx.auth, key, &target).await?;
+        cx.kms.delete_material(&cx.auth, key, &target, false).await?;
         Ok(KeyMaterialResponse {
             key_id: key.arn.to_string(),
             key_material_id: target,

@@ -30,7 +30,7 @@ impl KmsOp for GetKeyLastUsage {
 
     async fn run(cx: Ctx<'_, OneKey>, _req: IdReq) -> Result<GetKeyLastUsageResponse, KmsError> {
         let key = &cx.auth.key;
-        let last = cx.kms.last_usage(key.id()).await?;
+        let last = cx.kms.last_usage(&key.record.region, key.id()).await?;
         Ok(GetKeyLastUsageResponse {
             key_id: key.arn.to_string(),
             key_last_usage: last.map(|u| KeyLastUsage {

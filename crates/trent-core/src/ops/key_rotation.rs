@@ -14,6 +14,7 @@ use trent_api::dto::{Empty, GetKeyRotationStatusResponse, KeyIdResponse, KeyRota
 use trent_api::validate::Violations;
 use trent_api::{KmsError, Operation};
 use trent_policy::Values;
+use trent_store::KeyRecord;
 use trent_types::{Origin, RotationType};
 
 use super::common::{finish, key_only, IdReq};
@@ -27,10 +28,23 @@ use crate::pipeline::{Checks, Ctx, KmsOp};
 use crate::validate;
 
 /// Keys whose rotation a customer may configure: customer managed, symmetric, generated material.
+/// Related multi-Region keys share their rotation: it is set, and rotates, on the primary
+/// (reference §5, "For multi-Region keys set it on the primary").
+fn check_primary(key: &LoadedKey) -> Result<(), KmsError> {
+    if key.record.is_replica() {
+        return Err(KmsError::UnsupportedOperation(format!(
+            "{} is not a multi-region primary key.",
+            key.arn
+        )));
+    }
+    Ok(())
+}
+
 fn check_configurable(key: &LoadedKey) -> Result<(), KmsError> {
     if !key.spec().is_symmetric() || !key.is_customer_managed() {
         return Err(KmsError::UnsupportedOperation(String::new()));
     }
+    check_primary(key)?;
     if key.record.origin != Origin::AwsKms {
         return Err(KmsError::UnsupportedOperation(format!(
             "{} origin is {} which is not valid for this operation.",
@@ -46,6 +60,32 @@ fn check_on_demand(key: &LoadedKey) -> Result<(), KmsError> {
     if !key.spec().is_symmetric() || !key.is_customer_managed() {
         return Err(KmsError::UnsupportedOperation(String::new()));
     }
+    check_primary(key)
+}
+
+/// Writes a key's rotation settings; a multi-Region primary's go to every related key in the
+/// same transaction, so a replica's GetKeyRotationStatus shows them.
+async fn write_rotation(cx: &Ctx<'_, Rotatable>, key: &LoadedKey, record: KeyRecord) -> Result<(), KmsError> {
+    if key.related.len() <= 1 {
+        cx.kms.write_key(&cx.auth, key, record).await?;
+        return Ok(());
+    }
+    let id = *key.id();
+    cx.kms
+        .write(&cx.auth, move |s| {
+            s.atomically(&mut |t| {
+                t.update_key(&record)?;
+                for mut other in t.related_keys(&id)?.into_iter().filter(|k| k.region != record.region) {
+                    other.rotation_enabled = record.rotation_enabled;
+                    other.rotation_period_days = record.rotation_period_days;
+                    other.next_rotation_ms = record.next_rotation_ms;
+                    t.update_key(&other)?;
+                }
+                Ok(())
+            })
+        })
+        .await?;
+    cx.kms.uncache(&id);
     Ok(())
 }
 
@@ -97,7 +137,7 @@ impl KmsOp for EnableKeyRotation {
             record.rotation_enabled = true;
             record.rotation_period_days = Some(req.period);
             record.next_rotation_ms = Some(cx.kms.now_ms() + req.period * DAY_MS);
-            cx.kms.write_key(&cx.auth, key, record).await?;
+            write_rotation(&cx, key, record).await?;
         }
         Ok(Empty {})
     }
@@ -129,7 +169,7 @@ impl KmsOp for DisableKeyRotation {
             let mut record = key.record.clone();
             record.rotation_enabled = false;
             record.next_rotation_ms = None;
-            cx.kms.write_key(&cx.auth, key, record).await?;
+            write_rotation(&cx, key, record).await?;
         }
         Ok(Empty {})
     }

@@ -64,11 +64,12 @@ impl KmsOp for ListAliases {
         let account = cx.caller.account();
         let limit = req.limit;
         let after_read = after.clone();
+        let region = cx.region();
+        let at = region.clone();
         let rows = cx
             .kms
-            .read(move |s| s.list_aliases(&account, filter.as_ref(), after_read.as_deref(), limit + 1))
+            .read(move |s| s.list_aliases(&account, &at, filter.as_ref(), after_read.as_deref(), limit + 1))
             .await?;
-        let region = cx.kms.region();
         let mut entries: Vec<AliasListEntry> = rows
             .into_iter()
             .map(|a| AliasListEntry {
@@ -88,7 +89,7 @@ impl KmsOp for ListAliases {
                     continue;
                 };
                 let after_marker = after.as_deref().is_none_or(|a| name.as_str() > a);
-                if after_marker && cx.kms.alias_target(account, &name).is_none() {
+                if after_marker && cx.kms.alias_target(account, region, &name).is_none() {
                     entries.push(AliasListEntry {
                         alias_arn: Arn::alias(region, account, &name),
                         alias_name: name.to_string(),

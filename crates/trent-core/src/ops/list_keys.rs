@@ -48,12 +48,13 @@ impl KmsOp for ListKeys {
         let after = validate::decode_marker(&req.marker)?;
         let account = cx.caller.account();
         let limit = req.limit;
+        let region = cx.region();
+        let at = region.clone();
         let mut rows = cx
             .kms
-            .read(move |s| s.list_keys(&account, after.as_deref(), limit + 1))
+            .read(move |s| s.list_keys(&account, &at, after.as_deref(), limit + 1))
             .await?;
         let (next_marker, truncated) = validate::cut_page(&mut rows, limit, |k| k.key_id.as_str());
-        let region = cx.kms.region();
         let keys = rows
             .into_iter()
             .map(|k| KeyListEntry {

@@ -232,6 +232,7 @@ macro_rules! resources {
 
 resources! {
     KeyMetadataResponse => |r, out| arn(out, &r.key_metadata.arn);
+    ReplicateKeyResponse => |r, out| arn(out, &r.replica_key_metadata.arn);
     KeyIdResponse => |r, out| arn(out, &r.key_id);
     ScheduleKeyDeletionResponse => |r, out| arn(out, &r.key_id);
     EncryptResponse => |r, out| arn(out, &r.key_id);

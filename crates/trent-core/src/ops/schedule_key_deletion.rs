@@ -58,14 +58,22 @@ impl KmsOp for ScheduleKeyDeletion {
     async fn run(cx: Ctx<'_, OneKey>, req: Req) -> Result<ScheduleKeyDeletionResponse, KmsError> {
         let deletion_ms = cx.kms.now_ms() + req.days * DAY_MS;
         let mut record = cx.auth.key.record.clone();
-        record.key_state = KeyState::PendingDeletion;
-        record.deletion_ms = Some(deletion_ms);
+        // A multi-Region primary with replicas waits for them (`PendingReplicaDeletion`, no
+        // deletion date); its own window starts when the last replica is deleted (reference §6).
+        let waits = !record.is_replica() && cx.auth.key.related.len() > 1;
+        let state = if waits {
+            KeyState::PendingReplicaDeletion
+        } else {
+            KeyState::PendingDeletion
+        };
+        record.key_state = state;
+        record.deletion_ms = (!waits).then_some(deletion_ms);
         record.pending_window_days = Some(req.days);
         let key = cx.kms.write_key(&cx.auth, &cx.auth.key, record).await?;
         Ok(ScheduleKeyDeletionResponse {
             key_id: key.arn.to_string(),
-            deletion_date: epoch_seconds(deletion_ms),
-            key_state: KeyState::PendingDeletion.as_str().to_owned(),
+            deletion_date: (!waits).then(|| epoch_seconds(deletion_ms)),
+            key_state: state.as_str().to_owned(),
             pending_window_in_days: req.days,
         })
     }

@@ -76,8 +76,10 @@ impl KmsOp for TagResource {
             .into_iter()
             .map(|(key, value)| TagRecord { key, value })
             .collect();
-        let id = *key.id();
-        cx.kms.write(&cx.auth, move |s| s.put_tags(&id, &records)).await?;
+        let (id, region) = (*key.id(), key.record.region.clone());
+        cx.kms
+            .write(&cx.auth, move |s| s.put_tags(&region, &id, &records))
+            .await?;
         cx.kms.uncache(key.id());
         Ok(Empty {})
     }

@@ -66,8 +66,11 @@ impl KmsOp for UntagResource {
 
     async fn run(cx: Ctx<'_, OneKey>, req: Req) -> Result<Empty, KmsError> {
         let id = *cx.auth.key.id();
+        let region = cx.auth.key.record.region.clone();
         let keys = req.tag_keys;
-        cx.kms.write(&cx.auth, move |s| s.delete_tags(&id, &keys)).await?;
+        cx.kms
+            .write(&cx.auth, move |s| s.delete_tags(&region, &id, &keys))
+            .await?;
         cx.kms.uncache(&id);
         Ok(Empty {})
     }

@@ -51,7 +51,8 @@ impl KmsOp for UpdateAlias {
         alias.updated_ms = cx.kms.now_ms();
         let a = alias.clone();
         cx.kms.write(&cx.auth, move |s| s.update_alias(&a)).await?;
-        cx.kms.set_alias_target(alias.account_id, &alias.name, Some(*new.id()));
+        cx.kms
+            .set_alias_target(alias.account_id, &alias.region, &alias.name, Some(*new.id()));
         Ok(Empty {})
     }
 }

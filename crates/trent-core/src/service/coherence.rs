@@ -61,10 +61,12 @@ impl Kms {
             Change::Key(id) => {
                 self.key_epoch.fetch_add(1, Ordering::AcqRel);
                 self.uncache(&id);
-                self.missing_keys.forget(&id);
+                for region in self.regions() {
+                    self.missing_keys.forget(&(region.clone(), id));
+                }
             }
-            Change::Alias(account, name) => match self.store.alias(&account, &name) {
-                Ok(found) => self.set_alias_target(account, &name, found.map(|a| a.target_key_id)),
+            Change::Alias(account, region, name) => match self.store.alias(&account, &region, &name) {
+                Ok(found) => self.set_alias_target(account, &region, &name, found.map(|a| a.target_key_id)),
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot re-read a changed alias; reloading all aliases");
                     self.reload_aliases();
@@ -109,7 +111,7 @@ impl Kms {
             Ok(all) => {
                 let mut maps = AliasMaps::default();
                 for a in all {
-                    maps.set(a.account_id, &a.name, Some(a.target_key_id));
+                    maps.set(a.account_id, &a.region, &a.name, Some(a.target_key_id));
                 }
                 if let Ok(mut m) = self.aliases.write() {
                     *m = maps;

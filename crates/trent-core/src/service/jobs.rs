@@ -19,13 +19,75 @@ impl Kms {
         let _guard = self.write_lock.lock().await;
         let system = System::new();
         for key in &due {
-            let id = key.key_id;
-            self.write(&system, move |s| s.delete_key(&id)).await?;
+            let (id, region) = (key.key_id, key.region.clone());
+            self.write(&system, move |s| s.delete_key(&region, &id)).await?;
             self.uncache(&key.key_id);
-            self.forget_key_aliases(&key.key_id);
-            tracing::info!(key_id = %key.key_id, "key deleted after its waiting period");
+            self.forget_key_aliases(&key.region, &key.key_id);
+            tracing::info!(key_id = %key.key_id, region = %key.region.as_str(), "key deleted after its waiting period");
+            if key.multi_region {
+                self.release_primary(&system, key).await?;
+            }
         }
         Ok(due.len())
+    }
+
+    /// After a multi-Region key is deleted: a primary waiting in `PendingReplicaDeletion` whose
+    /// last replica this was starts its own waiting period (`PendingDeletion`), as AWS does.
+    async fn release_primary(&self, system: &System, deleted: &trent_store::KeyRecord) -> Result<(), KmsError> {
+        let id = deleted.key_id;
+        let related = self.read(move |s| s.related_keys(&id)).await?;
+        let replicas_left = related.iter().any(trent_store::KeyRecord::is_replica);
+        let Some(primary) = related.into_iter().find(|k| !k.is_replica()) else {
+            return Ok(());
+        };
+        if replicas_left || primary.key_state != KeyState::PendingReplicaDeletion {
+            return Ok(());
+        }
+        let mut record = primary;
+        let days = record.pending_window_days.unwrap_or(30);
+        record.key_state = KeyState::PendingDeletion;
+        record.deletion_ms = Some(self.now_ms() + days * crate::clock::DAY_MS);
+        let r = record.clone();
+        self.write(system, move |s| s.update_key(&r)).await?;
+        self.uncache(&record.key_id);
+        tracing::info!(key_id = %record.key_id, "the last replica is gone: the primary's waiting period starts");
+        Ok(())
+    }
+
+    /// Asks the audit flusher's next tick (about a second) to settle multi-Region keys.
+    pub(crate) fn settle_soon(&self) {
+        self.settle_due.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Ends the transient states of multi-Region keys (reference §3): a replica `Creating`
+    /// becomes `Enabled` — `PendingImport` when its material is imported and not yet imported
+    /// into it — and keys `Updating` after UpdatePrimaryRegion become `Enabled`. Also run by
+    /// the leader's scheduler, so a state left by a crash settles after a restart. Returns how
+    /// many keys settled.
+    pub async fn settle_multi_region(&self) -> Result<usize, KmsError> {
+        let settling = self.read(|s| s.keys_settling()).await?;
+        let _guard = self.write_lock.lock().await;
+        let system = System::new();
+        let mut n = 0;
+        for mut record in settling {
+            let was = record.key_state;
+            record.key_state = if was == KeyState::Creating && record.current_material_id.is_none() {
+                KeyState::PendingImport
+            } else {
+                KeyState::Enabled
+            };
+            let r = record.clone();
+            match self.try_write(&system, move |s| s.update_key(&r)).await? {
+                // Changed meanwhile (another server settled it, or it was scheduled for
+                // deletion): the next round looks again.
+                Ok(()) | Err(trent_store::StoreError::Conflict | trent_store::StoreError::NotFound) => {}
+                Err(e) => return Err(KmsError::internal(e)),
+            }
+            self.uncache(&record.key_id);
+            n += 1;
+            tracing::info!(key_id = %record.key_id, region = %record.region.as_str(), from = %was, to = %record.key_state, "multi-Region key settled");
+        }
+        Ok(n)
     }
 
     /// Performs every automatic rotation that is due; returns how many this server made.
@@ -35,9 +97,14 @@ impl Kms {
         let system = System::new();
         let mut rotated = 0;
         for record in due {
+            // Related multi-Region keys rotate together, from the primary (the store moves them
+            // all to the new material).
+            if record.is_replica() {
+                continue;
+            }
             let _guard = self.write_lock.lock().await;
             self.uncache(&record.key_id);
-            let Some(key) = self.load_key(&record.key_id).await? else {
+            let Some(key) = self.load_key(&record.region, &record.key_id).await? else {
                 continue;
             };
             let still_due = key.record.rotation_enabled
@@ -58,8 +125,13 @@ impl Kms {
         let system = System::new();
         for m in &expired {
             self.uncache(&m.key_id);
-            if let Some(key) = self.load_key(&m.key_id).await? {
-                self.delete_material(&system, &key, &m.material_id).await?;
+            let id = m.key_id;
+            // Expiry is of the shared material record: every related key loses it.
+            let related = self.read(move |s| s.related_keys(&id)).await?;
+            if let Some(first) = related.first() {
+                if let Some(key) = self.load_key(&first.region, &m.key_id).await? {
+                    self.delete_material(&system, &key, &m.material_id, true).await?;
+                }
             }
         }
         Ok(expired.len())
@@ -98,7 +170,7 @@ impl Kms {
             return Ok(0);
         }
         let now = self.now_ms();
-        let region = Arc::clone(self.region_name());
+        let region = self.region().shared();
         let key = Arc::clone(self.chain_key());
         let store = self.store_for(&System::new());
         let log = self.audit_log();
@@ -130,7 +202,7 @@ impl Kms {
             time_ms: self.now_ms(),
             source: trent_audit::Source::Trent,
             name: name.into(),
-            region: Arc::clone(self.region_name()),
+            region: self.region().shared(),
             identity: None,
             source_ip: None,
             request_id: String::new(),
@@ -187,6 +259,9 @@ impl Kms {
             if let Err(e) = self.run_material_expiry().await {
                 tracing::error!(error = %e, "imported material expiry failed");
             }
+            if let Err(e) = self.settle_multi_region().await {
+                tracing::error!(error = %e, "settling multi-Region keys failed");
+            }
         }
         if let Err(e) = self.flush_usage().await {
             tracing::error!(error = %e, "last-usage flush failed");
@@ -213,6 +288,13 @@ pub fn spawn_audit_flusher(kms: Arc<Kms>, period: Duration) -> tokio::task::Join
             tick.tick().await;
             if let Err(e) = kms.flush_audit().await {
                 tracing::error!(error = %e, "audit flush failed; the events are kept for the next attempt");
+            }
+            // A replica created or a primary moved here settles within about a second.
+            if kms.settle_due.swap(false, std::sync::atomic::Ordering::AcqRel) {
+                if let Err(e) = kms.settle_multi_region().await {
+                    kms.settle_soon();
+                    tracing::error!(error = %e, "settling multi-Region keys failed");
+                }
             }
         }
     })

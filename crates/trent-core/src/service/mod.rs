@@ -37,7 +37,9 @@ pub use seed::{Seed, SeedKey};
 /// Static configuration of a service instance.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub region: String,
+    /// The Regions the deployment serves; the first is the default (where requests signed for
+    /// no served Region are verified, and the Region of `trent admin` tools). Never empty.
+    pub regions: Vec<String>,
 }
 
 /// Per-request facts from the transport.
@@ -47,6 +49,9 @@ pub struct RequestMeta {
     pub source_ip: Option<String>,
     /// Whether the request arrived over TLS (`aws:SecureTransport`).
     pub secure: bool,
+    /// The Region the request is for: its SigV4 credential scope's, which the server checked
+    /// is one the deployment serves (`None` only for callers inside the process: the default).
+    pub region: Option<Region>,
 }
 
 mod sealed {
@@ -72,29 +77,30 @@ impl System {
     }
 }
 
-/// Aliases by (account, name), and each key's aliases (`kms:ResourceAliases`).
+/// Aliases by (account, Region, name), and each key's aliases (`kms:ResourceAliases`) by
+/// (Region, key id): an alias belongs to one Region, as in AWS.
 #[derive(Default)]
 pub(crate) struct AliasMaps {
-    by_name: HashMap<(AccountId, AliasName), KeyId>,
-    by_key: HashMap<KeyId, Vec<AliasName>>,
+    by_name: HashMap<(AccountId, Region, AliasName), KeyId>,
+    by_key: HashMap<(Region, KeyId), Vec<AliasName>>,
 }
 
 impl AliasMaps {
-    fn set(&mut self, account: AccountId, name: &AliasName, key: Option<KeyId>) {
-        if let Some(old) = self.by_name.remove(&(account, name.clone())) {
-            if let Some(list) = self.by_key.get_mut(&old) {
+    fn set(&mut self, account: AccountId, region: &Region, name: &AliasName, key: Option<KeyId>) {
+        if let Some(old) = self.by_name.remove(&(account, region.clone(), name.clone())) {
+            if let Some(list) = self.by_key.get_mut(&(region.clone(), old)) {
                 list.retain(|n| n != name);
             }
         }
         if let Some(k) = key {
-            self.by_name.insert((account, name.clone()), k);
-            self.by_key.entry(k).or_default().push(name.clone());
+            self.by_name.insert((account, region.clone(), name.clone()), k);
+            self.by_key.entry((region.clone(), k)).or_default().push(name.clone());
         }
     }
 
-    fn forget_key(&mut self, key: &KeyId) {
-        self.by_name.retain(|_, k| k != key);
-        self.by_key.remove(key);
+    fn forget_key(&mut self, region: &Region, key: &KeyId) {
+        self.by_name.retain(|(_, r, _), k| !(k == key && r == region));
+        self.by_key.remove(&(region.clone(), *key));
     }
 }
 
@@ -108,10 +114,12 @@ pub struct Kms {
     /// What derived keys come from (see `rotation`): the root key until it was first rotated.
     derivation: Arc<RootKey>,
     clock: Arc<dyn Clock>,
-    region: Region,
-    region_name: Arc<str>,
-    /// Decrypted keys by key id: the hot path reads only this (never the database) once warm.
-    keys: RwLock<HashMap<KeyId, Arc<LoadedKey>>>,
+    /// The Regions served; the first is the default.
+    regions: Vec<Region>,
+    /// Decrypted keys by key id, one per Region the id has a key in (the related keys of a
+    /// multi-Region key share an id): the hot path reads only this (never the database) once
+    /// warm.
+    keys: RwLock<HashMap<KeyId, Vec<Arc<LoadedKey>>>>,
     aliases: RwLock<AliasMaps>,
     credentials: CredentialCache,
     /// Parsed identity policies by principal.
@@ -125,12 +133,14 @@ pub struct Kms {
     boot_id: Arc<str>,
     pub(crate) grant_tokens: TokenKey,
     /// Key ids and access key ids recently looked up and not found.
-    pub(crate) missing_keys: negative::NegativeCache<KeyId>,
+    pub(crate) missing_keys: negative::NegativeCache<(Region, KeyId)>,
     missing_credentials: negative::NegativeCache<String>,
     /// Whether cached keys and credentials may be used (see `coherence`).
     coherent: std::sync::atomic::AtomicBool,
     /// Whether other servers share the store (it has a change feed; see `coherence`).
     shared: std::sync::atomic::AtomicBool,
+    /// Whether multi-Region keys wait to leave `Creating`/`Updating` (see `jobs`).
+    pub(crate) settle_due: std::sync::atomic::AtomicBool,
     /// Key invalidations so far (see `coherence`).
     key_epoch: std::sync::atomic::AtomicU64,
     /// Serialises read-modify-write of key records within this process.
@@ -164,13 +174,22 @@ impl Kms {
         clock: Arc<dyn Clock>,
         config: Config,
     ) -> Result<Self, KmsError> {
-        let region = Region::parse(&config.region)
-            .ok_or_else(|| KmsError::internal(format!("'{}' is not a Region name", config.region)))?;
+        let mut regions: Vec<Region> = Vec::with_capacity(config.regions.len());
+        for name in &config.regions {
+            let region =
+                Region::parse(name).ok_or_else(|| KmsError::internal(format!("'{name}' is not a Region name")))?;
+            if !regions.contains(&region) {
+                regions.push(region);
+            }
+        }
+        if regions.is_empty() {
+            return Err(KmsError::internal("no Region to serve"));
+        }
         let credentials = CredentialCache::default();
         credentials.load(store.as_ref(), &root, clock.now_ms())?;
         let mut aliases = AliasMaps::default();
         for a in store.all_aliases().map_err(KmsError::internal)? {
-            aliases.set(a.account_id, &a.name, Some(a.target_key_id));
+            aliases.set(a.account_id, &a.region, &a.name, Some(a.target_key_id));
         }
         let derivation = crate::rotation::derivation_base(store.as_ref(), &root)?;
         let chain_key = Arc::new(crate::audit::chain_key(&derivation)?);
@@ -184,8 +203,7 @@ impl Kms {
             root_rotation: Arc::new(std::sync::Mutex::new(None)),
             derivation: Arc::new(derivation),
             clock,
-            region_name: Arc::from(region.as_str()),
-            region,
+            regions,
             keys: RwLock::new(HashMap::new()),
             aliases: RwLock::new(aliases),
             credentials,
@@ -200,6 +218,7 @@ impl Kms {
             coherent: std::sync::atomic::AtomicBool::new(true),
             shared: std::sync::atomic::AtomicBool::new(false),
             key_epoch: std::sync::atomic::AtomicU64::new(0),
+            settle_due: std::sync::atomic::AtomicBool::new(false),
             write_lock: tokio::sync::Mutex::new(()),
             managed_lock: tokio::sync::Mutex::new(()),
             metrics: Arc::new(crate::metrics::Metrics::new()),
@@ -220,13 +239,27 @@ impl Kms {
             .map_err(|_| "a fault is already injected".to_owned())
     }
 
-    /// The Region this service serves.
+    /// The default Region: the first the deployment serves.
     pub fn region(&self) -> &Region {
-        &self.region
+        // `open_with` refuses an empty list.
+        self.regions
+            .first()
+            .unwrap_or_else(|| unreachable!("a service serves a Region"))
     }
 
-    pub(crate) fn region_name(&self) -> &Arc<str> {
-        &self.region_name
+    /// Every Region the deployment serves, the default first.
+    pub fn regions(&self) -> &[Region] {
+        &self.regions
+    }
+
+    /// The served Region of this name, if the deployment serves it.
+    pub fn served_region(&self, name: &str) -> Option<&Region> {
+        self.regions.iter().find(|r| r.as_str() == name)
+    }
+
+    /// The Region a request is for (its credential scope's; the default for in-process callers).
+    pub(crate) fn region_of<'m>(&'m self, meta: &'m RequestMeta) -> &'m Region {
+        meta.region.as_ref().unwrap_or_else(|| self.region())
     }
 
     pub fn credentials(&self) -> &CredentialCache {
@@ -355,49 +388,63 @@ impl Kms {
 
     // --- caches ---
 
-    pub(crate) fn cached_key(&self, key_id: &KeyId) -> Option<Arc<LoadedKey>> {
+    pub(crate) fn cached_key(&self, region: &Region, key_id: &KeyId) -> Option<Arc<LoadedKey>> {
         if !self.coherent() {
             return None;
         }
-        self.keys.read().ok()?.get(key_id).cloned()
+        self.keys
+            .read()
+            .ok()?
+            .get(key_id)?
+            .iter()
+            .find(|k| k.record.region == *region)
+            .cloned()
     }
 
     pub(crate) fn cache_key(&self, key: Arc<LoadedKey>) {
-        self.missing_keys.forget(&key.record.key_id);
+        self.missing_keys
+            .forget(&(key.record.region.clone(), key.record.key_id));
         if let Ok(mut m) = self.keys.write() {
-            m.insert(key.record.key_id, key);
+            let regional = m.entry(key.record.key_id).or_default();
+            regional.retain(|k| k.record.region != key.record.region);
+            regional.push(key);
         }
     }
 
-    /// Drops a key from the cache; the next use reloads it.
+    /// Drops a key, in every Region, from the cache; the next use reloads it.
     pub(crate) fn uncache(&self, key_id: &KeyId) {
         if let Ok(mut m) = self.keys.write() {
             m.remove(key_id);
         }
     }
 
-    pub(crate) fn alias_target(&self, account: AccountId, name: &AliasName) -> Option<KeyId> {
-        self.aliases.read().ok()?.by_name.get(&(account, name.clone())).copied()
+    pub(crate) fn alias_target(&self, account: AccountId, region: &Region, name: &AliasName) -> Option<KeyId> {
+        self.aliases
+            .read()
+            .ok()?
+            .by_name
+            .get(&(account, region.clone(), name.clone()))
+            .copied()
     }
 
-    pub(crate) fn set_alias_target(&self, account: AccountId, name: &AliasName, key: Option<KeyId>) {
+    pub(crate) fn set_alias_target(&self, account: AccountId, region: &Region, name: &AliasName, key: Option<KeyId>) {
         if let Ok(mut m) = self.aliases.write() {
-            m.set(account, name, key);
+            m.set(account, region, name, key);
         }
     }
 
-    pub(crate) fn forget_key_aliases(&self, key: &KeyId) {
+    pub(crate) fn forget_key_aliases(&self, region: &Region, key: &KeyId) {
         if let Ok(mut m) = self.aliases.write() {
-            m.forget_key(key);
+            m.forget_key(region, key);
         }
     }
 
     /// Alias names that point at a key (`kms:ResourceAliases`).
-    pub(crate) fn aliases_of(&self, key_id: &KeyId) -> Vec<AliasName> {
+    pub(crate) fn aliases_of(&self, region: &Region, key_id: &KeyId) -> Vec<AliasName> {
         self.aliases
             .read()
             .ok()
-            .and_then(|m| m.by_key.get(key_id).cloned())
+            .and_then(|m| m.by_key.get(&(region.clone(), *key_id)).cloned())
             .unwrap_or_default()
     }
 

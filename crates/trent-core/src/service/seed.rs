@@ -115,13 +115,14 @@ impl Kms {
                     Some((SecretBytes::new(bytes), hex::encode(id.expose())))
                 }
             };
-            if self.load_key(&key_id).await?.is_none() {
+            if self.load_key(self.region(), &key_id).await?.is_none() {
                 let created = self
                     .insert_key(
                         &System::new(),
                         NewKey {
                             key_id,
                             account_id: account,
+                            region: self.region().clone(),
                             description: k.description.clone(),
                             key_spec: spec,
                             key_usage: usage,

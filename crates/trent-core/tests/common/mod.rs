@@ -58,7 +58,7 @@ use trent_store::{
     AccessKeyRecord, AccountRecord, AliasRecord, AuditBatchRecord, AuditHead, EntityKind, EntityRecord, GrantRecord,
     KeyRecord, MaterialRecord, StoreError, TagRecord, UsageRecord,
 };
-use trent_types::{AccessKeyStatus, AccountId, AliasName, KeyId};
+use trent_types::{AccessKeyStatus, AccountId, AliasName, KeyId, Region};
 
 impl trent_store::StoreRead for InstrumentedStore {
     fn backend(&self) -> &'static str {
@@ -70,24 +70,27 @@ impl trent_store::StoreRead for InstrumentedStore {
         access_key(id: &str) -> Result<Option<AccessKeyRecord>, StoreError>;
         entity(a: &AccountId, k: EntityKind, n: &str) -> Result<Option<EntityRecord>, StoreError>;
         entities(a: &AccountId, k: EntityKind) -> Result<Vec<EntityRecord>, StoreError>;
-        key(id: &KeyId) -> Result<Option<KeyRecord>, StoreError>;
+        key(r: &Region, id: &KeyId) -> Result<Option<KeyRecord>, StoreError>;
+        key_regions() -> Result<Vec<Region>, StoreError>;
+        keys_settling() -> Result<Vec<KeyRecord>, StoreError>;
+        related_keys(id: &KeyId) -> Result<Vec<KeyRecord>, StoreError>;
         materials(id: &KeyId) -> Result<Vec<MaterialRecord>, StoreError>;
         keys_due_for_rotation(now: i64) -> Result<Vec<KeyRecord>, StoreError>;
         expired_materials(now: i64) -> Result<Vec<MaterialRecord>, StoreError>;
-        usage(id: &KeyId) -> Result<Option<UsageRecord>, StoreError>;
-        list_keys(a: &AccountId, after: Option<&str>, limit: usize) -> Result<Vec<KeyRecord>, StoreError>;
+        usage(r: &Region, id: &KeyId) -> Result<Option<UsageRecord>, StoreError>;
+        list_keys(a: &AccountId, r: &Region, after: Option<&str>, limit: usize) -> Result<Vec<KeyRecord>, StoreError>;
         keys_due_for_deletion(now: i64) -> Result<Vec<KeyRecord>, StoreError>;
-        alias(a: &AccountId, n: &AliasName) -> Result<Option<AliasRecord>, StoreError>;
-        list_aliases(a: &AccountId, k: Option<&KeyId>, after: Option<&str>, limit: usize) -> Result<Vec<AliasRecord>, StoreError>;
+        alias(a: &AccountId, r: &Region, n: &AliasName) -> Result<Option<AliasRecord>, StoreError>;
+        list_aliases(a: &AccountId, r: &Region, k: Option<&KeyId>, after: Option<&str>, limit: usize) -> Result<Vec<AliasRecord>, StoreError>;
         all_aliases() -> Result<Vec<AliasRecord>, StoreError>;
         grant(id: &str) -> Result<Option<GrantRecord>, StoreError>;
-        grants(k: &KeyId) -> Result<Vec<GrantRecord>, StoreError>;
+        grants(r: &Region, k: &KeyId) -> Result<Vec<GrantRecord>, StoreError>;
         grants_retirable_by(p: &str) -> Result<Vec<GrantRecord>, StoreError>;
         audit_chains() -> Result<Vec<String>, StoreError>;
         audit_batches_after(c: &str, after: i64, limit: usize) -> Result<Vec<AuditBatchRecord>, StoreError>;
         last_audit(c: &str) -> Result<Option<AuditHead>, StoreError>;
         audit_anchor(c: &str) -> Result<Option<(i64, Vec<u8>)>, StoreError>;
-        tags(id: &KeyId) -> Result<Vec<TagRecord>, StoreError>;
+        tags(r: &Region, id: &KeyId) -> Result<Vec<TagRecord>, StoreError>;
         meta(name: &str) -> Result<Option<Vec<u8>>, StoreError>;
     }
 }
@@ -126,17 +129,17 @@ impl trent_store::Store for InstrumentedStore {
         create_key(k: &KeyRecord, m: Option<&MaterialRecord>, t: &[TagRecord]) -> Result<(), StoreError>;
         update_key(k: &KeyRecord) -> Result<(), StoreError>;
         put_material(k: &KeyRecord, m: &MaterialRecord) -> Result<(), StoreError>;
-        delete_key(id: &KeyId) -> Result<(), StoreError>;
+        delete_key(r: &Region, id: &KeyId) -> Result<(), StoreError>;
         create_alias(a: &AliasRecord) -> Result<(), StoreError>;
         update_alias(a: &AliasRecord) -> Result<(), StoreError>;
-        delete_alias(a: &AccountId, n: &AliasName) -> Result<(), StoreError>;
+        delete_alias(a: &AccountId, r: &Region, n: &AliasName) -> Result<(), StoreError>;
         create_grant(g: &GrantRecord) -> Result<(), StoreError>;
         delete_grant(id: &str) -> Result<(), StoreError>;
         append_audit_batches(c: &str, b: &[AuditBatchRecord]) -> Result<(), StoreError>;
         prune_audit(c: &str, before: i64, max: usize) -> Result<usize, StoreError>;
         set_audit_anchor(c: &str, seq: i64, hash: &[u8]) -> Result<(), StoreError>;
-        put_tags(id: &KeyId, t: &[TagRecord]) -> Result<(), StoreError>;
-        delete_tags(id: &KeyId, k: &[String]) -> Result<(), StoreError>;
+        put_tags(r: &Region, id: &KeyId, t: &[TagRecord]) -> Result<(), StoreError>;
+        delete_tags(r: &Region, id: &KeyId, k: &[String]) -> Result<(), StoreError>;
         put_meta(name: &str, expected: Option<&[u8]>, value: &[u8]) -> Result<(), StoreError>;
         reseal_access_key(id: &str, expected: &[u8], sealed: &[u8]) -> Result<(), StoreError>;
         reseal_material(id: &KeyId, m: &str, expected: &[u8], sealed: &[u8]) -> Result<(), StoreError>;
@@ -169,7 +172,7 @@ pub fn instrumented(root_byte: u8) -> Instrumented {
         root_key(),
         clock.clone(),
         trent_core::Config {
-            region: "us-east-1".into(),
+            regions: vec!["us-east-1".into()],
         },
     )
     .expect("kms");

@@ -191,6 +191,121 @@ const MIGRATIONS: &[&str] = &[
         value BLOB NOT NULL
     );
     "#,
+    // 11: Regions. A key is (key id, Region): the related keys of a multi-Region key share the
+    // id and, by id, their materials. Aliases are per (account, Region, name); tags, grants and
+    // last use per (key id, Region). Existing rows keep the Region their key was created in.
+    r#"
+    CREATE TABLE keys_v11 (
+        key_id TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        description TEXT NOT NULL,
+        key_spec TEXT NOT NULL,
+        key_usage TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        key_manager TEXT NOT NULL,
+        key_state TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        deletion_ms INTEGER,
+        pending_window_days INTEGER,
+        policy TEXT NOT NULL,
+        current_material_id TEXT,
+        multi_region INTEGER NOT NULL,
+        rotation_enabled INTEGER NOT NULL DEFAULT 0,
+        rotation_period_days INTEGER,
+        next_rotation_ms INTEGER,
+        version INTEGER NOT NULL DEFAULT 0,
+        primary_region TEXT,
+        material_region TEXT NOT NULL,
+        PRIMARY KEY (key_id, region)
+    );
+    INSERT INTO keys_v11 SELECT key_id, account_id, region, description, key_spec, key_usage, origin,
+        key_manager, key_state, created_ms, deletion_ms, pending_window_days, policy, current_material_id,
+        multi_region, rotation_enabled, rotation_period_days, next_rotation_ms, version,
+        CASE WHEN multi_region THEN region END, region
+        FROM keys;
+    CREATE TABLE key_materials_v11 (
+        key_id TEXT NOT NULL,
+        material_id TEXT NOT NULL,
+        sealed BLOB NOT NULL,
+        created_ms INTEGER NOT NULL,
+        rotation_type TEXT,
+        rotation_ms INTEGER,
+        pending_rotation INTEGER NOT NULL DEFAULT 0,
+        import_state TEXT,
+        expiration_model TEXT,
+        valid_to_ms INTEGER,
+        description TEXT,
+        PRIMARY KEY (key_id, material_id)
+    );
+    INSERT INTO key_materials_v11 SELECT key_id, material_id, sealed, created_ms, rotation_type, rotation_ms,
+        pending_rotation, import_state, expiration_model, valid_to_ms, description FROM key_materials;
+    CREATE TABLE aliases_v11 (
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        target_key_id TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL,
+        PRIMARY KEY (account_id, region, name),
+        FOREIGN KEY (target_key_id, region) REFERENCES keys_v11(key_id, region)
+    );
+    INSERT INTO aliases_v11 SELECT a.account_id, k.region, a.name, a.target_key_id, a.created_ms, a.updated_ms
+        FROM aliases a JOIN keys k ON k.key_id = a.target_key_id;
+    CREATE TABLE tags_v11 (
+        key_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        tag_key TEXT NOT NULL,
+        tag_value TEXT NOT NULL,
+        PRIMARY KEY (key_id, region, tag_key),
+        FOREIGN KEY (key_id, region) REFERENCES keys_v11(key_id, region)
+    );
+    INSERT INTO tags_v11 SELECT t.key_id, k.region, t.tag_key, t.tag_value FROM tags t JOIN keys k ON k.key_id = t.key_id;
+    CREATE TABLE grants_v11 (
+        grant_id TEXT PRIMARY KEY,
+        key_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        name TEXT,
+        grantee_principal TEXT NOT NULL,
+        retiring_principal TEXT,
+        operations TEXT NOT NULL,
+        constraints TEXT,
+        created_ms INTEGER NOT NULL,
+        FOREIGN KEY (key_id, region) REFERENCES keys_v11(key_id, region)
+    );
+    INSERT INTO grants_v11 SELECT g.grant_id, g.key_id, k.region, g.account_id, g.name, g.grantee_principal,
+        g.retiring_principal, g.operations, g.constraints, g.created_ms FROM grants g JOIN keys k ON k.key_id = g.key_id;
+    CREATE TABLE key_usage_v11 (
+        key_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        operation TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        request_id TEXT NOT NULL,
+        PRIMARY KEY (key_id, region)
+    );
+    INSERT INTO key_usage_v11 SELECT u.key_id, k.region, u.operation, u.at_ms, u.request_id
+        FROM key_usage u JOIN keys k ON k.key_id = u.key_id;
+    DROP TABLE aliases;
+    DROP TABLE tags;
+    DROP TABLE grants;
+    DROP TABLE key_usage;
+    DROP TABLE key_materials;
+    DROP TABLE keys;
+    ALTER TABLE keys_v11 RENAME TO keys;
+    ALTER TABLE key_materials_v11 RENAME TO key_materials;
+    ALTER TABLE aliases_v11 RENAME TO aliases;
+    ALTER TABLE tags_v11 RENAME TO tags;
+    ALTER TABLE grants_v11 RENAME TO grants;
+    ALTER TABLE key_usage_v11 RENAME TO key_usage;
+    CREATE INDEX keys_by_account ON keys(account_id, region, key_id);
+    CREATE INDEX keys_by_deletion ON keys(key_state, deletion_ms);
+    CREATE INDEX keys_by_rotation ON keys(rotation_enabled, next_rotation_ms);
+    CREATE INDEX materials_by_expiry ON key_materials(valid_to_ms);
+    CREATE INDEX aliases_by_key ON aliases(target_key_id, region);
+    CREATE INDEX grants_by_key ON grants(key_id, region, grant_id);
+    CREATE INDEX grants_by_retiring ON grants(retiring_principal, grant_id);
+    "#,
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -241,7 +356,10 @@ mod tests {
         }
         let store = super::super::SqliteStore::open(&path).expect("upgrade");
         assert_eq!(store.schema_version().expect("v"), LATEST);
-        let key = store.key(&KEY).expect("read").expect("exists");
+        let key = store
+            .key(&trent_types::Region::parse("us-east-1").expect("region"), &KEY)
+            .expect("read")
+            .expect("exists");
         assert!(!key.rotation_enabled);
         assert_eq!(key.next_rotation_ms, None);
         let mats = store.materials(&KEY).expect("materials");
@@ -324,5 +442,49 @@ mod tests {
             .collect();
         assert_eq!(seqs, [(3, 3), (4, 6)]);
         assert!(store.audit_batches_after("other", 0, 10).expect("other").is_empty());
+    }
+
+    /// Schema 10's keys, aliases, tags, grants and last use keep the Region their key was made
+    /// in; a multi-Region key becomes its own primary.
+    #[test]
+    fn version_11_gives_every_row_its_key_region() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("trent.db");
+        {
+            let mut conn = Connection::open(&path).expect("open");
+            let tx = conn.transaction().expect("tx");
+            for (i, m) in MIGRATIONS.iter().take(10).enumerate() {
+                tx.execute_batch(m).expect("migration");
+                tx.pragma_update(None, "user_version", i64::try_from(i + 1).unwrap_or(0))
+                    .expect("version");
+            }
+            tx.execute_batch(
+                "INSERT INTO keys (key_id, account_id, region, description, key_spec, key_usage, origin, key_manager, key_state, created_ms, policy, current_material_id, multi_region)
+                   VALUES ('mrk-0000000a00004000800000000000000a', '111122223333', 'eu-west-1', '', 'SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT', 'AWS_KMS', 'CUSTOMER', 'Enabled', 1, '{}', 'm', 1);
+                 INSERT INTO key_materials (key_id, material_id, sealed, created_ms) VALUES ('mrk-0000000a00004000800000000000000a', 'm', x'0102', 1);
+                 INSERT INTO aliases VALUES ('111122223333', 'alias/a', 'mrk-0000000a00004000800000000000000a', 1, 1);
+                 INSERT INTO tags VALUES ('mrk-0000000a00004000800000000000000a', 't', 'v');
+                 INSERT INTO grants VALUES ('g', 'mrk-0000000a00004000800000000000000a', '111122223333', NULL, 'p', NULL, '[\"Encrypt\"]', NULL, 1);
+                 INSERT INTO key_usage VALUES ('mrk-0000000a00004000800000000000000a', 'Encrypt', 5, 'r');",
+            )
+            .expect("v10 rows");
+            tx.commit().expect("commit");
+        }
+        let store = super::super::SqliteStore::open(&path).expect("upgrade");
+        let west = trent_types::Region::parse("eu-west-1").expect("region");
+        let id = trent_types::KeyId::parse("mrk-0000000a00004000800000000000000a").expect("id");
+        let account = trent_types::AccountId::parse("111122223333").expect("account");
+        let key = store.key(&west, &id).expect("read").expect("exists");
+        assert_eq!(key.primary_region.as_ref(), Some(&west));
+        assert_eq!(key.material_region, west);
+        assert!(!key.is_replica());
+        assert_eq!(store.materials(&id).expect("materials").len(), 1);
+        let alias = trent_types::AliasName::parse("alias/a").expect("alias");
+        assert!(store.alias(&account, &west, &alias).expect("alias").is_some());
+        assert_eq!(store.tags(&west, &id).expect("tags").len(), 1);
+        assert_eq!(store.grants(&west, &id).expect("grants").len(), 1);
+        assert_eq!(store.usage(&west, &id).expect("usage").map(|u| u.at_ms), Some(5));
+        let east = trent_types::Region::parse("us-east-1").expect("region");
+        assert_eq!(store.key(&east, &id).expect("read"), None);
     }
 }

@@ -155,10 +155,11 @@ fn parse_operations(s: &str) -> Option<Vec<GrantOperation>> {
         .collect()
 }
 
-const KEY_COLUMNS: &str = "key_id, account_id, region, description, key_spec, key_usage, origin, key_manager, key_state, created_ms, deletion_ms, pending_window_days, policy, current_material_id, multi_region, rotation_enabled, rotation_period_days, next_rotation_ms, version";
+const KEY_COLUMNS: &str = "key_id, account_id, region, description, key_spec, key_usage, origin, key_manager, key_state, created_ms, deletion_ms, pending_window_days, policy, current_material_id, multi_region, rotation_enabled, rotation_period_days, next_rotation_ms, version, primary_region, material_region";
 const ACCESS_KEY_COLUMNS: &str = "access_key_id, account_id, principal_arn, sealed_secret, status, created_ms, user_name, session_token_hash, expires_ms, session, owner_id";
 const GRANT_COLUMNS: &str =
-    "grant_id, key_id, account_id, name, grantee_principal, retiring_principal, operations, constraints, created_ms";
+    "grant_id, key_id, account_id, name, grantee_principal, retiring_principal, operations, constraints, created_ms, region";
+const ALIAS_COLUMNS: &str = "account_id, name, target_key_id, created_ms, updated_ms, region";
 const MATERIAL_COLUMNS: &str = "key_id, material_id, sealed, created_ms, rotation_type, rotation_ms, pending_rotation, import_state, expiration_model, valid_to_ms, description";
 
 fn key_row(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
@@ -182,6 +183,8 @@ fn key_row(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         rotation_period_days: r.get(16)?,
         next_rotation_ms: r.get(17)?,
         version: r.get(18)?,
+        primary_region: parsed_opt(r, 19, Region::parse)?,
+        material_region: parsed(r, 20, Region::parse)?,
     })
 }
 
@@ -221,6 +224,7 @@ fn grant_row(r: &Row<'_>) -> rusqlite::Result<GrantRecord> {
         operations: parsed(r, 6, parse_operations)?,
         constraints: r.get(7)?,
         created_ms: r.get(8)?,
+        region: parsed(r, 9, Region::parse)?,
     })
 }
 
@@ -272,7 +276,7 @@ fn write_key(tx: &rusqlite::Connection, k: &KeyRecord) -> Result<(), StoreError>
         .execute(
             "UPDATE keys SET description = ?2, key_state = ?3, deletion_ms = ?4, pending_window_days = ?5, policy = ?6, \
              current_material_id = ?7, rotation_enabled = ?8, rotation_period_days = ?9, next_rotation_ms = ?10, \
-             version = version + 1 WHERE key_id = ?1 AND version = ?11",
+             primary_region = ?13, version = version + 1 WHERE key_id = ?1 AND version = ?11 AND region = ?12",
             params![
                 k.key_id.as_str(),
                 k.description,
@@ -284,7 +288,9 @@ fn write_key(tx: &rusqlite::Connection, k: &KeyRecord) -> Result<(), StoreError>
                 k.rotation_enabled,
                 k.rotation_period_days,
                 k.next_rotation_ms,
-                k.version
+                k.version,
+                k.region.as_str(),
+                k.primary_region.as_ref().map(Region::as_str)
             ],
         )
         .map_err(classify)?;
@@ -292,9 +298,11 @@ fn write_key(tx: &rusqlite::Connection, k: &KeyRecord) -> Result<(), StoreError>
         return Ok(());
     }
     let exists: bool = tx
-        .query_row("SELECT 1 FROM keys WHERE key_id = ?1", [k.key_id.as_str()], |_| {
-            Ok(true)
-        })
+        .query_row(
+            "SELECT 1 FROM keys WHERE key_id = ?1 AND region = ?2",
+            [k.key_id.as_str(), k.region.as_str()],
+            |_| Ok(true),
+        )
         .optional()
         .map_err(classify)?
         .is_some();
@@ -305,9 +313,9 @@ fn write_key(tx: &rusqlite::Connection, k: &KeyRecord) -> Result<(), StoreError>
     })
 }
 
-/// `rotate_key` (current material, next rotation) / `put_material` (state, current material):
-/// only the fields they own, whatever the
-/// version; `NotFound` if the key is gone.
+/// `rotate_key` (current material, next rotation, on every Region's record of the key id) /
+/// `put_material` (state, current material, on the key's record): only the fields they own,
+/// whatever the version; `NotFound` if the key is gone.
 fn write_key_fields(tx: &rusqlite::Connection, k: &KeyRecord, rotation: bool) -> Result<(), StoreError> {
     let n = if rotation {
         tx.execute(
@@ -316,8 +324,8 @@ fn write_key_fields(tx: &rusqlite::Connection, k: &KeyRecord, rotation: bool) ->
         )
     } else {
         tx.execute(
-            "UPDATE keys SET key_state = ?2, current_material_id = ?3, version = version + 1 WHERE key_id = ?1",
-            params![k.key_id.as_str(), k.key_state.as_str(), k.current_material_id],
+            "UPDATE keys SET key_state = ?2, current_material_id = ?3, version = version + 1 WHERE key_id = ?1 AND region = ?4",
+            params![k.key_id.as_str(), k.key_state.as_str(), k.current_material_id, k.region.as_str()],
         )
     }
     .map_err(classify)?;
@@ -334,6 +342,7 @@ fn alias_row(r: &Row<'_>) -> rusqlite::Result<AliasRecord> {
         target_key_id: parsed(r, 2, KeyId::parse)?,
         created_ms: r.get(3)?,
         updated_ms: r.get(4)?,
+        region: parsed(r, 5, Region::parse)?,
     })
 }
 
@@ -504,15 +513,46 @@ impl StoreRead for SqliteStore {
         rows.collect::<Result<_, _>>().map_err(classify)
     }
 
-    fn key(&self, key_id: &KeyId) -> Result<Option<KeyRecord>, StoreError> {
+    fn key(&self, region: &Region, key_id: &KeyId) -> Result<Option<KeyRecord>, StoreError> {
         self.conn()?
             .query_row(
-                &format!("SELECT {KEY_COLUMNS} FROM keys WHERE key_id = ?1"),
-                [key_id.as_str()],
+                &format!("SELECT {KEY_COLUMNS} FROM keys WHERE key_id = ?1 AND region = ?2"),
+                [key_id.as_str(), region.as_str()],
                 key_row,
             )
             .optional()
             .map_err(classify)
+    }
+
+    fn keys_settling(&self) -> Result<Vec<KeyRecord>, StoreError> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare(&format!(
+                "SELECT {KEY_COLUMNS} FROM keys WHERE key_state IN ('Creating', 'Updating') ORDER BY key_id, region"
+            ))
+            .map_err(classify)?;
+        let rows = st.query_map([], key_row).map_err(classify)?;
+        rows.collect::<Result<_, _>>().map_err(classify)
+    }
+
+    fn key_regions(&self) -> Result<Vec<Region>, StoreError> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare("SELECT DISTINCT region FROM keys ORDER BY region")
+            .map_err(classify)?;
+        let rows = st.query_map([], |r| parsed(r, 0, Region::parse)).map_err(classify)?;
+        rows.collect::<Result<_, _>>().map_err(classify)
+    }
+
+    fn related_keys(&self, key_id: &KeyId) -> Result<Vec<KeyRecord>, StoreError> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare(&format!(
+                "SELECT {KEY_COLUMNS} FROM keys WHERE key_id = ?1 ORDER BY region"
+            ))
+            .map_err(classify)?;
+        let rows = st.query_map([key_id.as_str()], key_row).map_err(classify)?;
+        rows.collect::<Result<_, _>>().map_err(classify)
     }
 
     fn materials(&self, key_id: &KeyId) -> Result<Vec<MaterialRecord>, StoreError> {
@@ -548,17 +588,18 @@ impl StoreRead for SqliteStore {
         rows.collect::<Result<_, _>>().map_err(classify)
     }
 
-    fn usage(&self, key_id: &KeyId) -> Result<Option<UsageRecord>, StoreError> {
+    fn usage(&self, region: &Region, key_id: &KeyId) -> Result<Option<UsageRecord>, StoreError> {
         self.conn()?
             .query_row(
-                "SELECT key_id, operation, at_ms, request_id FROM key_usage WHERE key_id = ?1",
-                [key_id.as_str()],
+                "SELECT key_id, operation, at_ms, request_id, region FROM key_usage WHERE key_id = ?1 AND region = ?2",
+                [key_id.as_str(), region.as_str()],
                 |r| {
                     Ok(UsageRecord {
                         key_id: parsed(r, 0, KeyId::parse)?,
                         operation: r.get(1)?,
                         at_ms: r.get(2)?,
                         request_id: r.get(3)?,
+                        region: parsed(r, 4, Region::parse)?,
                     })
                 },
             )
@@ -569,17 +610,21 @@ impl StoreRead for SqliteStore {
     fn list_keys(
         &self,
         account_id: &AccountId,
+        region: &Region,
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<KeyRecord>, StoreError> {
         let c = self.conn()?;
         let mut st = c
             .prepare(&format!(
-                "SELECT {KEY_COLUMNS} FROM keys WHERE account_id = ?1 AND key_id > ?2 ORDER BY key_id LIMIT ?3"
+                "SELECT {KEY_COLUMNS} FROM keys WHERE account_id = ?1 AND region = ?4 AND key_id > ?2 ORDER BY key_id LIMIT ?3"
             ))
             .map_err(classify)?;
         let rows = st
-            .query_map(params![account_id.as_str(), after.unwrap_or(""), limit as i64], key_row)
+            .query_map(
+                params![account_id.as_str(), after.unwrap_or(""), limit as i64, region.as_str()],
+                key_row,
+            )
             .map_err(classify)?;
         rows.collect::<Result<_, _>>().map_err(classify)
     }
@@ -595,11 +640,16 @@ impl StoreRead for SqliteStore {
         rows.collect::<Result<_, _>>().map_err(classify)
     }
 
-    fn alias(&self, account_id: &AccountId, name: &AliasName) -> Result<Option<AliasRecord>, StoreError> {
+    fn alias(
+        &self,
+        account_id: &AccountId,
+        region: &Region,
+        name: &AliasName,
+    ) -> Result<Option<AliasRecord>, StoreError> {
         self.conn()?
             .query_row(
-                "SELECT account_id, name, target_key_id, created_ms, updated_ms FROM aliases WHERE account_id = ?1 AND name = ?2",
-                [account_id.as_str(), name.as_str()],
+                &format!("SELECT {ALIAS_COLUMNS} FROM aliases WHERE account_id = ?1 AND region = ?3 AND name = ?2"),
+                [account_id.as_str(), name.as_str(), region.as_str()],
                 alias_row,
             )
             .optional()
@@ -609,15 +659,16 @@ impl StoreRead for SqliteStore {
     fn list_aliases(
         &self,
         account_id: &AccountId,
+        region: &Region,
         key_id: Option<&KeyId>,
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<AliasRecord>, StoreError> {
         let c = self.conn()?;
         let mut st = c
-            .prepare(
-                "SELECT account_id, name, target_key_id, created_ms, updated_ms FROM aliases WHERE account_id = ?1 AND (?2 IS NULL OR target_key_id = ?2) AND name > ?3 ORDER BY name LIMIT ?4",
-            )
+            .prepare(&format!(
+                "SELECT {ALIAS_COLUMNS} FROM aliases WHERE account_id = ?1 AND region = ?5 AND (?2 IS NULL OR target_key_id = ?2) AND name > ?3 ORDER BY name LIMIT ?4",
+            ))
             .map_err(classify)?;
         let rows = st
             .query_map(
@@ -625,7 +676,8 @@ impl StoreRead for SqliteStore {
                     account_id.as_str(),
                     key_id.map(KeyId::as_str),
                     after.unwrap_or(""),
-                    limit as i64
+                    limit as i64,
+                    region.as_str()
                 ],
                 alias_row,
             )
@@ -636,7 +688,7 @@ impl StoreRead for SqliteStore {
     fn all_aliases(&self) -> Result<Vec<AliasRecord>, StoreError> {
         let c = self.conn()?;
         let mut st = c
-            .prepare("SELECT account_id, name, target_key_id, created_ms, updated_ms FROM aliases")
+            .prepare(&format!("SELECT {ALIAS_COLUMNS} FROM aliases"))
             .map_err(classify)?;
         let rows = st.query_map([], alias_row).map_err(classify)?;
         rows.collect::<Result<_, _>>().map_err(classify)
@@ -653,14 +705,16 @@ impl StoreRead for SqliteStore {
             .map_err(classify)
     }
 
-    fn grants(&self, key_id: &KeyId) -> Result<Vec<GrantRecord>, StoreError> {
+    fn grants(&self, region: &Region, key_id: &KeyId) -> Result<Vec<GrantRecord>, StoreError> {
         let c = self.conn()?;
         let mut st = c
             .prepare(&format!(
-                "SELECT {GRANT_COLUMNS} FROM grants WHERE key_id = ?1 ORDER BY grant_id"
+                "SELECT {GRANT_COLUMNS} FROM grants WHERE key_id = ?1 AND region = ?2 ORDER BY grant_id"
             ))
             .map_err(classify)?;
-        let rows = st.query_map([key_id.as_str()], grant_row).map_err(classify)?;
+        let rows = st
+            .query_map([key_id.as_str(), region.as_str()], grant_row)
+            .map_err(classify)?;
         rows.collect::<Result<_, _>>().map_err(classify)
     }
 
@@ -707,13 +761,13 @@ impl StoreRead for SqliteStore {
             .map_err(classify)
     }
 
-    fn tags(&self, key_id: &KeyId) -> Result<Vec<TagRecord>, StoreError> {
+    fn tags(&self, region: &Region, key_id: &KeyId) -> Result<Vec<TagRecord>, StoreError> {
         let c = self.conn()?;
         let mut st = c
-            .prepare("SELECT tag_key, tag_value FROM tags WHERE key_id = ?1 ORDER BY tag_key")
+            .prepare("SELECT tag_key, tag_value FROM tags WHERE key_id = ?1 AND region = ?2 ORDER BY tag_key")
             .map_err(classify)?;
         let rows = st
-            .query_map([key_id.as_str()], |r| {
+            .query_map([key_id.as_str(), region.as_str()], |r| {
                 Ok(TagRecord {
                     key: r.get(0)?,
                     value: r.get(1)?,
@@ -969,7 +1023,7 @@ impl Store for SqliteStore {
         let mut c = self.conn()?;
         let tx = Tx::begin(&mut c)?;
         tx.execute(
-            &format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"),
+            &format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"),
             params![
                 k.key_id.as_str(),
                 k.account_id.as_str(),
@@ -989,7 +1043,9 @@ impl Store for SqliteStore {
                 k.rotation_enabled,
                 k.rotation_period_days,
                 k.next_rotation_ms,
-                k.version
+                k.version,
+                k.primary_region.as_ref().map(Region::as_str),
+                k.material_region.as_str()
             ],
         )
         .map_err(classify)?;
@@ -998,8 +1054,8 @@ impl Store for SqliteStore {
         }
         for t in tags {
             tx.execute(
-                "INSERT INTO tags (key_id, tag_key, tag_value) VALUES (?1, ?2, ?3)",
-                params![k.key_id.as_str(), t.key, t.value],
+                "INSERT INTO tags (key_id, region, tag_key, tag_value) VALUES (?1, ?2, ?3, ?4)",
+                params![k.key_id.as_str(), k.region.as_str(), t.key, t.value],
             )
             .map_err(classify)?;
         }
@@ -1016,8 +1072,8 @@ impl Store for SqliteStore {
         let tx = Tx::begin(&mut c)?;
         let current: Option<Option<String>> = tx
             .query_row(
-                "SELECT current_material_id FROM keys WHERE key_id = ?1",
-                [k.key_id.as_str()],
+                "SELECT current_material_id FROM keys WHERE key_id = ?1 AND region = ?2",
+                [k.key_id.as_str(), k.region.as_str()],
                 |r| r.get(0),
             )
             .optional()
@@ -1045,42 +1101,48 @@ impl Store for SqliteStore {
         let tx = Tx::begin(&mut c)?;
         for u in usage {
             tx.execute(
-                "INSERT INTO key_usage (key_id, operation, at_ms, request_id) VALUES (?1, ?2, ?3, ?4) \
-                 ON CONFLICT (key_id) DO UPDATE SET operation = excluded.operation, at_ms = excluded.at_ms, request_id = excluded.request_id \
+                "INSERT INTO key_usage (key_id, region, operation, at_ms, request_id) VALUES (?1, ?5, ?2, ?3, ?4) \
+                 ON CONFLICT (key_id, region) DO UPDATE SET operation = excluded.operation, at_ms = excluded.at_ms, request_id = excluded.request_id \
                  WHERE excluded.at_ms >= key_usage.at_ms",
-                params![u.key_id.as_str(), u.operation, u.at_ms, u.request_id],
+                params![u.key_id.as_str(), u.operation, u.at_ms, u.request_id, u.region.as_str()],
             )
             .map_err(classify)?;
         }
         tx.commit()
     }
 
-    fn delete_key(&self, key_id: &KeyId) -> Result<(), StoreError> {
+    fn delete_key(&self, region: &Region, key_id: &KeyId) -> Result<(), StoreError> {
         let mut c = self.conn()?;
         let tx = Tx::begin(&mut c)?;
         for sql in [
-            "DELETE FROM aliases WHERE target_key_id = ?1",
-            "DELETE FROM tags WHERE key_id = ?1",
-            "DELETE FROM key_materials WHERE key_id = ?1",
-            "DELETE FROM key_usage WHERE key_id = ?1",
-            "DELETE FROM grants WHERE key_id = ?1",
-            "DELETE FROM keys WHERE key_id = ?1",
+            "DELETE FROM aliases WHERE target_key_id = ?1 AND region = ?2",
+            "DELETE FROM tags WHERE key_id = ?1 AND region = ?2",
+            "DELETE FROM key_usage WHERE key_id = ?1 AND region = ?2",
+            "DELETE FROM grants WHERE key_id = ?1 AND region = ?2",
+            "DELETE FROM keys WHERE key_id = ?1 AND region = ?2",
         ] {
-            tx.execute(sql, [key_id.as_str()]).map_err(classify)?;
+            tx.execute(sql, [key_id.as_str(), region.as_str()]).map_err(classify)?;
         }
+        // Related multi-Region keys share the materials: they go with the last of them.
+        tx.execute(
+            "DELETE FROM key_materials WHERE key_id = ?1 AND NOT EXISTS (SELECT 1 FROM keys WHERE key_id = ?1)",
+            [key_id.as_str()],
+        )
+        .map_err(classify)?;
         tx.commit()
     }
 
     fn create_alias(&self, a: &AliasRecord) -> Result<(), StoreError> {
         self.conn()?
             .execute(
-                "INSERT INTO aliases (account_id, name, target_key_id, created_ms, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                &format!("INSERT INTO aliases ({ALIAS_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
                 params![
                     a.account_id.as_str(),
                     a.name.as_str(),
                     a.target_key_id.as_str(),
                     a.created_ms,
-                    a.updated_ms
+                    a.updated_ms,
+                    a.region.as_str()
                 ],
             )
             .map_err(classify)?;
@@ -1091,12 +1153,13 @@ impl Store for SqliteStore {
         let n = self
             .conn()?
             .execute(
-                "UPDATE aliases SET target_key_id = ?3, updated_ms = ?4 WHERE account_id = ?1 AND name = ?2",
+                "UPDATE aliases SET target_key_id = ?3, updated_ms = ?4 WHERE account_id = ?1 AND name = ?2 AND region = ?5",
                 params![
                     a.account_id.as_str(),
                     a.name.as_str(),
                     a.target_key_id.as_str(),
-                    a.updated_ms
+                    a.updated_ms,
+                    a.region.as_str()
                 ],
             )
             .map_err(classify)?;
@@ -1106,12 +1169,12 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn delete_alias(&self, account_id: &AccountId, name: &AliasName) -> Result<(), StoreError> {
+    fn delete_alias(&self, account_id: &AccountId, region: &Region, name: &AliasName) -> Result<(), StoreError> {
         let n = self
             .conn()?
             .execute(
-                "DELETE FROM aliases WHERE account_id = ?1 AND name = ?2",
-                [account_id.as_str(), name.as_str()],
+                "DELETE FROM aliases WHERE account_id = ?1 AND name = ?2 AND region = ?3",
+                [account_id.as_str(), name.as_str(), region.as_str()],
             )
             .map_err(classify)?;
         if n == 0 {
@@ -1123,7 +1186,7 @@ impl Store for SqliteStore {
     fn create_grant(&self, g: &GrantRecord) -> Result<(), StoreError> {
         self.conn()?
             .execute(
-                &format!("INSERT INTO grants ({GRANT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+                &format!("INSERT INTO grants ({GRANT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
                 params![
                     g.grant_id,
                     g.key_id.as_str(),
@@ -1133,7 +1196,8 @@ impl Store for SqliteStore {
                     g.retiring_principal,
                     operations_text(&g.operations),
                     g.constraints,
-                    g.created_ms
+                    g.created_ms,
+                    g.region.as_str()
                 ],
             )
             .map_err(classify)?;
@@ -1167,6 +1231,18 @@ impl Store for SqliteStore {
     }
 
     fn atomically(&self, f: &mut dyn FnMut(&dyn Store) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        // Already inside a transaction (a view lent by an outer `atomically`): a savepoint.
+        if !self.conn()?.is_autocommit() {
+            self.conn()?.execute_batch("SAVEPOINT nested").map_err(classify)?;
+            let result = f(self);
+            let end = if result.is_ok() {
+                "RELEASE nested"
+            } else {
+                "ROLLBACK TO nested; RELEASE nested"
+            };
+            self.conn()?.execute_batch(end).map_err(classify)?;
+            return result;
+        }
         let conn = {
             let mut g = self.conn()?;
             g.0.take()
@@ -1184,26 +1260,26 @@ impl Store for SqliteStore {
         committed
     }
 
-    fn put_tags(&self, key_id: &KeyId, tags: &[TagRecord]) -> Result<(), StoreError> {
+    fn put_tags(&self, region: &Region, key_id: &KeyId, tags: &[TagRecord]) -> Result<(), StoreError> {
         let mut c = self.conn()?;
         let tx = Tx::begin(&mut c)?;
         for t in tags {
             tx.execute(
-                "INSERT INTO tags (key_id, tag_key, tag_value) VALUES (?1, ?2, ?3) ON CONFLICT (key_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
-                params![key_id.as_str(), t.key, t.value],
+                "INSERT INTO tags (key_id, region, tag_key, tag_value) VALUES (?1, ?4, ?2, ?3) ON CONFLICT (key_id, region, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
+                params![key_id.as_str(), t.key, t.value, region.as_str()],
             )
             .map_err(classify)?;
         }
         tx.commit()
     }
 
-    fn delete_tags(&self, key_id: &KeyId, tag_keys: &[String]) -> Result<(), StoreError> {
+    fn delete_tags(&self, region: &Region, key_id: &KeyId, tag_keys: &[String]) -> Result<(), StoreError> {
         let mut c = self.conn()?;
         let tx = Tx::begin(&mut c)?;
         for k in tag_keys {
             tx.execute(
-                "DELETE FROM tags WHERE key_id = ?1 AND tag_key = ?2",
-                params![key_id.as_str(), k],
+                "DELETE FROM tags WHERE key_id = ?1 AND region = ?3 AND tag_key = ?2",
+                params![key_id.as_str(), k, region.as_str()],
             )
             .map_err(classify)?;
         }

@@ -55,10 +55,19 @@ impl Server {
         self.client_with(&self.access_key_id, &self.secret_access_key)
     }
 
+    /// The admin's client for another Region of the deployment (its SigV4 scope names it).
+    pub fn client_in(&self, region: &str) -> aws_sdk_kms::Client {
+        self.client_for(&self.access_key_id, &self.secret_access_key, region)
+    }
+
     pub fn client_with(&self, ak: &str, secret: &str) -> aws_sdk_kms::Client {
+        self.client_for(ak, secret, &self.region.clone())
+    }
+
+    pub fn client_for(&self, ak: &str, secret: &str, region: &str) -> aws_sdk_kms::Client {
         let conf = aws_sdk_kms::Config::builder()
             .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(self.region.clone()))
+            .region(Region::new(region.to_owned()))
             .credentials_provider(Credentials::new(ak, secret, None, None, "test"))
             .endpoint_url(&self.endpoint)
             .build();

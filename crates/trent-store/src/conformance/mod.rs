@@ -7,6 +7,8 @@ use trent_types::{
     KeyState, KeyUsage, Origin, Region, RotationType,
 };
 
+mod regions;
+
 use crate::{
     AccessKeyRecord, AccountRecord, AliasRecord, AuditBatchRecord, AuditHead, EntityKind, EntityRecord, GrantRecord,
     KeyRecord, MaterialRecord, Store, StoreError, TagRecord, UsageRecord,
@@ -14,6 +16,9 @@ use crate::{
 
 /// Test key ids, ordered as their names: `id("k1") < id("k2") < id("k3") < id("other")`.
 fn id(name: &str) -> KeyId {
+    if name == "mrk" {
+        return KeyId::parse("mrk-0000000a00004000800000000000000a").unwrap_or_else(|| unreachable!());
+    }
     let n = match name {
         "k1" => 1,
         "k2" => 2,
@@ -34,6 +39,15 @@ fn acct(name: &str) -> AccountId {
     AccountId::parse(digits).unwrap_or_else(|| unreachable!())
 }
 
+/// The Region test records are in unless a test says otherwise.
+fn east() -> Region {
+    Region::parse("us-east-1").unwrap_or_else(|| unreachable!())
+}
+
+fn region(name: &str) -> Region {
+    Region::parse(name).unwrap_or_else(|| unreachable!())
+}
+
 fn alias_name(s: &str) -> AliasName {
     AliasName::parse(s).unwrap_or_else(|| unreachable!())
 }
@@ -42,7 +56,7 @@ fn key(name: &str, account: &str) -> KeyRecord {
     KeyRecord {
         key_id: id(name),
         account_id: acct(account),
-        region: Region::parse("us-east-1").unwrap_or_else(|| unreachable!()),
+        region: east(),
         description: String::new(),
         key_spec: KeySpec::SymmetricDefault,
         key_usage: KeyUsage::EncryptDecrypt,
@@ -55,6 +69,8 @@ fn key(name: &str, account: &str) -> KeyRecord {
         policy: "{}".into(),
         current_material_id: Some("m1".into()),
         multi_region: false,
+        primary_region: None,
+        material_region: east(),
         rotation_enabled: false,
         rotation_period_days: None,
         next_rotation_ms: None,
@@ -88,6 +104,7 @@ pub fn run_all(s: &dyn Store) {
     grants_by_key_and_retiree(s);
     reseal_and_meta_are_compare_and_swap(s);
     deletion_cascades(s);
+    regions::partition_keys_and_share_materials(s);
 }
 
 /// Root-key rotation rewrites sealed bytes only where they are still what it read.
@@ -136,7 +153,7 @@ fn reseal_and_meta_are_compare_and_swap(s: &dyn Store) {
 }
 
 fn rotation_is_compare_and_swap(s: &dyn Store) {
-    let mut k = s.key(&id("k3")).expect("get").expect("exists");
+    let mut k = s.key(&east(), &id("k3")).expect("get").expect("exists");
     k.rotation_enabled = true;
     k.rotation_period_days = Some(90);
     k.next_rotation_ms = Some(5_000);
@@ -161,7 +178,7 @@ fn rotation_is_compare_and_swap(s: &dyn Store) {
     assert_eq!(mats.len(), 2);
     assert_eq!(mats[1], m2);
     assert_eq!(
-        s.key(&id("k3"))
+        s.key(&east(), &id("k3"))
             .expect("get")
             .expect("exists")
             .current_material_id
@@ -169,7 +186,7 @@ fn rotation_is_compare_and_swap(s: &dyn Store) {
         Some("m2")
     );
     assert!(s.keys_due_for_rotation(5_000).expect("due").is_empty());
-    let mut disabled = s.key(&id("k3")).expect("get").expect("exists");
+    let mut disabled = s.key(&east(), &id("k3")).expect("get").expect("exists");
     disabled.key_state = KeyState::Disabled;
     s.update_key(&disabled).expect("disable");
     assert!(s
@@ -179,7 +196,7 @@ fn rotation_is_compare_and_swap(s: &dyn Store) {
 }
 
 fn imported_material_and_expiry(s: &dyn Store) {
-    let k = s.key(&id("k2")).expect("get").expect("exists");
+    let k = s.key(&east(), &id("k2")).expect("get").expect("exists");
     let mut m = material("k2", "imp");
     m.import_state = Some(ImportState::Imported);
     m.expiration_model = Some(ExpirationModel::KeyMaterialExpires);
@@ -210,14 +227,15 @@ fn imported_material_and_expiry(s: &dyn Store) {
 fn usage_keeps_the_latest(s: &dyn Store) {
     let u = |op: &str, at: i64| UsageRecord {
         key_id: id("k2"),
+        region: east(),
         operation: op.into(),
         at_ms: at,
         request_id: format!("r{at}"),
     };
-    assert_eq!(s.usage(&id("k2")).expect("usage"), None);
+    assert_eq!(s.usage(&east(), &id("k2")).expect("usage"), None);
     s.record_usage(&[u("Encrypt", 10), u("Decrypt", 20)]).expect("record");
     s.record_usage(&[u("Sign", 15)]).expect("older write loses");
-    assert_eq!(s.usage(&id("k2")).expect("usage"), Some(u("Decrypt", 20)));
+    assert_eq!(s.usage(&east(), &id("k2")).expect("usage"), Some(u("Decrypt", 20)));
 }
 
 fn audit_is_append_only_and_ordered(s: &dyn Store) {
@@ -430,7 +448,7 @@ fn writes_commit_together_or_not_at_all(s: &dyn Store) {
         Err(StoreError::Conflict)
     });
     assert!(matches!(r, Err(StoreError::Conflict)));
-    assert_eq!(s.key(&id("atomic-1")).expect("read"), None, "rolled back");
+    assert_eq!(s.key(&east(), &id("atomic-1")).expect("read"), None, "rolled back");
     assert_eq!(s.entity(&acct("A"), EntityKind::Policy, "atomic").expect("read"), None);
     // A write that fails on its own inside keeps the others out too, and the store is usable.
     s.create_key(&key("atomic-2", "A"), Some(&material("atomic-2", "m1")), &[])
@@ -440,12 +458,13 @@ fn writes_commit_together_or_not_at_all(s: &dyn Store) {
         t.create_key(&key("atomic-2", "A"), Some(&material("atomic-2", "m9")), &[])
     });
     assert!(matches!(r, Err(StoreError::UniqueViolation)));
-    assert_eq!(s.key(&id("atomic-3")).expect("read"), None);
+    assert_eq!(s.key(&east(), &id("atomic-3")).expect("read"), None);
     // Both commit, and reads inside see the writes made before them.
     s.atomically(&mut |t| {
         t.create_key(&key("atomic-4", "A"), Some(&material("atomic-4", "m1")), &[])?;
-        assert!(t.key(&id("atomic-4"))?.is_some());
+        assert!(t.key(&east(), &id("atomic-4"))?.is_some());
         t.put_tags(
+            &east(),
             &id("atomic-4"),
             &[TagRecord {
                 key: "k".into(),
@@ -454,10 +473,10 @@ fn writes_commit_together_or_not_at_all(s: &dyn Store) {
         )
     })
     .expect("commit");
-    assert!(s.key(&id("atomic-4")).expect("read").is_some());
-    assert_eq!(s.tags(&id("atomic-4")).expect("tags").len(), 1);
+    assert!(s.key(&east(), &id("atomic-4")).expect("read").is_some());
+    assert_eq!(s.tags(&east(), &id("atomic-4")).expect("tags").len(), 1);
     for k in ["atomic-2", "atomic-4"] {
-        s.delete_key(&id(k)).expect("clean up");
+        s.delete_key(&east(), &id(k)).expect("clean up");
     }
 }
 
@@ -520,25 +539,28 @@ fn keys_round_trip_and_page(s: &dyn Store) {
         s.create_key(&key("k1", "A"), Some(&material("k1", "m9")), &[]),
         Err(StoreError::UniqueViolation)
     ));
-    let mut k = s.key(&id("k1")).expect("get").expect("exists");
+    let mut k = s.key(&east(), &id("k1")).expect("get").expect("exists");
     assert_eq!(k, key("k1", "A"));
     k.description = "changed".into();
     k.key_state = KeyState::Disabled;
     s.update_key(&k).expect("update");
-    let stored = s.key(&id("k1")).expect("get").expect("exists");
+    let stored = s.key(&east(), &id("k1")).expect("get").expect("exists");
     assert_eq!((stored.description.as_str(), stored.version), ("changed", 1));
     // A second writer that read version 0 loses: its change is refused, not applied over ours.
     let mut stale = k.clone();
     stale.description = "stale".into();
     assert!(matches!(s.update_key(&stale), Err(StoreError::Conflict)));
-    assert_eq!(s.key(&id("k1")).expect("get").expect("exists").description, "changed");
+    assert_eq!(
+        s.key(&east(), &id("k1")).expect("get").expect("exists").description,
+        "changed"
+    );
     // Rotation and material writes change only their own fields (and bump the version).
     let mut rotated = stored.clone();
     rotated.description = "not written by a rotation".into();
     rotated.current_material_id = Some("m2".into());
     s.rotate_key(&rotated, Some("m1"), &material("k1", "m2"))
         .expect("rotate");
-    let after = s.key(&id("k1")).expect("get").expect("exists");
+    let after = s.key(&east(), &id("k1")).expect("get").expect("exists");
     assert_eq!(
         (
             after.description.as_str(),
@@ -551,7 +573,7 @@ fn keys_round_trip_and_page(s: &dyn Store) {
     back.current_material_id = Some("m1".into());
     back.description = "not written by a material write".into();
     s.put_material(&back, &material("k1", "m1")).expect("material");
-    let after = s.key(&id("k1")).expect("get").expect("exists");
+    let after = s.key(&east(), &id("k1")).expect("get").expect("exists");
     assert_eq!(
         (
             after.description.as_str(),
@@ -561,10 +583,12 @@ fn keys_round_trip_and_page(s: &dyn Store) {
         ("changed", Some("m1"), 3)
     );
     assert!(matches!(s.update_key(&key("nope", "A")), Err(StoreError::NotFound)));
-    assert_eq!(s.key(&id("nope")).expect("get"), None);
-    let page1 = s.list_keys(&acct("A"), None, 2).expect("list");
+    assert_eq!(s.key(&east(), &id("nope")).expect("get"), None);
+    let page1 = s.list_keys(&acct("A"), &east(), None, 2).expect("list");
     assert_eq!(page1.iter().map(|k| k.key_id).collect::<Vec<_>>(), [id("k1"), id("k2")]);
-    let page2 = s.list_keys(&acct("A"), Some(id("k2").as_str()), 2).expect("list");
+    let page2 = s
+        .list_keys(&acct("A"), &east(), Some(id("k2").as_str()), 2)
+        .expect("list");
     assert_eq!(page2.iter().map(|k| k.key_id).collect::<Vec<_>>(), [id("k3")]);
     assert_eq!(
         s.materials(&id("k1")).expect("materials"),
@@ -575,6 +599,7 @@ fn keys_round_trip_and_page(s: &dyn Store) {
 fn aliases_are_unique_and_follow_their_key(s: &dyn Store) {
     let a = AliasRecord {
         account_id: acct("A"),
+        region: east(),
         name: alias_name("alias/x"),
         target_key_id: id("k1"),
         created_ms: 1,
@@ -590,40 +615,54 @@ fn aliases_are_unique_and_follow_their_key(s: &dyn Store) {
     b.name = alias_name("alias/y");
     b.target_key_id = id("k2");
     s.create_alias(&b).expect("alias y");
-    assert_eq!(s.list_aliases(&acct("A"), None, None, 10).expect("list").len(), 2);
     assert_eq!(
-        s.list_aliases(&acct("A"), Some(&id("k2")), None, 10).expect("list"),
+        s.list_aliases(&acct("A"), &east(), None, None, 10).expect("list").len(),
+        2
+    );
+    assert_eq!(
+        s.list_aliases(&acct("A"), &east(), Some(&id("k2")), None, 10)
+            .expect("list"),
         vec![b.clone()]
     );
     assert_eq!(
-        s.list_aliases(&acct("A"), None, Some("alias/x"), 10).expect("list"),
+        s.list_aliases(&acct("A"), &east(), None, Some("alias/x"), 10)
+            .expect("list"),
         vec![b.clone()]
     );
     b.target_key_id = id("k3");
     b.updated_ms = 2;
     s.update_alias(&b).expect("update");
-    assert_eq!(s.alias(&acct("A"), &alias_name("alias/y")).expect("get"), Some(b));
-    s.delete_alias(&acct("A"), &alias_name("alias/y")).expect("delete");
+    assert_eq!(
+        s.alias(&acct("A"), &east(), &alias_name("alias/y")).expect("get"),
+        Some(b)
+    );
+    s.delete_alias(&acct("A"), &east(), &alias_name("alias/y"))
+        .expect("delete");
     assert!(matches!(
-        s.delete_alias(&acct("A"), &alias_name("alias/y")),
+        s.delete_alias(&acct("A"), &east(), &alias_name("alias/y")),
         Err(StoreError::NotFound)
     ));
     assert_eq!(s.all_aliases().expect("all").len(), 2);
 }
 
 fn tags_upsert_and_delete(s: &dyn Store) {
-    s.put_tags(&id("k2"), &[tag("b", "1"), tag("a", "2")]).expect("put");
-    s.put_tags(&id("k2"), &[tag("b", "3")]).expect("overwrite");
-    assert_eq!(s.tags(&id("k2")).expect("tags"), vec![tag("a", "2"), tag("b", "3")]);
-    s.delete_tags(&id("k2"), &["a".into(), "missing".into()])
+    s.put_tags(&east(), &id("k2"), &[tag("b", "1"), tag("a", "2")])
+        .expect("put");
+    s.put_tags(&east(), &id("k2"), &[tag("b", "3")]).expect("overwrite");
+    assert_eq!(
+        s.tags(&east(), &id("k2")).expect("tags"),
+        vec![tag("a", "2"), tag("b", "3")]
+    );
+    s.delete_tags(&east(), &id("k2"), &["a".into(), "missing".into()])
         .expect("delete");
-    assert_eq!(s.tags(&id("k2")).expect("tags"), vec![tag("b", "3")]);
+    assert_eq!(s.tags(&east(), &id("k2")).expect("tags"), vec![tag("b", "3")]);
 }
 
 fn grants_by_key_and_retiree(s: &dyn Store) {
     let g = |grant: &str, key: &str, retiree: Option<&str>| GrantRecord {
         grant_id: grant.into(),
         key_id: id(key),
+        region: east(),
         account_id: acct("A"),
         name: None,
         grantee_principal: "arn:aws:iam::111111111111:user/u".into(),
@@ -640,7 +679,7 @@ fn grants_by_key_and_retiree(s: &dyn Store) {
         Err(StoreError::UniqueViolation)
     ));
     assert_eq!(
-        s.grants(&id("k1"))
+        s.grants(&east(), &id("k1"))
             .expect("grants")
             .iter()
             .map(|g| g.grant_id.as_str())
@@ -654,20 +693,23 @@ fn grants_by_key_and_retiree(s: &dyn Store) {
 }
 
 fn deletion_cascades(s: &dyn Store) {
-    let mut k = s.key(&id("k1")).expect("get").expect("exists");
+    let mut k = s.key(&east(), &id("k1")).expect("get").expect("exists");
     k.key_state = KeyState::PendingDeletion;
     k.deletion_ms = Some(10_000);
     s.update_key(&k).expect("schedule");
     assert!(s.keys_due_for_deletion(9_999).expect("due").is_empty());
     assert_eq!(s.keys_due_for_deletion(10_000).expect("due").len(), 1);
-    s.put_tags(&id("k1"), &[tag("t", "v")]).expect("tag");
-    s.delete_key(&id("k1")).expect("delete");
-    assert_eq!(s.key(&id("k1")).expect("get"), None);
+    s.put_tags(&east(), &id("k1"), &[tag("t", "v")]).expect("tag");
+    s.delete_key(&east(), &id("k1")).expect("delete");
+    assert_eq!(s.key(&east(), &id("k1")).expect("get"), None);
     assert!(s.materials(&id("k1")).expect("materials").is_empty());
-    assert!(s.tags(&id("k1")).expect("tags").is_empty());
-    assert_eq!(s.alias(&acct("A"), &alias_name("alias/x")).expect("alias"), None);
+    assert!(s.tags(&east(), &id("k1")).expect("tags").is_empty());
+    assert_eq!(
+        s.alias(&acct("A"), &east(), &alias_name("alias/x")).expect("alias"),
+        None
+    );
     assert!(
-        s.grants(&id("k1")).expect("grants").is_empty(),
+        s.grants(&east(), &id("k1")).expect("grants").is_empty(),
         "grants go with their key"
     );
 }
