@@ -9,8 +9,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_kms::types::{KeyState, MultiRegionKeyType, Tag};
-use common::{blob, decrypt, encrypt, err, Server, Starting};
+use aws_sdk_kms::types::{AlgorithmSpec, KeyState, MultiRegionKeyType, OriginType, Tag, WrappingKeySpec};
+use common::{b64, blob, crosscheck, decrypt, encrypt, err, unb64, Server, Starting};
+use serde_json::json;
 
 const EAST: &str = "us-east-1";
 const WEST: &str = "eu-west-1";
@@ -339,6 +340,81 @@ async fn two_regions_keep_their_keys_apart_and_multi_region_keys_span_them() {
         .expect("schedule replica");
     assert_eq!(scheduled.key_state, Some(KeyState::PendingDeletion));
     assert!(scheduled.deletion_date.is_some());
+}
+
+/// Imports `material` into `id` (RSAES_OAEP_SHA_256 wrapping by the Python `cryptography`
+/// package); the error code when refused.
+async fn import(c: &aws_sdk_kms::Client, id: &str, material: &[u8]) -> Result<(), String> {
+    let p = c
+        .get_parameters_for_import()
+        .key_id(id)
+        .wrapping_algorithm(AlgorithmSpec::RsaesOaepSha256)
+        .wrapping_key_spec(WrappingKeySpec::Rsa2048)
+        .send()
+        .await
+        .expect("parameters");
+    let wrapped = crosscheck(&json!([{
+        "op": "wrap",
+        "spki": b64(p.public_key().expect("pk").as_ref()),
+        "alg": "RSAES_OAEP_SHA_256",
+        "material": b64(material),
+    }]));
+    c.import_key_material()
+        .key_id(id)
+        .import_token(p.import_token().expect("token").clone())
+        .encrypted_key_material(blob(&unb64(&wrapped[0])))
+        .expiration_model(aws_sdk_kms::types::ExpirationModelType::KeyMaterialDoesNotExpire)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| err(&e).0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_imported_multi_region_key_is_imported_into_each_replica() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let s = Server::start_in(&tmp.path().join("data"), &["--regions", "us-east-1,eu-west-1"]);
+    let (east, west) = (s.client_in(EAST), s.client_in(WEST));
+    let m = east
+        .create_key()
+        .multi_region(true)
+        .origin(OriginType::External)
+        .send()
+        .await
+        .expect("create")
+        .key_metadata
+        .expect("m");
+    let material = [7u8; 32];
+    import(&east, &m.key_id, &material)
+        .await
+        .expect("import into the primary");
+    let ct = encrypt(&east, &m.key_id, b"imported").await;
+    east.replicate_key()
+        .key_id(&m.key_id)
+        .replica_region(WEST)
+        .send()
+        .await
+        .expect("replicate");
+    // The replica starts without material (reference §7), then takes the same material only.
+    wait_state(&west, &m.key_id, KeyState::PendingImport).await;
+    assert_eq!(
+        import(&west, &m.key_id, &[8u8; 32]).await,
+        Err("IncorrectKeyMaterialException".to_owned())
+    );
+    import(&west, &m.key_id, &material).await.expect("the same material");
+    wait_state(&west, &m.key_id, KeyState::Enabled).await;
+    assert_eq!(decrypt(&west, &ct).await, b"imported");
+    // The primary still opens the shared record the replica's import rewrote.
+    let again = encrypt(&west, &m.key_id, b"both ways").await;
+    assert_eq!(decrypt(&east, &again).await, b"both ways");
+    // Deleting the replica's material leaves the primary's.
+    west.delete_imported_key_material()
+        .key_id(&m.key_id)
+        .send()
+        .await
+        .expect("delete");
+    wait_state(&west, &m.key_id, KeyState::PendingImport).await;
+    assert_eq!(decrypt(&east, &again).await, b"both ways");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -218,21 +218,29 @@ impl KmsOp for ImportKeyMaterial {
         let sealed = seal::seal(
             kms.root().current(),
             Purpose::KeyMaterial,
-            &material_record_id(&key.arn, &material_id),
+            // Related multi-Region keys share the record: sealed to the ARN they all read it by.
+            &material_record_id(&key.material_arn, &material_id),
             &material,
         )
         .map_err(KmsError::internal)?;
         let existing = key.versions.iter().find(|v| v.material_id == material_id);
         let mut record = key.record.clone();
         let version = match (import_type, existing) {
-            (ImportType::ExistingKeyMaterial, Some(prev)) => MaterialRecord {
-                sealed,
-                import_state: Some(ImportState::Imported),
-                expiration_model: Some(req.model),
-                valid_to_ms: req.valid_to_ms,
-                description: req.description.clone().or_else(|| prev.description.clone()),
-                ..prev.clone()
-            },
+            (ImportType::ExistingKeyMaterial, Some(prev)) => {
+                // A multi-Region replica imports the material its primary already has: it
+                // becomes the replica's current material too.
+                if record.current_material_id.is_none() && !prev.pending_rotation {
+                    record.current_material_id = Some(material_id.clone());
+                }
+                MaterialRecord {
+                    sealed,
+                    import_state: Some(ImportState::Imported),
+                    expiration_model: Some(req.model),
+                    valid_to_ms: req.valid_to_ms,
+                    description: req.description.clone().or_else(|| prev.description.clone()),
+                    ..prev.clone()
+                }
+            }
             (ImportType::ExistingKeyMaterial, None) if has_versions => {
                 return Err(incorrect(
                     "The key material is not the key material previously imported into this KMS key.",
