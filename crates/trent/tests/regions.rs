@@ -9,9 +9,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_kms::types::{AlgorithmSpec, KeyState, MultiRegionKeyType, OriginType, Tag, WrappingKeySpec};
-use common::{b64, blob, crosscheck, decrypt, encrypt, err, unb64, Server, Starting};
-use serde_json::json;
+use aws_sdk_kms::types::{KeyState, MultiRegionKeyType, OriginType, Tag};
+use common::{blob, decrypt, encrypt, err, import_material as import, Server, Starting};
 
 const EAST: &str = "us-east-1";
 const WEST: &str = "eu-west-1";
@@ -340,34 +339,6 @@ async fn two_regions_keep_their_keys_apart_and_multi_region_keys_span_them() {
         .expect("schedule replica");
     assert_eq!(scheduled.key_state, Some(KeyState::PendingDeletion));
     assert!(scheduled.deletion_date.is_some());
-}
-
-/// Imports `material` into `id` (RSAES_OAEP_SHA_256 wrapping by the Python `cryptography`
-/// package); the error code when refused.
-async fn import(c: &aws_sdk_kms::Client, id: &str, material: &[u8]) -> Result<(), String> {
-    let p = c
-        .get_parameters_for_import()
-        .key_id(id)
-        .wrapping_algorithm(AlgorithmSpec::RsaesOaepSha256)
-        .wrapping_key_spec(WrappingKeySpec::Rsa2048)
-        .send()
-        .await
-        .expect("parameters");
-    let wrapped = crosscheck(&json!([{
-        "op": "wrap",
-        "spki": b64(p.public_key().expect("pk").as_ref()),
-        "alg": "RSAES_OAEP_SHA_256",
-        "material": b64(material),
-    }]));
-    c.import_key_material()
-        .key_id(id)
-        .import_token(p.import_token().expect("token").clone())
-        .encrypted_key_material(blob(&unb64(&wrapped[0])))
-        .expiration_model(aws_sdk_kms::types::ExpirationModelType::KeyMaterialDoesNotExpire)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| err(&e).0)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -10,11 +10,8 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use aws_sdk_kms::types::{
-    AlgorithmSpec, KeySpec, KeyUsageType, MacAlgorithmSpec, SigningAlgorithmSpec, WrappingKeySpec,
-};
-use common::{b64, blob, crosscheck, unb64, Server};
-use serde_json::json;
+use aws_sdk_kms::types::{KeySpec, KeyUsageType, MacAlgorithmSpec, SigningAlgorithmSpec};
+use common::{blob, Server};
 
 fn trent(args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_trent"))
@@ -45,28 +42,7 @@ struct Fixture {
 }
 
 async fn import(c: &aws_sdk_kms::Client, id: &str, material: &[u8]) -> String {
-    let p = c
-        .get_parameters_for_import()
-        .key_id(id)
-        .wrapping_algorithm(AlgorithmSpec::RsaesOaepSha256)
-        .wrapping_key_spec(WrappingKeySpec::Rsa2048)
-        .send()
-        .await
-        .expect("parameters");
-    let wrapped = crosscheck(&json!([{
-        "op": "wrap",
-        "spki": b64(p.public_key().expect("pk").as_ref()),
-        "alg": "RSAES_OAEP_SHA_256",
-        "material": b64(material),
-    }]));
-    c.import_key_material()
-        .key_id(id)
-        .import_token(p.import_token().expect("token").clone())
-        .encrypted_key_material(blob(&unb64(&wrapped[0])))
-        .expiration_model(aws_sdk_kms::types::ExpirationModelType::KeyMaterialDoesNotExpire)
-        .send()
-        .await
-        .expect("import");
+    common::import_material(c, id, material).await.expect("import");
     c.describe_key()
         .key_id(id)
         .send()

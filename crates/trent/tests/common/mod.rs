@@ -581,3 +581,32 @@ pub fn between(text: &str, start: &str, end: &str) -> String {
         .unwrap_or_else(|| panic!("{end} not in {text}"));
     text[from..to].to_owned()
 }
+
+/// Imports `material` into `id` (RSAES_OAEP_SHA_256 wrapping by the Python `cryptography`
+/// package, material that does not expire); the error code when refused.
+pub async fn import_material(c: &aws_sdk_kms::Client, id: &str, material: &[u8]) -> Result<(), String> {
+    use aws_sdk_kms::types::{AlgorithmSpec, ExpirationModelType, WrappingKeySpec};
+    let p = c
+        .get_parameters_for_import()
+        .key_id(id)
+        .wrapping_algorithm(AlgorithmSpec::RsaesOaepSha256)
+        .wrapping_key_spec(WrappingKeySpec::Rsa2048)
+        .send()
+        .await
+        .expect("parameters");
+    let wrapped = crosscheck(&serde_json::json!([{
+        "op": "wrap",
+        "spki": b64(p.public_key().expect("pk").as_ref()),
+        "alg": "RSAES_OAEP_SHA_256",
+        "material": b64(material),
+    }]));
+    c.import_key_material()
+        .key_id(id)
+        .import_token(p.import_token().expect("token").clone())
+        .encrypted_key_material(blob(&unb64(&wrapped[0])))
+        .expiration_model(ExpirationModelType::KeyMaterialDoesNotExpire)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| err(&e).0)
+}
