@@ -11,6 +11,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod console;
 mod pipeline;
 mod sealed;
 mod serve;
@@ -53,17 +54,19 @@ pub fn metrics_router(kms: Arc<Kms>) -> Router {
     )
 }
 
-/// The router: `POST /` (AWS JSON 1.1) and `GET /healthz`.
-pub fn router(kms: Arc<Kms>, limits: &Limits) -> Router {
+/// The router: `POST /` (AWS JSON 1.1) and `GET /healthz`, and the web console's files at
+/// `/console/` when `console` is on.
+pub fn router(kms: Arc<Kms>, limits: &Limits, console: bool) -> Router {
     let state = Arc::new(AppState {
         kms,
         service: "kms",
         body_timeout: limits.body_timeout,
     });
-    Router::new()
+    let api = Router::new()
         .route("/", post(pipeline::handle))
-        .route("/healthz", get(health))
-        .with_state(state)
+        .route("/healthz", get(health));
+    let api = if console { api.merge(console::router()) } else { api };
+    api.with_state(state)
 }
 
 async fn health() -> &'static str {

@@ -97,10 +97,26 @@ pub(crate) struct ServeArgs {
     /// `trent.sock` in the data directory.
     #[arg(long, env = "TRENT_ADMIN_SOCKET")]
     pub(crate) admin_socket: Option<std::path::PathBuf>,
+    /// The web console at `/console/` (a client of the AWS API: every action is a SigV4-signed
+    /// request). On by default; a listener on a non-loopback address serves it only with TLS.
+    #[arg(long, env = "TRENT_CONSOLE", value_enum, default_value = "on")]
+    pub(crate) console: OnOff,
     /// Fault injection for tests (debug builds only): requests for this operation panic.
     #[cfg(debug_assertions)]
     #[arg(long, hide = true)]
     pub(crate) fault_panic_on: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum OnOff {
+    On,
+    Off,
+}
+
+/// Whether the console is served: asked for, and — off loopback — only over TLS, so that
+/// its pages and the signed requests they send never cross a network in the clear.
+fn console_served(asked: OnOff, listen: SocketAddr, tls: bool) -> bool {
+    asked == OnOff::On && (listen.ip().is_loopback() || tls)
 }
 
 /// The account every dev-mode caller is the root of, unless `--account-id` says otherwise.
@@ -293,7 +309,11 @@ pub(crate) async fn serve(mut args: ServeArgs, explicit_data_dir: bool) -> Resul
         Duration::from_secs(args.scheduler_interval_secs.max(1)),
     );
     let audit = trent_core::spawn_audit_flusher(Arc::clone(&kms), Duration::from_secs(1));
-    let app = trent_server::router(Arc::clone(&kms), &limits);
+    let console = console_served(args.console, addr, tls.is_some());
+    if args.console == OnOff::On && !console {
+        tracing::warn!(listen = %addr, "the console is off: a non-loopback listener serves it over TLS only");
+    }
+    let app = trent_server::router(Arc::clone(&kms), &limits, console);
     metrics_routes.open(trent_server::metrics_router(Arc::clone(&kms)));
     if metrics.is_none() {
         metrics = serve_metrics(&args.metrics_listen, metrics_routes, limits).await?;
@@ -308,6 +328,9 @@ pub(crate) async fn serve(mut args: ServeArgs, explicit_data_dir: bool) -> Resul
     println!("trent: account {} in {}", opened.account_id, regions.join(", "));
     println!("trent: credentials in {}", opened.admin_env.display());
     println!("trent: listening on {endpoint}");
+    if console {
+        println!("trent: console at {endpoint}/console/");
+    }
     tracing::info!(startup_ms = started.elapsed().as_millis() as u64, "ready");
     let reloader = tls.clone().map(|t| tokio::spawn(reload_on_sighup(t)));
     tracing::info!(%addr, data_dir = %args.at.data_dir.display(), store = opened.backend, node = %node_id, "serving the AWS KMS API");

@@ -130,6 +130,18 @@ pub fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
 
 /// One HTTP/1.1 request to `addr` (`host:port`) on a connection of its own: (status, body).
 pub fn raw(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String) {
+    let (status, _, body) = raw_response(addr, method, path, headers, body);
+    (status, body)
+}
+
+/// [`raw`], with the response's head (status line and headers) too: (status, head, body).
+pub fn raw_response(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String, String) {
     {
         let mut s = std::net::TcpStream::connect(addr).expect("connect");
         let mut req = format!(
@@ -146,11 +158,8 @@ pub fn raw(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body:
         let mut out = String::new();
         s.read_to_string(&mut out).expect("read");
         let status = out.split(' ').nth(1).and_then(|c| c.parse().ok()).expect("status");
-        let body = out
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_owned())
-            .unwrap_or_default();
-        (status, body)
+        let (head, body) = out.split_once("\r\n\r\n").unwrap_or((out.as_str(), ""));
+        (status, head.to_owned(), body.to_owned())
     }
 }
 
