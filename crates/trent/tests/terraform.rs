@@ -147,18 +147,12 @@ fn out(o: &Value, name: &str) -> String {
         .to_owned()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn terraform_applies_plans_clean_updates_in_place_and_destroys() {
-    if Command::new("terraform").arg("version").output().is_err() {
-        return skip("no terraform on PATH");
-    }
-    let Some(mirror) = find_mirror() else {
-        return skip("no filesystem mirror holding registry.terraform.io/hashicorp/aws");
-    };
-    let s = Server::start();
+/// A Terraform working directory with `config` as its `main.tf`, the provider from `mirror` and
+/// the admin's credentials of `s`.
+fn prepare(s: &Server, mirror: &Path, config: &str) -> Tf {
     let dir = tempfile::tempdir().expect("tmp");
     std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/terraform/main.tf"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(config),
         dir.path().join("main.tf"),
     )
     .expect("config");
@@ -182,11 +176,23 @@ async fn terraform_applies_plans_clean_updates_in_place_and_destroys() {
         ("AWS_CONFIG_FILE".to_owned(), "/dev/null".to_owned()),
         ("AWS_SHARED_CREDENTIALS_FILE".to_owned(), "/dev/null".to_owned()),
     ];
-    let tf = Tf {
+    Tf {
         dir,
         env,
         endpoint: s.endpoint.clone(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn terraform_applies_plans_clean_updates_in_place_and_destroys() {
+    if Command::new("terraform").arg("version").output().is_err() {
+        return skip("no terraform on PATH");
+    }
+    let Some(mirror) = find_mirror() else {
+        return skip("no filesystem mirror holding registry.terraform.io/hashicorp/aws");
     };
+    let s = Server::start();
+    let tf = prepare(&s, &mirror, "tests/terraform/main.tf");
     tf.run(&["init", "-input=false", "-no-color"]);
 
     // 1. Create everything; a second plan has nothing to do.
@@ -372,4 +378,55 @@ async fn terraform_applies_plans_clean_updates_in_place_and_destroys() {
         let (status, body) = s.iam(&[("Action", action)]);
         assert!(status == 200 && !body.contains(gone), "{action}: {body}");
     }
+}
+
+/// Multi-Region keys across two Regions of one deployment: `aws_kms_key` with `multi_region`,
+/// `aws_kms_replica_key` through a second provider configuration, an alias per Region; a clean
+/// second plan; encrypt in one Region and decrypt in the other; destroy (the primary waits for
+/// its replica as AWS makes it).
+#[tokio::test(flavor = "multi_thread")]
+async fn terraform_replicates_a_multi_region_key() {
+    if Command::new("terraform").arg("version").output().is_err() {
+        return skip("no terraform on PATH");
+    }
+    let Some(mirror) = find_mirror() else {
+        return skip("no filesystem mirror holding registry.terraform.io/hashicorp/aws");
+    };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let s = Server::start_in(&tmp.path().join("data"), &["--regions", "us-east-1,eu-west-1"]);
+    let tf = prepare(&s, &mirror, "tests/terraform/regions/main.tf");
+    tf.run(&["init", "-input=false", "-no-color"]);
+    let applied = tf.apply(1);
+    assert!(
+        applied.contains("Apply complete! Resources: 4 added, 0 changed, 0 destroyed."),
+        "{applied}"
+    );
+    tf.assert_no_changes(1);
+    let o = tf.outputs();
+    let (primary, replica) = (out(&o, "primary_arn"), out(&o, "replica_arn"));
+    assert!(
+        primary.starts_with("arn:aws:kms:us-east-1:") && primary.contains(":key/mrk-"),
+        "{primary}"
+    );
+    assert_eq!(replica, primary.replace("us-east-1", "eu-west-1"));
+    let (east, west) = (s.client_in("us-east-1"), s.client_in("eu-west-1"));
+    let ct = common::encrypt(&east, "alias/tf-mrk", b"terraform").await;
+    assert_eq!(common::decrypt(&west, &ct).await, b"terraform");
+    let tags = west.list_resource_tags().key_id(&replica).send().await.expect("tags");
+    assert_eq!(tags.tags.unwrap_or_default().len(), 1);
+    let destroyed = tf.run(&[
+        "destroy",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-var",
+        &format!("endpoint={}", s.endpoint),
+    ]);
+    assert!(
+        destroyed.contains("Destroy complete! Resources: 4 destroyed."),
+        "{destroyed}"
+    );
+    let e = west.describe_key().key_id(&replica).send().await.expect("replica");
+    let state = e.key_metadata.expect("m").key_state.expect("state");
+    assert_eq!(state, aws_sdk_kms::types::KeyState::PendingDeletion);
 }
