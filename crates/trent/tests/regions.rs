@@ -473,3 +473,46 @@ fn boto3_encrypts_in_one_region_and_decrypts_in_the_other() {
     );
     assert!(stdout.contains("all Region checks passed"), "{stdout}");
 }
+
+#[test]
+fn the_encryption_sdk_decrypts_through_a_replica() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let s = Server::start_in(&tmp.path().join("data"), &["--regions", "us-east-1,eu-west-1"]);
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    let (primary, replica) = rt.block_on(async {
+        let (east, west) = (s.client_in(EAST), s.client_in(WEST));
+        let m = east.create_key().multi_region(true).send().await.expect("create");
+        let m = m.key_metadata.expect("m");
+        let r = east
+            .replicate_key()
+            .key_id(&m.key_id)
+            .replica_region(WEST)
+            .send()
+            .await
+            .expect("replicate");
+        wait_state(&west, &m.key_id, KeyState::Enabled).await;
+        (
+            m.arn.expect("arn"),
+            r.replica_key_metadata.expect("m").arn.expect("arn"),
+        )
+    });
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/test_esdk_mrk.py");
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .env("TRENT_ENDPOINT", &s.endpoint)
+        .env("PRIMARY_ARN", &primary)
+        .env("REPLICA_ARN", &replica)
+        .env("AWS_ACCESS_KEY_ID", &s.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &s.secret_access_key)
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("python3 with aws-encryption-sdk must be installed");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("all MRK ESDK checks passed"), "{stdout}");
+}
