@@ -16,6 +16,9 @@ pub enum Source {
     Sts,
     /// Trent's own events (the dropped-events marker).
     Trent,
+    /// CloudTrail's own API (LookupEvents: reading the trail is recorded in it too). Appended
+    /// last: the stored encoding numbers the variants.
+    CloudTrail,
 }
 
 impl Source {
@@ -25,6 +28,7 @@ impl Source {
             Source::Iam => "iam.amazonaws.com",
             Source::Sts => "sts.amazonaws.com",
             Source::Trent => "trent",
+            Source::CloudTrail => "cloudtrail.amazonaws.com",
         }
     }
 }

@@ -24,6 +24,7 @@ mod audit;
 mod authz;
 pub mod bootstrap;
 pub mod clock;
+pub mod cloudtrail;
 mod credentials;
 mod grants;
 mod iam;

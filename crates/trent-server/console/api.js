@@ -55,6 +55,20 @@ export async function kms(op, input = {}) {
   return json;
 }
 
+/** CloudTrail's LookupEvents (the audit trail) with `input`; its JSON answer. */
+export async function lookupEvents(input = {}) {
+  const c = credentials();
+  const body = JSON.stringify(input);
+  const res = await post("cloudtrail", c ? c.region : "us-east-1", {
+    "content-type": "application/x-amz-json-1.1",
+    "x-amz-target": "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents",
+  }, body);
+  const text = await res.text();
+  const json = text ? JSON.parse(text) : {};
+  if (!res.ok) throw new AwsError(String(json.__type || "Error").split("#").pop(), json.message || "", res.status);
+  return json;
+}
+
 /** Calls IAM (`service` "iam") or STS action `action` with `params`; the parsed XML answer. */
 export async function query(service, action, params = {}) {
   const version = service === "sts" ? "2011-06-15" : "2010-05-08";

@@ -3,7 +3,7 @@
 // and it is audited like any client's call. The DOM is built with textContent only: nothing a
 // server or a key's owner wrote is ever parsed as HTML.
 
-import { AwsError, credentials, fromBase64, kms, kmsAll, query, signIn, signOut, toBase64 } from "./api.js";
+import { AwsError, credentials, fromBase64, kms, kmsAll, lookupEvents, query, signIn, signOut, toBase64 } from "./api.js";
 
 /** `h("div", {class: "x"}, "text", child)`: an element; strings become text nodes. */
 function h(tag, attrs = {}, ...children) {
@@ -206,7 +206,12 @@ async function keyPage(keyId) {
   const m = await attempt(slot, async () => (await kms("DescribeKey", { KeyId: keyId })).KeyMetadata);
   if (!m) return;
   const customer = m.KeyManager === "CUSTOMER";
-  const sections = [h("h1", {}, "Key ", h("code", {}, m.KeyId)), slot, configuration(m)];
+  const sections = [
+    h("h1", {}, "Key ", h("code", {}, m.KeyId)),
+    h("p", {}, h("a", { href: `#/audit/${encodeURIComponent(m.KeyId)}`, id: "key-activity" }, "Activity of this key in the audit trail")),
+    slot,
+    configuration(m),
+  ];
   if (customer) sections.push(stateActions(m));
   sections.push(await aliasesSection(m), await tagsSection(m), await rotationSection(m), await grantsSection(m), await policySection(m));
   show(...sections);
@@ -450,6 +455,131 @@ function playgroundPage() {
   );
 }
 
+// --- audit trail -----------------------------------------------------------------------------
+
+const SVG = "http://www.w3.org/2000/svg";
+
+function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  for (const c of children) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return el;
+}
+
+const COLORS = ["#2f5bd3", "#d35f2f", "#1e7a3c", "#8a3fd1", "#b3261e", "#0a7f8f"];
+
+/** Requests per key over time: one line per key (the six busiest), events counted in 24 buckets. */
+function activityChart(events) {
+  const times = events.map((e) => e.EventTime);
+  const perKey = new Map();
+  for (const e of events) {
+    for (const r of e.Resources || []) {
+      if (r.ResourceType !== "AWS::KMS::Key") continue;
+      const id = r.ResourceName.split("/").pop();
+      perKey.set(id, [...(perKey.get(id) || []), e.EventTime]);
+    }
+  }
+  const keys = [...perKey.entries()].sort((a, b) => b[1].length - a[1].length).slice(0, COLORS.length);
+  if (!keys.length) return h("p", { id: "chart-empty" }, "No key activity in these events.");
+  const [lo, hi] = [Math.min(...times), Math.max(...times)];
+  const buckets = 24;
+  const width = Math.max(hi - lo, 1) / buckets;
+  const counts = keys.map(([, ts]) => {
+    const c = new Array(buckets).fill(0);
+    for (const t of ts) c[Math.min(buckets - 1, Math.floor((t - lo) / width))] += 1;
+    return c;
+  });
+  const top = Math.max(1, ...counts.flat());
+  const [W, H, pad] = [720, 180, 28];
+  const x = (i) => pad + (i * (W - 2 * pad)) / (buckets - 1);
+  const y = (n) => H - pad - (n * (H - 2 * pad)) / top;
+  const chart = svg(
+    "svg",
+    { viewBox: `0 0 ${W} ${H}`, width: "100%", role: "img", "aria-label": "requests per key over time", id: "activity-chart" },
+    svg("line", { x1: pad, y1: H - pad, x2: W - pad, y2: H - pad, stroke: "#999" }),
+    svg("text", { x: pad, y: H - 6, "font-size": 11, fill: "#555" }, date(lo)),
+    svg("text", { x: W - pad, y: H - 6, "font-size": 11, fill: "#555", "text-anchor": "end" }, date(hi)),
+    svg("text", { x: 2, y: pad, "font-size": 11, fill: "#555" }, String(top)),
+    ...counts.map((c, k) =>
+      svg("polyline", { fill: "none", stroke: COLORS[k], "stroke-width": 2, points: c.map((n, i) => `${x(i)},${y(n)}`).join(" ") }),
+    ),
+  );
+  const legend = h("ul", { class: "legend" }, keys.map(([id, ts], k) => h("li", {}, h("span", { class: `swatch c${k}` }), `${id} (${ts.length})`)));
+  return h("div", {}, chart, legend);
+}
+
+async function auditPage(preset) {
+  const slot = h("div");
+  const key = h("select", { id: "audit-attribute" }, ["", "ResourceName", "EventName", "Username", "AccessKeyId", "EventSource", "ReadOnly"].map((o) => h("option", { value: o }, o || "no filter")));
+  const value = h("input", { id: "audit-value", placeholder: "value (a key id, Encrypt, alice…)" });
+  const outcome = h("select", { id: "audit-outcome" }, ["", "success", "error"].map((o) => h("option", { value: o }, o || "any outcome")));
+  const from = h("input", { id: "audit-from", type: "datetime-local" });
+  const to = h("input", { id: "audit-to", type: "datetime-local" });
+  if (preset) {
+    key.value = "ResourceName";
+    value.value = preset;
+  }
+  const list = h("div", { id: "audit-list" });
+  const chart = h("div", { id: "audit-chart" });
+  let events = [];
+  let token;
+  const input = () => {
+    const i = { MaxResults: 50 };
+    if (key.value && value.value.trim()) i.LookupAttributes = [{ AttributeKey: key.value, AttributeValue: value.value.trim() }];
+    if (from.value) i.StartTime = new Date(from.value).getTime() / 1000;
+    if (to.value) i.EndTime = new Date(to.value).getTime() / 1000;
+    return i;
+  };
+  const draw = () => {
+    const shown = events.filter((e) => {
+      if (!outcome.value) return true;
+      const failed = Boolean(JSON.parse(e.CloudTrailEvent).errorCode);
+      return outcome.value === "error" ? failed : !failed;
+    });
+    chart.replaceChildren(activityChart(shown));
+    list.replaceChildren(
+      table(
+        ["Time", "Event", "User", "Source", "Keys", "Error"],
+        shown.map((e) => {
+          const detail = JSON.parse(e.CloudTrailEvent);
+          return h(
+            "tr",
+            { class: detail.errorCode ? "failed" : "" },
+            h("td", {}, date(e.EventTime)),
+            h("td", {}, e.EventName),
+            h("td", {}, e.Username || ""),
+            h("td", {}, e.EventSource),
+            h("td", {}, (e.Resources || []).map((r) => r.ResourceName.split("/").pop()).join(", ")),
+            h("td", {}, detail.errorCode ? `${detail.errorCode}${detail.errorMessage ? `: ${detail.errorMessage}` : ""}` : ""),
+          );
+        }),
+        { id: "audit-table" },
+      ),
+      token ? h("button", { id: "audit-more", onclick: () => load(false) }, "Older events") : h("p", {}, `${shown.length} events`),
+    );
+  };
+  const load = async (fresh) => {
+    const page = await attempt(slot, () => lookupEvents({ ...input(), ...(fresh || !token ? {} : { NextToken: token }) }));
+    if (!page) return;
+    events = fresh ? page.Events : [...events, ...page.Events];
+    token = page.NextToken;
+    draw();
+  };
+  const form = h(
+    "form",
+    { class: "filters", onsubmit: (ev) => { ev.preventDefault(); load(true); } },
+    key,
+    value,
+    outcome,
+    from,
+    to,
+    h("button", { type: "submit", id: "audit-search" }, "Search"),
+  );
+  outcome.addEventListener("change", draw);
+  show(h("h1", {}, "Audit trail"), h("p", {}, "Every request to this deployment, newest first (CloudTrail LookupEvents)."), form, slot, chart, list);
+  await load(true);
+}
+
 // --- IAM -------------------------------------------------------------------------------------
 
 function members(xml, tag, fields) {
@@ -492,6 +622,7 @@ function nav() {
   const links = [
     ["#/keys", "Keys"],
     ["#/playground", "Playground"],
+    ["#/audit", "Audit trail"],
     ["#/iam", "IAM"],
   ];
   document.getElementById("nav").replaceChildren(
@@ -513,6 +644,7 @@ async function render() {
     if (page === "key" && arg) await keyPage(decodeURIComponent(arg));
     else if (page === "playground") playgroundPage();
     else if (page === "iam") await iamPage();
+    else if (page === "audit") await auditPage(arg ? decodeURIComponent(arg) : undefined);
     else await keysPage();
   } catch (e) {
     show(errorBox(e));

@@ -82,8 +82,11 @@ mod tests {
             ("style.css", STYLE),
         ] {
             for bad in [
-                "http://",
-                "https://cdn",
+                "src=\"http",
+                "href=\"http",
+                "url(http",
+                "from \"http",
+                "fetch(\"http",
                 "eval(",
                 "new Function",
                 "innerHTML",

@@ -52,6 +52,8 @@ pub(crate) enum Api {
     Kms,
     Iam,
     Sts,
+    /// CloudTrail's LookupEvents over the audit trail (AWS JSON 1.1, like KMS).
+    CloudTrail,
 }
 
 impl Api {
@@ -60,6 +62,7 @@ impl Api {
             Api::Kms => "kms",
             Api::Iam => "iam",
             Api::Sts => "sts",
+            Api::CloudTrail => "cloudtrail",
         }
     }
 }
@@ -105,6 +108,11 @@ fn auth_error_query(r: Refused) -> IamError {
             IamError::new(IamErrorCode::SignatureDoesNotMatch, text)
         }
     }
+}
+
+/// A CloudTrail error in AWS JSON: `{"__type": code, "message": …}`.
+fn cloudtrail_body(e: &trent_core::cloudtrail::CloudTrailError) -> String {
+    serde_json::json!({"__type": e.code, "message": e.message}).to_string()
 }
 
 fn with_headers(mut resp: Response, content_type: &'static str, request_id: &str) -> Response {
@@ -212,6 +220,7 @@ pub(crate) fn api_of(headers: &axum::http::HeaderMap, auth: &Result<Authorizatio
     match auth.as_ref().map(|a| a.service) {
         Ok("iam") => Api::Iam,
         Ok("sts") => Api::Sts,
+        Ok("cloudtrail") => Api::CloudTrail,
         Ok(_) => Api::Kms,
         Err(_) => {
             let form = headers
@@ -353,6 +362,47 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, req: Request) -> 
             kms.metrics().request("kms", op, code, started.elapsed());
             log(&request_id, target, principal.as_deref(), started, &outcome);
             render_json(&request_id, result)
+        }
+        Api::CloudTrail => {
+            let target = parts
+                .headers
+                .get("x-amz-target")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            let (principal, result) = match verified {
+                Err(e) => {
+                    let e = auth_error(e);
+                    let status = e.code().http_status();
+                    (None, Err((status, e.to_body())))
+                }
+                Ok(caller) => {
+                    let out = AssertUnwindSafe(kms.handle_cloudtrail(&caller, &target, &body, &meta))
+                        .catch_unwind()
+                        .await
+                        .unwrap_or_else(|p| {
+                            Err(trent_core::cloudtrail::CloudTrailError {
+                                code: "InternalFailure",
+                                message: panicked(&request_id, p.as_ref()),
+                            })
+                        })
+                        .map_err(|e| (e.status(), cloudtrail_body(&e)));
+                    (Some(caller.arn().to_owned()), out)
+                }
+            };
+            let outcome = result.as_ref().map(|_| ()).map_err(|(status, _)| status.to_string());
+            let code = if result.is_ok() { "ok" } else { "error" };
+            kms.metrics()
+                .request("cloudtrail", "LookupEvents", code, started.elapsed());
+            log(&request_id, &target, principal.as_deref(), started, &outcome);
+            let (status, body) = match result {
+                Ok(body) => (StatusCode::OK, body),
+                Err((status, body)) => (
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+                    body.into_bytes(),
+                ),
+            };
+            with_headers((status, Body::from(body)).into_response(), JSON, &request_id)
         }
         Api::Iam | Api::Sts => {
             let params = Params(form_urlencoded::parse(&body).into_owned().collect());

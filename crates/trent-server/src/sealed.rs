@@ -45,7 +45,9 @@ async fn answer(req: axum::extract::Request) -> Response {
     let request_id = pipeline::new_request_id();
     let auth = pipeline::authorization(req.headers());
     let mut resp = match pipeline::api_of(req.headers(), &auth) {
-        Api::Kms => pipeline::render_json(&request_id, Err(KmsError::DependencyTimeout(MESSAGE.to_owned()))),
+        Api::Kms | Api::CloudTrail => {
+            pipeline::render_json(&request_id, Err(KmsError::DependencyTimeout(MESSAGE.to_owned())))
+        }
         api => pipeline::render_query(
             api,
             "",

@@ -135,6 +135,24 @@ pub(crate) fn after(
     rows.iter().map(batch_row).collect()
 }
 
+pub(crate) fn before(
+    c: &mut Client,
+    chain: &str,
+    before_seq: i64,
+    limit: usize,
+) -> Result<Vec<AuditBatchRecord>, StoreError> {
+    let rows = c
+        .query(
+            &format!(
+                "SELECT {BATCH_COLUMNS} FROM audit_batches WHERE chain = $1 AND first_seq < $2 \
+                 ORDER BY first_seq DESC LIMIT $3"
+            ),
+            &[&chain, &before_seq, &i64::try_from(limit).unwrap_or(i64::MAX)],
+        )
+        .map_err(classify)?;
+    rows.iter().map(batch_row).collect()
+}
+
 /// Inside a transaction: the anchor of a chain that holds no events.
 pub(crate) fn import_anchor(c: &mut Client, chain: &str, seq: i64, hash: &[u8]) -> Result<(), StoreError> {
     lock(c, chain)?;

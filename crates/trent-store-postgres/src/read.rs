@@ -380,6 +380,15 @@ impl StoreRead for PgStore {
         crate::audit::after(&mut *self.client()?, chain, after_seq, n)
     }
 
+    fn audit_batches_before(
+        &self,
+        chain: &str,
+        before_seq: i64,
+        n: usize,
+    ) -> Result<Vec<AuditBatchRecord>, StoreError> {
+        crate::audit::before(&mut *self.client()?, chain, before_seq, n)
+    }
+
     /// Inside a transaction (`atomically`) this also takes the chain's lock, so that the head
     /// read is still the head when the transaction appends after it.
     fn last_audit(&self, chain: &str) -> Result<Option<AuditHead>, StoreError> {

@@ -112,6 +112,14 @@ pub trait StoreRead: Send + Sync + 'static {
         after_seq: i64,
         limit: usize,
     ) -> Result<Vec<AuditBatchRecord>, StoreError>;
+    /// Batches of `chain` holding events with `seq < before_seq`, newest first, at most `limit`
+    /// (reading the trail backwards: CloudTrail's LookupEvents answers newest first).
+    fn audit_batches_before(
+        &self,
+        chain: &str,
+        before_seq: i64,
+        limit: usize,
+    ) -> Result<Vec<AuditBatchRecord>, StoreError>;
     /// The newest stored event of `chain`: its sequence number and chain hash.
     fn last_audit(&self, chain: &str) -> Result<Option<AuditHead>, StoreError>;
     /// The (seq, chain hash) of the newest pruned event of `chain`, if any were pruned.

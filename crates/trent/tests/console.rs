@@ -104,7 +104,7 @@ fn the_console_works_in_a_real_browser() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("all console checks passed"), "{stdout}");
-    for page in ["keys", "key", "playground", "iam", "denied"] {
+    for page in ["keys", "key", "playground", "audit", "iam", "denied"] {
         assert!(shots.join(format!("{page}.png")).exists(), "no screenshot of {page}");
     }
 }

@@ -88,6 +88,7 @@ impl trent_store::StoreRead for InstrumentedStore {
         grants_retirable_by(p: &str) -> Result<Vec<GrantRecord>, StoreError>;
         audit_chains() -> Result<Vec<String>, StoreError>;
         audit_batches_after(c: &str, after: i64, limit: usize) -> Result<Vec<AuditBatchRecord>, StoreError>;
+        audit_batches_before(c: &str, before: i64, limit: usize) -> Result<Vec<AuditBatchRecord>, StoreError>;
         last_audit(c: &str) -> Result<Option<AuditHead>, StoreError>;
         audit_anchor(c: &str) -> Result<Option<(i64, Vec<u8>)>, StoreError>;
         tags(r: &Region, id: &KeyId) -> Result<Vec<TagRecord>, StoreError>;

@@ -284,6 +284,17 @@ fn audit_is_append_only_and_ordered(s: &dyn Store) {
         vec![b(2, 3), b(4, 4)]
     );
     assert_eq!(s.audit_batches_after(A, 1, 1).expect("page"), vec![b(2, 3)]);
+    // Backwards, newest first: batches holding an event before the given sequence number.
+    assert_eq!(
+        s.audit_batches_before(A, i64::MAX, 10).expect("all"),
+        vec![b(4, 4), b(2, 3), b(1, 1)]
+    );
+    assert_eq!(
+        s.audit_batches_before(A, 3, 10).expect("before 3"),
+        vec![b(2, 3), b(1, 1)]
+    );
+    assert_eq!(s.audit_batches_before(A, 4, 1).expect("page"), vec![b(2, 3)]);
+    assert!(s.audit_batches_before(A, 1, 10).expect("none").is_empty());
     assert!(s.audit_batches_after(A, 4, 10).expect("none").is_empty());
     assert_eq!(s.audit_batches_after(B, 0, 10).expect("B"), vec![b(1, 2)]);
     assert!(s

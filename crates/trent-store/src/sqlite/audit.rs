@@ -113,6 +113,27 @@ pub(super) fn after(
     rows.collect::<Result<Vec<_>, _>>().map_err(classify)
 }
 
+pub(super) fn before(
+    c: &Connection,
+    chain: &str,
+    before_seq: i64,
+    limit: usize,
+) -> Result<Vec<AuditBatchRecord>, StoreError> {
+    let q = format!(
+        "SELECT * FROM (SELECT {LEGACY_AS_BATCH} FROM audit_events WHERE {LEGACY_CHAIN} AND seq < ?2 \
+         UNION ALL SELECT {BATCH_COLUMNS} FROM audit_batches WHERE chain = ?1 AND first_seq < ?2) \
+         ORDER BY 1 DESC LIMIT ?3"
+    );
+    let mut st = c.prepare_cached(&q).map_err(classify)?;
+    let rows = st
+        .query_map(
+            params![chain, before_seq, i64::try_from(limit).unwrap_or(i64::MAX)],
+            batch_row,
+        )
+        .map_err(classify)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(classify)
+}
+
 pub(super) fn last(c: &Connection, chain: &str) -> Result<Option<AuditHead>, StoreError> {
     head(c, chain)
 }

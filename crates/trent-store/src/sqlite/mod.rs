@@ -447,6 +447,16 @@ impl StoreRead for SqliteStore {
         audit::after(&c, chain, after_seq, limit)
     }
 
+    fn audit_batches_before(
+        &self,
+        chain: &str,
+        before_seq: i64,
+        limit: usize,
+    ) -> Result<Vec<AuditBatchRecord>, StoreError> {
+        let c = self.conn()?;
+        audit::before(&c, chain, before_seq, limit)
+    }
+
     fn last_audit(&self, chain: &str) -> Result<Option<AuditHead>, StoreError> {
         let c = self.conn()?;
         audit::last(&c, chain)

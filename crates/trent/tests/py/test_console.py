@@ -147,6 +147,32 @@ def main():
         c.click("#play-decrypt")
         c.text_appears("[data-testid=error]", "InvalidCiphertextException")
 
+        # The audit trail, from the key's page: its requests newest first and the chart of
+        # requests per key; then the whole trail's failed requests; then one event name.
+        d.get(f"{ENDPOINT}/console/#/key/{key_id}")
+        c.click("#key-activity")
+        c.el("#audit-table")
+        c.text_appears("#audit-table", "Decrypt")
+        c.text_appears("#audit-table", "CreateAlias")
+        c.text_appears("#audit-table", "TagResource")
+        c.el("#activity-chart")
+        c.shot("audit")
+        Select(c.el("#audit-attribute")).select_by_value("EventSource")
+        c.type("#audit-value", "sts.amazonaws.com")
+        c.click("#audit-search")
+        c.text_appears("#audit-table", "GetCallerIdentity")
+        Select(c.el("#audit-attribute")).select_by_value("EventName")
+        c.type("#audit-value", "Decrypt")
+        c.click("#audit-search")
+        Select(c.el("#audit-outcome")).select_by_value("error")
+        c.text_appears("#audit-table", "InvalidCiphertextException")
+        c.text_appears("#audit-list", "1 events")
+        c.type("#audit-value", "PutKeyPolicy")
+        Select(c.el("#audit-outcome")).select_by_value("")
+        c.click("#audit-search")
+        c.text_appears("#audit-table", "MalformedPolicyDocumentException")
+        c.text_appears("#audit-list", "2 events")
+
         # IAM pages list users.
         iam.create_user(UserName="console-nobody")
         nobody = iam.create_access_key(UserName="console-nobody")["AccessKey"]
@@ -160,6 +186,8 @@ def main():
         c.text_appears("[data-testid=error]", "AccessDeniedException")
         c.text_appears("[data-testid=error]", "is not authorized to perform: kms:ListKeys")
         c.shot("denied")
+        d.get(f"{ENDPOINT}/console/#/audit")
+        c.text_appears("[data-testid=error]", "is not authorized to perform: cloudtrail:LookupEvents")
 
         # Nothing the policy blocked, and no script error.
         problems = [
