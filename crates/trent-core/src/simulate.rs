@@ -22,8 +22,12 @@ use crate::service::{Kms, RequestMeta};
 #[derive(Debug)]
 pub struct Simulation {
     pub allowed: bool,
+    /// Denied by an explicit `Deny` (IAM's `explicitDeny`), not merely for want of an allow.
+    pub explicit_deny: bool,
     pub reason: String,
     pub lines: Vec<String>,
+    /// The statements and grants that applied: (policy id, IAM's source policy type, effect).
+    pub matched: Vec<(String, &'static str, String)>,
 }
 
 /// The request facts a simulated cryptographic request carries: its encryption context and the
@@ -115,21 +119,38 @@ impl Kms {
         key: &str,
         context: &BTreeMap<String, String>,
     ) -> Result<Simulation, KmsError> {
+        self.simulate_in(self.region(), principal_arn, action, key, context)
+            .await
+    }
+
+    /// [`Self::simulate`] in one of the deployment's Regions (where `key` is looked up).
+    pub(crate) async fn simulate_in(
+        &self,
+        region: &trent_types::Region,
+        principal_arn: &str,
+        action: &str,
+        key: &str,
+        context: &BTreeMap<String, String>,
+    ) -> Result<Simulation, KmsError> {
         let action =
             Action::parse(action).ok_or_else(|| KmsError::Validation(format!("{action} is not a KMS action")))?;
         let principal = self.principal_from_arn(principal_arn).await?;
         let account = trent_types::AccountId::parse(&principal.account)
             .ok_or_else(|| KmsError::internal("principal without account"))?;
         let caller = Caller::simulated(principal, account);
-        let meta = RequestMeta::default();
+        let meta = RequestMeta {
+            region: Some(region.clone()),
+            ..RequestMeta::default()
+        };
         let az = Authorizer::for_iam(self, &caller, &meta);
-        let key_ref = parse_key_ref(key, Forms::Any, self.region())?;
+        let key_ref = parse_key_ref(key, Forms::Any, region)?;
         let loaded = az.resolve(&key_ref).await?;
         let facts = Simulated {
             key,
             ec: (!context.is_empty()).then(|| EncryptionContext::from(context.clone())),
         };
         let decision = az.decide_request(&loaded, action, &facts, true).await?;
+        let mut matched = Vec::new();
         let mut lines = vec![
             format!("principal: {}", caller.arn()),
             format!("action: {}", action.as_str()),
@@ -137,6 +158,15 @@ impl Kms {
         ];
         if let Some(e) = &decision.explanation {
             for s in &e.resource {
+                matched.push((
+                    format!(
+                        "key-policy/statement-{}{}",
+                        s.applied.index,
+                        s.sid.as_deref().map(|sid| format!(" ({sid})")).unwrap_or_default()
+                    ),
+                    "resource",
+                    format!("{:?}", s.applied.effect),
+                ));
                 lines.push(format!(
                     "key policy statement #{} (Sid {:?}): {:?}{}",
                     s.applied.index,
@@ -152,12 +182,26 @@ impl Kms {
             }
             for (i, statements) in &e.identity {
                 for s in statements {
+                    matched.push((
+                        format!(
+                            "{i}/statement-{}{}",
+                            s.applied.index,
+                            s.sid.as_deref().map(|sid| format!(" ({sid})")).unwrap_or_default()
+                        ),
+                        "user",
+                        format!("{:?}", s.applied.effect),
+                    ));
                     lines.push(format!(
                         "identity policy {i} statement #{} (Sid {:?}): {:?}",
                         s.applied.index,
                         s.sid.clone().unwrap_or_default(),
                         s.applied.effect
                     ));
+                }
+            }
+            for (id, _, _, applies) in &e.grants {
+                if *applies {
+                    matched.push((format!("grant/{id}"), "resource", "Allow".to_owned()));
                 }
             }
             for (id, grantee, ops, applies) in &e.grants {
@@ -175,6 +219,13 @@ impl Kms {
             Ok(b) => (true, basis_text(b)),
             Err(d) => (false, denial_text(*d).to_owned()),
         };
-        Ok(Simulation { allowed, reason, lines })
+        let explicit_deny = matches!(decision.outcome, Err(Denial::ResourceDeny | Denial::IdentityDeny));
+        Ok(Simulation {
+            allowed,
+            explicit_deny,
+            reason,
+            lines,
+            matched,
+        })
     }
 }

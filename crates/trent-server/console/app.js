@@ -213,7 +213,14 @@ async function keyPage(keyId) {
     configuration(m),
   ];
   if (customer) sections.push(stateActions(m));
-  sections.push(await aliasesSection(m), await tagsSection(m), await rotationSection(m), await grantsSection(m), await policySection(m));
+  sections.push(
+    await aliasesSection(m),
+    await tagsSection(m),
+    await rotationSection(m),
+    await grantsSection(m),
+    await policySection(m),
+    whoCanSection(m),
+  );
   show(...sections);
 }
 
@@ -399,6 +406,56 @@ async function policySection(m) {
     "Save policy",
   );
   return h("section", {}, h("h2", {}, "Key policy"), editor, notes, m.KeyManager === "CUSTOMER" ? save : null, slot);
+}
+
+const KMS_ACTIONS = [
+  "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext",
+  "kms:Sign", "kms:Verify", "kms:GenerateMac", "kms:VerifyMac", "kms:GetPublicKey", "kms:DescribeKey", "kms:GetKeyPolicy",
+  "kms:PutKeyPolicy", "kms:CreateGrant", "kms:EnableKey", "kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:TagResource",
+];
+
+/** "Who can do what with this key": IAM's SimulatePrincipalPolicy, read-only. */
+function whoCanSection(m) {
+  const slot = h("div", { id: "whocan-result" });
+  const principal = h("input", { id: "whocan-principal", placeholder: `arn:aws:iam::${m.AWSAccountId}:user/alice` });
+  const action = h("select", { id: "whocan-action" }, KMS_ACTIONS.map((a) => h("option", { value: a }, a)));
+  const context = h("input", { id: "whocan-context", placeholder: 'encryption context, e.g. {"purpose":"test"}' });
+  const explain = h(
+    "button",
+    {
+      id: "whocan-explain",
+      onclick: async () => {
+        const params = { PolicySourceArn: principal.value.trim(), "ActionNames.member.1": action.value, "ResourceArns.member.1": m.Arn };
+        if (context.value.trim()) {
+          Object.entries(JSON.parse(context.value)).forEach(([k, v], i) => {
+            params[`ContextEntries.member.${i + 1}.ContextKeyName`] = `kms:EncryptionContext:${k}`;
+            params[`ContextEntries.member.${i + 1}.ContextKeyValues.member.1`] = String(v);
+            params[`ContextEntries.member.${i + 1}.ContextKeyType`] = "string";
+          });
+        }
+        const xml = await attempt(slot, () => query("iam", "SimulatePrincipalPolicy", params));
+        if (!xml) return;
+        const result = xml.getElementsByTagName("EvaluationResults")[0]?.getElementsByTagName("member")[0];
+        if (!result) return;
+        const text = (tag) => result.getElementsByTagName(tag)[0]?.textContent || "";
+        const decision = text("EvalDecision");
+        const statements = Array.from(result.getElementsByTagName("MatchedStatements")[0]?.getElementsByTagName("member") || []);
+        slot.replaceChildren(
+          h("p", { class: decision === "allowed" ? "ok" : "warning", id: "whocan-decision" }, h("strong", {}, decision), " — ", text("value")),
+          h("ul", { id: "whocan-statements" }, statements.map((s) => h("li", {}, s.getElementsByTagName("SourcePolicyId")[0]?.textContent || "", ` (${s.getElementsByTagName("SourcePolicyType")[0]?.textContent || ""})`))),
+        );
+      },
+    },
+    "Explain",
+  );
+  return h(
+    "section",
+    {},
+    h("h2", {}, "Who can do what"),
+    h("p", {}, "The decision for a principal and action on this key, and the statements or grants that made it (IAM SimulatePrincipalPolicy)."),
+    h("div", { class: "inline" }, principal, action, context, explain),
+    slot,
+  );
 }
 
 // --- playground ------------------------------------------------------------------------------

@@ -28,7 +28,9 @@ macro_rules! iam_actions {
             /// every action but the reads (`Get*`, `List*`).
             pub fn changes_state(self) -> bool {
                 match self {
-                    $(IamAction::$variant => !($name.starts_with("Get") || $name.starts_with("List"))),+
+                    $(IamAction::$variant => !($name.starts_with("Get")
+                        || $name.starts_with("List")
+                        || $name.starts_with("Simulate"))),+
                 }
             }
 
@@ -45,6 +47,7 @@ macro_rules! iam_actions {
 
 iam_actions! {
     GetCallerIdentity = ("sts", "GetCallerIdentity"),
+    SimulatePrincipalPolicy = ("iam", "SimulatePrincipalPolicy"),
     AssumeRole = ("sts", "AssumeRole"),
     CreateUser = ("iam", "CreateUser"),
     GetUser = ("iam", "GetUser"),

@@ -17,6 +17,7 @@ pub(crate) mod model;
 mod policies;
 pub mod protocol;
 mod roles;
+mod simulate;
 mod sts;
 mod tags;
 mod users;
@@ -118,6 +119,7 @@ impl Kms {
         };
         match action {
             A::GetCallerIdentity => sts::get_caller_identity(&cx).await,
+            A::SimulatePrincipalPolicy => simulate::simulate_principal_policy(&cx, p).await,
             A::AssumeRole => sts::assume_role(&cx, p).await,
             A::CreateUser => users::create_user(&cx, p).await,
             A::GetUser => users::get_user(&cx, p).await,

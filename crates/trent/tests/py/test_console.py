@@ -112,6 +112,13 @@ def main():
         c.click("#save-policy")
         c.el("#policy-saved")
 
+        # Who can do what: the account root may, by the key policy statement that names it.
+        c.type("#whocan-principal", f"arn:aws:iam::{account}:root")
+        Select(c.el("#whocan-action")).select_by_value("kms:PutKeyPolicy")
+        c.click("#whocan-explain")
+        c.text_appears("#whocan-decision", "allowed")
+        c.text_appears("#whocan-statements", "key-policy/statement-0")
+
         # Rotation: on, rotate now; the timeline shows the on-demand rotation.
         c.click("#enable-rotation")
         c.el("#disable-rotation")
@@ -179,6 +186,14 @@ def main():
         d.get(f"{ENDPOINT}/console/#/iam")
         c.text_appears("#users", "console-nobody")
         c.shot("iam")
+        # The user may not use the key: the key policy trusts the account, no identity policy allows.
+        d.get(f"{ENDPOINT}/console/#/key/{key_id}")
+        c.type("#whocan-principal", f"arn:aws:iam::{account}:user/console-nobody")
+        Select(c.el("#whocan-action")).select_by_value("kms:Decrypt")
+        c.click("#whocan-explain")
+        c.text_appears("#whocan-decision", "implicitDeny")
+        c.text_appears("#whocan-decision", "no identity policy allows")
+        c.shot("who-can")
 
         # A principal without permission sees AccessDenied, worded by the service.
         c.click("#signout")
