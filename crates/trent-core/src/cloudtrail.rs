@@ -23,8 +23,13 @@ use crate::credentials::Caller;
 use crate::pipeline::Recorder;
 use crate::service::{Kms, RequestMeta};
 
-/// The operation's `X-Amz-Target`.
+/// The operations' `X-Amz-Target`s.
 pub const LOOKUP_EVENTS_TARGET: &str = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents";
+pub const GET_TRAIL_STATUS_TARGET: &str = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.GetTrailStatus";
+
+/// The name of the one trail a deployment has (GetTrailStatus `Name`, or an ARN ending in
+/// `:trail/trent`).
+pub const TRAIL_NAME: &str = "trent";
 
 /// Events scanned for one page at most: a filter that matches nothing answers an empty page
 /// with a `NextToken` after this many, rather than reading the whole trail in one request.
@@ -277,10 +282,10 @@ impl Kms {
     ) -> Result<Vec<u8>, CloudTrailError> {
         let name = target.rsplit('.').next().unwrap_or("Unknown").to_owned();
         let recorder = Recorder::new(self, caller, meta, Source::CloudTrail, name, true);
-        let result = if target == LOOKUP_EVENTS_TARGET {
-            self.lookup_events(caller, body, meta).await
-        } else {
-            Err(CloudTrailError::new("UnknownOperationException", ""))
+        let result = match target {
+            LOOKUP_EVENTS_TARGET => self.lookup_events(caller, body, meta).await,
+            GET_TRAIL_STATUS_TARGET => self.trail_status(caller, body, meta).await,
+            _ => Err(CloudTrailError::new("UnknownOperationException", "")),
         };
         recorder.finish(result.as_ref().err().map(|e| (e.code, e.message.clone())));
         result
@@ -314,6 +319,85 @@ impl Kms {
             .await
             .map_err(|e| CloudTrailError::new("InternalFailure", e.to_string()))??;
         serde_json::to_vec(&answer).map_err(|e| CloudTrailError::new("InternalFailure", e.to_string()))
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TrailStatusRequest {
+    name: Option<String>,
+}
+
+impl Kms {
+    /// `GetTrailStatus` of the deployment's trail: CloudTrail's members (`IsLogging`, the latest
+    /// event time as `LatestDeliveryTime`) and, as `TrentVerification`, the result of recomputing
+    /// every chain of the stored trail now (what `trent audit verify` reports): intact with its
+    /// chains' heads, or the first broken link. SDKs ignore the extra member; the console shows it.
+    async fn trail_status(&self, caller: &Caller, body: &[u8], meta: &RequestMeta) -> Result<Vec<u8>, CloudTrailError> {
+        let text = if body.trim_ascii().is_empty() {
+            b"{}".as_slice()
+        } else {
+            body
+        };
+        let req: TrailStatusRequest = serde_json::from_slice(text)
+            .map_err(|e| CloudTrailError::new("ValidationException", format!("Invalid request: {e}")))?;
+        let name = req.name.unwrap_or_default();
+        if name.is_empty() {
+            return Err(CloudTrailError::new(
+                "InvalidTrailNameException",
+                "Trail name must not be empty.",
+            ));
+        }
+        if name != TRAIL_NAME && !name.ends_with(&format!(":trail/{TRAIL_NAME}")) {
+            return Err(CloudTrailError::new(
+                "TrailNotFoundException",
+                format!("Unknown trail: {name} for the user: {}", caller.account()),
+            ));
+        }
+        let az = Authorizer::for_iam(self, caller, meta);
+        az.require_account("cloudtrail:GetTrailStatus", "*", &NoFacts)
+            .await
+            .map_err(|e| CloudTrailError::new("AccessDeniedException", e.client_message()))?;
+        self.flush_audit()
+            .await
+            .map_err(|e| CloudTrailError::new("InternalFailure", e.to_string()))?;
+        let key = std::sync::Arc::clone(self.chain_key());
+        let verification = self
+            .read(move |s| trent_audit::verify(s, &key))
+            .await
+            .map_err(|e| CloudTrailError::new("InternalFailure", e.to_string()))?;
+        let latest = self
+            .read(|s| {
+                let mut newest = None;
+                trent_audit::read::for_each_newest(s, &BTreeMap::new(), |_, e| {
+                    newest = Some(e.time_ms);
+                    Ok(false)
+                })?;
+                Ok(newest)
+            })
+            .await
+            .map_err(|e| CloudTrailError::new("InternalFailure", e.to_string()))?;
+        let trent = match verification {
+            trent_audit::Verification::Intact { events, chains, notes } => serde_json::json!({
+                "Intact": true,
+                "Events": events,
+                "Chains": chains.iter().map(|c| serde_json::json!({
+                    "Chain": c.chain,
+                    "Events": c.events,
+                    "Head": c.head.as_ref().map(|h| h.line()),
+                })).collect::<Vec<_>>(),
+                "Notes": notes,
+            }),
+            trent_audit::Verification::Broken { chain, seq, reason } => serde_json::json!({
+                "Intact": false,
+                "Problem": {"Chain": chain, "Seq": seq, "Reason": reason},
+            }),
+        };
+        let mut out = serde_json::json!({ "IsLogging": true, "TrentVerification": trent });
+        if let (Some(ms), Some(map)) = (latest, out.as_object_mut()) {
+            map.insert("LatestDeliveryTime".into(), serde_json::json!(ms as f64 / 1000.0));
+        }
+        serde_json::to_vec(&out).map_err(|e| CloudTrailError::new("InternalFailure", e.to_string()))
     }
 }
 

@@ -55,13 +55,13 @@ export async function kms(op, input = {}) {
   return json;
 }
 
-/** CloudTrail's LookupEvents (the audit trail) with `input`; its JSON answer. */
-export async function lookupEvents(input = {}) {
+/** CloudTrail operation `op` (LookupEvents, GetTrailStatus: the audit trail) with `input`. */
+export async function cloudtrail(op, input = {}) {
   const c = credentials();
   const body = JSON.stringify(input);
   const res = await post("cloudtrail", c ? c.region : "us-east-1", {
     "content-type": "application/x-amz-json-1.1",
-    "x-amz-target": "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents",
+    "x-amz-target": `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.${op}`,
   }, body);
   const text = await res.text();
   const json = text ? JSON.parse(text) : {};

@@ -3,7 +3,7 @@
 // and it is audited like any client's call. The DOM is built with textContent only: nothing a
 // server or a key's owner wrote is ever parsed as HTML.
 
-import { AwsError, credentials, fromBase64, kms, kmsAll, lookupEvents, query, signIn, signOut, toBase64 } from "./api.js";
+import { AwsError, cloudtrail, credentials, fromBase64, kms, kmsAll, query, signIn, signOut, toBase64 } from "./api.js";
 
 /** `h("div", {class: "x"}, "text", child)`: an element; strings become text nodes. */
 function h(tag, attrs = {}, ...children) {
@@ -90,32 +90,37 @@ function signInPage() {
 
 // --- keys ------------------------------------------------------------------------------------
 
+/** Keys listed per page of ListKeys (`PAGE` at a time, DescribeKey for each shown). */
+const PAGE = 50;
+
 async function keysPage() {
   const slot = h("div");
   const filters = h(
     "form",
     { class: "filters", onsubmit: (ev) => ev.preventDefault() },
-    h("input", { id: "filter-text", placeholder: "alias, key id or tag key=value" }),
+    h("input", { id: "filter-text", placeholder: "alias, key id or tag key=value (this page)" }),
     select("filter-state", ["", "Enabled", "Disabled", "PendingDeletion", "PendingImport", "PendingReplicaDeletion", "Creating", "Updating"]),
     select("filter-usage", ["", "ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT"]),
     select("filter-manager", ["", "CUSTOMER", "AWS"]),
   );
   const list = h("div", { id: "key-list" }, "Loading…");
-  show(h("h1", {}, "Keys"), createKeyForm(), filters, slot, list);
-  const data = await attempt(slot, async () => {
-    const keys = await kmsAll("ListKeys", { Limit: 100 }, "Keys");
-    const aliases = await kmsAll("ListAliases", { Limit: 100 }, "Aliases");
-    const byKey = new Map();
-    for (const a of aliases) if (a.TargetKeyId) byKey.set(a.TargetKeyId, [...(byKey.get(a.TargetKeyId) || []), a.AliasName]);
-    const described = await Promise.all(
-      keys.map((k) => kms("DescribeKey", { KeyId: k.KeyId }).then((d) => d.KeyMetadata, () => ({ KeyId: k.KeyId, KeyState: "?" }))),
-    );
-    return described.map((m) => ({ ...m, Aliases: byKey.get(m.KeyId) || [] }));
+  const pager = h("div", { class: "inline", id: "key-pager" });
+  show(h("h1", {}, "Keys"), createKeyForm(), filters, slot, list, pager);
+  const aliases = await attempt(slot, async () => {
+    // ListKeys first: a caller without it sees that refusal.
+    await kms("ListKeys", { Limit: 1 });
+    return kmsAll("ListAliases", { Limit: 100 }, "Aliases");
   });
-  if (!data) {
+  if (!aliases) {
     list.replaceChildren();
     return;
   }
+  const byKey = new Map();
+  for (const a of aliases) if (a.TargetKeyId) byKey.set(a.TargetKeyId, [...(byKey.get(a.TargetKeyId) || []), a.AliasName]);
+  // markers[i] opens page i; a page's NextMarker opens the next.
+  const markers = [undefined];
+  let index = 0;
+  let data = [];
   const tags = new Map();
   // Drawing may wait for tags: only the newest draw (the filters as they are now) is shown.
   let generation = 0;
@@ -159,12 +164,29 @@ async function keysPage() {
         ),
         { id: "keys-table" },
       ),
-      h("p", {}, `${rows.length} of ${data.length} keys`),
+      h("p", {}, `${rows.length} of ${data.length} keys on this page`),
     );
+  };
+  const load = async (i) => {
+    const page = await attempt(slot, () => kms("ListKeys", { Limit: PAGE, ...(markers[i] ? { Marker: markers[i] } : {}) }));
+    if (!page) return;
+    index = i;
+    if (page.Truncated) markers[i + 1] = page.NextMarker;
+    data = (
+      await Promise.all(
+        (page.Keys || []).map((k) => kms("DescribeKey", { KeyId: k.KeyId }).then((d) => d.KeyMetadata, () => ({ KeyId: k.KeyId, KeyState: "?" }))),
+      )
+    ).map((m) => ({ ...m, Aliases: byKey.get(m.KeyId) || [] }));
+    pager.replaceChildren(
+      index > 0 ? h("button", { id: "keys-previous", onclick: () => load(index - 1) }, "Previous page") : null,
+      h("span", {}, `Page ${index + 1}`),
+      page.Truncated ? h("button", { id: "keys-next", onclick: () => load(index + 1) }, "Next page") : null,
+    );
+    await draw();
   };
   filters.addEventListener("input", draw);
   filters.addEventListener("change", draw);
-  await draw();
+  await load(0);
 }
 
 function select(id, options) {
@@ -616,7 +638,7 @@ async function auditPage(preset) {
     );
   };
   const load = async (fresh) => {
-    const page = await attempt(slot, () => lookupEvents({ ...input(), ...(fresh || !token ? {} : { NextToken: token }) }));
+    const page = await attempt(slot, () => cloudtrail("LookupEvents", { ...input(), ...(fresh || !token ? {} : { NextToken: token }) }));
     if (!page) return;
     events = fresh ? page.Events : [...events, ...page.Events];
     token = page.NextToken;
@@ -633,8 +655,23 @@ async function auditPage(preset) {
     h("button", { type: "submit", id: "audit-search" }, "Search"),
   );
   outcome.addEventListener("change", draw);
-  show(h("h1", {}, "Audit trail"), h("p", {}, "Every request to this deployment, newest first (CloudTrail LookupEvents)."), form, slot, chart, list);
+  const status = h("div", { id: "trail-status" }, "Verifying the trail…");
+  show(h("h1", {}, "Audit trail"), h("p", {}, "Every request to this deployment, newest first (CloudTrail LookupEvents)."), status, form, slot, chart, list);
   await load(true);
+  // The chains recomputed now (GetTrailStatus): intact, or the first broken link.
+  const trail = await cloudtrail("GetTrailStatus", { Name: "trent" }).catch((e) => {
+    status.replaceChildren(errorBox(e));
+    return null;
+  });
+  const v = trail?.TrentVerification;
+  if (v) {
+    status.replaceChildren(
+      v.Intact
+        ? h("p", { class: "ok" }, `Chain verification: intact — ${v.Events} events in ${v.Chains.length} chain(s).`)
+        : h("p", { class: "error", role: "alert" }, `Chain verification: BROKEN in chain ${v.Problem.Chain} at event ${v.Problem.Seq}: ${v.Problem.Reason}`),
+      ...(v.Notes || []).map((n) => h("p", { class: "warning" }, n)),
+    );
+  }
 }
 
 // --- IAM -------------------------------------------------------------------------------------

@@ -392,8 +392,13 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, req: Request) -> 
             };
             let outcome = result.as_ref().map(|_| ()).map_err(|(status, _)| status.to_string());
             let code = if result.is_ok() { "ok" } else { "error" };
-            kms.metrics()
-                .request("cloudtrail", "LookupEvents", code, started.elapsed());
+            // Metric labels come from closed sets only.
+            let op = match target.rsplit('.').next() {
+                Some("LookupEvents") => "LookupEvents",
+                Some("GetTrailStatus") => "GetTrailStatus",
+                _ => "Unknown",
+            };
+            kms.metrics().request("cloudtrail", op, code, started.elapsed());
             log(&request_id, &target, principal.as_deref(), started, &outcome);
             let (status, body) = match result {
                 Ok(body) => (StatusCode::OK, body),

@@ -88,6 +88,12 @@ def main():
         "InvalidLookupAttributesException",
     )
 
+    # The trail's status: logging, its latest event, and (Trent's member, which boto3 leaves
+    # out) the chains recomputed; an unknown trail is CloudTrail's error.
+    status = ct.get_trail_status(Name="trent")
+    assert status["IsLogging"] is True and status["LatestDeliveryTime"], status
+    expect_error(lambda: ct.get_trail_status(Name="other"), "TrailNotFoundException")
+
     # Authorization: a user needs cloudtrail:LookupEvents from an identity policy.
     iam.create_user(UserName="auditor")
     ak = iam.create_access_key(UserName="auditor")["AccessKey"]
@@ -102,6 +108,7 @@ def main():
         ),
     )
     assert auditor.lookup_events(MaxResults=1)["Events"]
+    expect_error(lambda: auditor.get_trail_status(Name="trent"), "AccessDeniedException")
     print("all CloudTrail checks passed")
 
 

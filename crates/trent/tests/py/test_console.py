@@ -163,6 +163,7 @@ def main():
         c.text_appears("#audit-table", "CreateAlias")
         c.text_appears("#audit-table", "TagResource")
         c.el("#activity-chart")
+        c.text_appears("#trail-status", "Chain verification: intact")
         c.shot("audit")
         Select(c.el("#audit-attribute")).select_by_value("EventSource")
         c.type("#audit-value", "sts.amazonaws.com")
@@ -179,6 +180,17 @@ def main():
         c.click("#audit-search")
         c.text_appears("#audit-table", "MalformedPolicyDocumentException")
         c.text_appears("#audit-list", "2 events")
+
+        # Paging: more keys than a page holds.
+        kms = boto3.client("kms", region_name="us-east-1", endpoint_url=ENDPOINT)
+        for _ in range(50):
+            kms.create_key(Description="filler")
+        d.get(f"{ENDPOINT}/console/#/keys")
+        c.text_appears("#key-list", "50 of 50 keys on this page")
+        c.click("#keys-next")
+        c.text_appears("#key-pager", "Page 2")
+        c.el("#keys-previous")
+        c.text_appears("#key-list", "of 1 keys on this page")
 
         # IAM pages list users.
         iam.create_user(UserName="console-nobody")
@@ -202,7 +214,8 @@ def main():
         c.text_appears("[data-testid=error]", "is not authorized to perform: kms:ListKeys")
         c.shot("denied")
         d.get(f"{ENDPOINT}/console/#/audit")
-        c.text_appears("[data-testid=error]", "is not authorized to perform: cloudtrail:LookupEvents")
+        c.text_appears("#main", "is not authorized to perform: cloudtrail:LookupEvents")
+        c.text_appears("#trail-status", "is not authorized to perform: cloudtrail:GetTrailStatus")
 
         # Nothing the policy blocked, and no script error.
         problems = [
