@@ -100,6 +100,7 @@ async function keysPage() {
     { class: "filters", onsubmit: (ev) => ev.preventDefault() },
     h("input", { id: "filter-text", placeholder: "alias, key id or tag key=value (this page)" }),
     select("filter-state", ["", "Enabled", "Disabled", "PendingDeletion", "PendingImport", "PendingReplicaDeletion", "Creating", "Updating"]),
+    select("filter-spec", ["", "SYMMETRIC_DEFAULT", "RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1", "ECC_NIST_EDWARDS25519", "ML_DSA_44", "ML_DSA_65", "ML_DSA_87", "HMAC_224", "HMAC_256", "HMAC_384", "HMAC_512"]),
     select("filter-usage", ["", "ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT"]),
     select("filter-manager", ["", "CUSTOMER", "AWS"]),
   );
@@ -130,8 +131,13 @@ async function keysPage() {
     const state = document.getElementById("filter-state").value;
     const usage = document.getElementById("filter-usage").value;
     const manager = document.getElementById("filter-manager").value;
+    const spec = document.getElementById("filter-spec").value;
     let rows = data.filter(
-      (m) => (!state || m.KeyState === state) && (!usage || m.KeyUsage === usage) && (!manager || m.KeyManager === manager),
+      (m) =>
+        (!state || m.KeyState === state) &&
+        (!usage || m.KeyUsage === usage) &&
+        (!manager || m.KeyManager === manager) &&
+        (!spec || m.KeySpec === spec),
     );
     if (text.includes("=")) {
       // A tag filter reads the tags of the customer managed keys shown (once each).

@@ -65,6 +65,42 @@ fn the_console_can_be_turned_off_and_stays_off_in_the_clear_off_loopback() {
     let open = Server::start_in(&tmp.path().join("open"), &["--listen", "0.0.0.0:0"]);
     assert_eq!(get(&open, "/console/").0, 404);
     assert_eq!(get(&open, "/healthz").0, 200);
+    drop(open);
+    // With TLS it is served on every address too.
+    let certs = tmp.path().join("certs");
+    std::fs::create_dir(&certs).expect("dir");
+    common::certs::issue(&certs, "ca", "server", "DNS:localhost,IP:127.0.0.1");
+    let (cert, key) = (certs.join("server.pem"), certs.join("server.key"));
+    let tls = Server::start_in(
+        &tmp.path().join("tls"),
+        &[
+            "--listen",
+            "0.0.0.0:0",
+            "--tls-cert",
+            cert.to_str().expect("utf-8"),
+            "--tls-key",
+            key.to_str().expect("utf-8"),
+        ],
+    );
+    let port = tls.addr.rsplit(':').next().expect("port").to_owned();
+    let mut child = Command::new("openssl")
+        .args(["s_client", "-quiet", "-connect", &format!("127.0.0.1:{port}")])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("openssl");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(b"GET /console/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .expect("write");
+    }
+    let out = child.wait_with_output().expect("openssl output");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(text.contains("app.js"), "{text}");
 }
 
 fn browser_available() -> bool {

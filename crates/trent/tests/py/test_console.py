@@ -181,6 +181,26 @@ def main():
         c.text_appears("#audit-table", "MalformedPolicyDocumentException")
         c.text_appears("#audit-list", "2 events")
 
+        # A signing key made in the console, found by its spec, signs and verifies in the playground.
+        d.get(f"{ENDPOINT}/console/#/keys")
+        Select(c.el("#new-key-spec")).select_by_value("ECC_NIST_P256")
+        Select(c.el("#new-key-usage")).select_by_value("SIGN_VERIFY")
+        c.type("#new-key-description", "signer")
+        c.click("#create-key-submit")
+        c.text_appears("#key-config", "ECDSA_SHA_256")
+        signer = d.current_url.rsplit("/", 1)[1]
+        d.get(f"{ENDPOINT}/console/#/keys")
+        Select(c.el("#filter-spec")).select_by_value("ECC_NIST_P256")
+        c.text_appears("#key-list", signer)
+        d.get(f"{ENDPOINT}/console/#/playground")
+        c.type("#play-key", signer)
+        c.type("#play-text", "signed in the browser")
+        c.type("#play-algorithm", "ECDSA_SHA_256")
+        c.click("#play-sign")
+        c.text_appears("#play-result", "(ECDSA_SHA_256)")
+        c.click("#play-verify")
+        c.text_appears("#play-result", "Signature valid: true")
+
         # Paging: more keys than a page holds.
         kms = boto3.client("kms", region_name="us-east-1", endpoint_url=ENDPOINT)
         for _ in range(50):
@@ -190,7 +210,7 @@ def main():
         c.click("#keys-next")
         c.text_appears("#key-pager", "Page 2")
         c.el("#keys-previous")
-        c.text_appears("#key-list", "of 1 keys on this page")
+        c.text_appears("#key-list", "of 2 keys on this page")
 
         # IAM pages list users.
         iam.create_user(UserName="console-nobody")
