@@ -122,24 +122,13 @@ fn the_console_works_in_a_real_browser() {
     }
     let s = Server::start();
     let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/test_console.py");
-    let out = Command::new("python3")
-        .arg(script)
-        .env("TRENT_ENDPOINT", &s.endpoint)
-        .env("TRENT_SCREENSHOTS", &shots)
-        .env("AWS_ACCESS_KEY_ID", &s.access_key_id)
-        .env("AWS_SECRET_ACCESS_KEY", &s.secret_access_key)
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .expect("python3");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let shots_dir = shots.to_str().expect("utf-8");
+    common::run_python(
+        &s,
+        "test_console.py",
+        &[("TRENT_SCREENSHOTS", shots_dir)],
+        "all console checks passed",
     );
-    assert!(stdout.contains("all console checks passed"), "{stdout}");
     for page in ["keys", "key", "playground", "audit", "iam", "denied"] {
         assert!(shots.join(format!("{page}.png")).exists(), "no screenshot of {page}");
     }

@@ -453,25 +453,7 @@ async fn a_data_directory_keeps_its_regions_across_restarts() {
 fn boto3_encrypts_in_one_region_and_decrypts_in_the_other() {
     let tmp = tempfile::tempdir().expect("tmp");
     let s = Server::start_in(&tmp.path().join("data"), &["--regions", "us-east-1,eu-west-1"]);
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/test_regions.py");
-    let out = std::process::Command::new("python3")
-        .arg(script)
-        .env("TRENT_ENDPOINT", &s.endpoint)
-        .env("AWS_ACCESS_KEY_ID", &s.access_key_id)
-        .env("AWS_SECRET_ACCESS_KEY", &s.secret_access_key)
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_REGION")
-        .env_remove("AWS_DEFAULT_REGION")
-        .output()
-        .expect("python3 with boto3 must be installed");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(stdout.contains("all Region checks passed"), "{stdout}");
+    common::run_python(&s, "test_regions.py", &[], "all Region checks passed");
 }
 
 #[test]
@@ -496,23 +478,10 @@ fn the_encryption_sdk_decrypts_through_a_replica() {
             r.replica_key_metadata.expect("m").arn.expect("arn"),
         )
     });
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/test_esdk_mrk.py");
-    let out = std::process::Command::new("python3")
-        .arg(script)
-        .env("TRENT_ENDPOINT", &s.endpoint)
-        .env("PRIMARY_ARN", &primary)
-        .env("REPLICA_ARN", &replica)
-        .env("AWS_ACCESS_KEY_ID", &s.access_key_id)
-        .env("AWS_SECRET_ACCESS_KEY", &s.secret_access_key)
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .expect("python3 with aws-encryption-sdk must be installed");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    common::run_python(
+        &s,
+        "test_esdk_mrk.py",
+        &[("PRIMARY_ARN", &primary), ("REPLICA_ARN", &replica)],
+        "all MRK ESDK checks passed",
     );
-    assert!(stdout.contains("all MRK ESDK checks passed"), "{stdout}");
 }

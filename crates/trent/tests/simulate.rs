@@ -174,21 +174,10 @@ async fn simulate_and_server_agree_on_a_table_of_cases() {
 #[test]
 fn simulate_principal_policy_explains_decisions_over_the_api() {
     let s = Server::start();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/test_simulate_api.py");
-    let out = Command::new("python3")
-        .arg(script)
-        .env("TRENT_ENDPOINT", &s.endpoint)
-        .env("AWS_ACCESS_KEY_ID", &s.access_key_id)
-        .env("AWS_SECRET_ACCESS_KEY", &s.secret_access_key)
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .expect("python3 with boto3 must be installed");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    common::run_python(
+        &s,
+        "test_simulate_api.py",
+        &[],
+        "all SimulatePrincipalPolicy checks passed",
     );
-    assert!(stdout.contains("all SimulatePrincipalPolicy checks passed"), "{stdout}");
 }

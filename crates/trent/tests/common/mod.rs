@@ -619,3 +619,32 @@ pub async fn import_material(c: &aws_sdk_kms::Client, id: &str, material: &[u8])
         .map(|_| ())
         .map_err(|e| err(&e).0)
 }
+
+/// Runs `tests/py/<script>` against `s` (its endpoint as TRENT_ENDPOINT, its admin's access key
+/// as the AWS credentials, no other AWS configuration) with `envs`; asserts it succeeded and
+/// printed `done`.
+pub fn run_python(s: &Server, script: &str, envs: &[(&str, &str)], done: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py").join(script);
+    let mut cmd = Command::new("python3");
+    cmd.arg(path)
+        .env("TRENT_ENDPOINT", &s.endpoint)
+        .env("AWS_ACCESS_KEY_ID", &s.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &s.secret_access_key)
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .output()
+        .expect("python3 with the test packages (scripts/test installs them)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{script}: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains(done), "{script}: {stdout}");
+}
