@@ -282,6 +282,46 @@ async fn two_regions_keep_their_keys_apart_and_multi_region_keys_span_them() {
     assert_eq!(code, "AccessDeniedException");
     assert!(message.contains("kms:CreateKey"), "{message}");
 
+    // Grants are each related key's own, and name their key's Region.
+    let account = m
+        .arn
+        .as_deref()
+        .expect("arn")
+        .split(':')
+        .nth(4)
+        .expect("account")
+        .to_owned();
+    let grantee = format!("arn:aws:iam::{account}:root");
+    west.create_grant()
+        .key_id(&m.key_id)
+        .grantee_principal(&grantee)
+        .retiring_principal(&grantee)
+        .operations(aws_sdk_kms::types::GrantOperation::Decrypt)
+        .send()
+        .await
+        .expect("grant on the replica");
+    let grants = west.list_grants().key_id(&m.key_id).send().await.expect("grants");
+    let grants = grants.grants.unwrap_or_default();
+    assert_eq!(grants.len(), 1);
+    assert_eq!(grants[0].key_id.as_deref(), Some(west_arn.as_str()));
+    let east_grants = east.list_grants().key_id(&m.key_id).send().await.expect("grants");
+    assert!(east_grants.grants.unwrap_or_default().is_empty());
+    let retirable = |c: aws_sdk_kms::Client| {
+        let p = grantee.clone();
+        async move {
+            c.list_retirable_grants()
+                .retiring_principal(p)
+                .send()
+                .await
+                .expect("retirable")
+                .grants
+                .unwrap_or_default()
+                .len()
+        }
+    };
+    assert_eq!(retirable(west.clone()).await, 1);
+    assert_eq!(retirable(east.clone()).await, 0, "ListRetirableGrants is regional");
+
     // UpdatePrimaryRegion: the roles swap (both keys Updating meanwhile, then Enabled).
     east.update_primary_region()
         .key_id(&m.key_id)

@@ -16,7 +16,6 @@ use crate::clock::epoch_seconds;
 use crate::grants::Grant;
 use crate::ids::KeyRef;
 use crate::pipeline::{Checks, Ctx, KmsOp};
-use crate::service::Kms;
 use crate::validate;
 
 pub(crate) fn is_grant_id(id: &str) -> bool {
@@ -27,9 +26,10 @@ pub(crate) fn invalid_grant_id(id: &str) -> KmsError {
     KmsError::InvalidGrantId(format!("Invalid grant ID: {id}"))
 }
 
-fn entry(kms: &Kms, g: &Grant) -> GrantListEntry {
+fn entry(g: &Grant) -> GrantListEntry {
     GrantListEntry {
-        key_id: Arn::key(kms.region(), g.record.account_id, g.record.key_id),
+        // The grant's own key's Region (related multi-Region keys have grants of their own).
+        key_id: Arn::key(&g.record.region, g.record.account_id, g.record.key_id),
         grant_id: g.record.grant_id.clone(),
         name: g.record.name.clone(),
         creation_date: epoch_seconds(g.record.created_ms),
@@ -41,10 +41,10 @@ fn entry(kms: &Kms, g: &Grant) -> GrantListEntry {
     }
 }
 
-fn page(kms: &Kms, mut shown: Vec<&Grant>, limit: usize) -> ListGrantsResponse {
+fn page(mut shown: Vec<&Grant>, limit: usize) -> ListGrantsResponse {
     let (next_marker, truncated) = validate::cut_page(&mut shown, limit, |g| &g.record.grant_id);
     ListGrantsResponse {
-        grants: shown.into_iter().map(|g| entry(kms, g)).collect(),
+        grants: shown.into_iter().map(entry).collect(),
         next_marker,
         truncated,
     }
@@ -123,7 +123,7 @@ impl KmsOp for ListGrants {
                     .is_none_or(|a| g.record.grant_id.as_str() > a.as_str())
             })
             .collect();
-        Ok(page(cx.kms, grants, req.limit))
+        Ok(page(grants, req.limit))
     }
 }
 
@@ -178,7 +178,13 @@ impl KmsOp for ListRetirableGrants {
             });
         };
         let records = cx.kms.read(move |s| s.grants_retirable_by(&principal)).await?;
-        let grants: Vec<Grant> = records.into_iter().map(Grant::from_record).collect();
+        // ListRetirableGrants is regional: the grants on keys of the request's Region.
+        let region = cx.region().clone();
+        let grants: Vec<Grant> = records
+            .into_iter()
+            .filter(|g| g.region == region)
+            .map(Grant::from_record)
+            .collect();
         let refs: Vec<&Grant> = grants
             .iter()
             .filter(|g| {
@@ -187,6 +193,6 @@ impl KmsOp for ListRetirableGrants {
                     .is_none_or(|a| g.record.grant_id.as_str() > a.as_str())
             })
             .collect();
-        Ok(page(cx.kms, refs, req.limit))
+        Ok(page(refs, req.limit))
     }
 }
