@@ -340,7 +340,10 @@ async fn run_inner<O: KmsOp>(
     } else {
         None
     };
-    let out = in_scope(
+    // A request that fails after authorization still names the keys it was authorized on, as
+    // CloudTrail's events of failed KMS calls do (a wrong encryption context, a disabled key).
+    let authorized = auth.resources();
+    let out = match in_scope(
         scope,
         O::run(
             Ctx {
@@ -352,7 +355,14 @@ async fn run_inner<O: KmsOp>(
             req,
         ),
     )
-    .await?;
+    .await
+    {
+        Ok(out) => out,
+        Err(e) => {
+            recorder.resources(authorized);
+            return Err(e);
+        }
+    };
     let mut resources = Vec::new();
     out.resources(&mut resources);
     if O::TRACK_USAGE {

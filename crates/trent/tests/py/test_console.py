@@ -162,6 +162,8 @@ def main():
         c.text_appears("#audit-table", "Decrypt")
         c.text_appears("#audit-table", "CreateAlias")
         c.text_appears("#audit-table", "TagResource")
+        # A request that failed after authorization names its key (the refused lockout policy).
+        c.text_appears("#audit-table", "MalformedPolicyDocumentException")
         c.el("#activity-chart")
         c.text_appears("#trail-status", "Chain verification: intact")
         c.shot("audit")
