@@ -122,7 +122,10 @@ const ATTRIBUTE_KEYS: [&str; 8] = [
 
 /// A validated request.
 struct Lookup {
+    /// The lookup attribute; for `ResourceName`, the value is matched as an ARN or as its
+    /// `/<key id>` suffix (`key_suffix`, built once).
     filter: Option<(String, String)>,
+    key_suffix: String,
     start_ms: Option<i64>,
     end_ms: Option<i64>,
     max: usize,
@@ -188,8 +191,10 @@ fn validate(req: LookupEventsRequest) -> Result<Lookup, CloudTrailError> {
         None => BTreeMap::new(),
         Some(t) => decode_token(&t).ok_or_else(|| invalid("InvalidNextTokenException", "Invalid NextToken."))?,
     };
+    let key_suffix = filter.as_ref().map(|(_, v)| format!("/{v}")).unwrap_or_default();
     Ok(Lookup {
         filter,
+        key_suffix,
         start_ms,
         end_ms,
         max,
@@ -220,7 +225,7 @@ fn username(identity: &Json) -> Option<String> {
 }
 
 /// One rendered event as LookupEvents lists it, if it passes the filter.
-fn event_out(rendered: String, time_ms: i64, filter: &Option<(String, String)>) -> Option<EventOut> {
+fn event_out(rendered: String, time_ms: i64, lookup: &Lookup) -> Option<EventOut> {
     let v: Json = serde_json::from_str(&rendered).ok()?;
     let s = |k: &str| v.get(k).and_then(Json::as_str).map(str::to_owned);
     let identity = v.get("userIdentity").cloned().unwrap_or(Json::Null);
@@ -249,7 +254,7 @@ fn event_out(rendered: String, time_ms: i64, filter: &Option<(String, String)>) 
         resources,
         cloud_trail_event: rendered,
     };
-    let keep = match filter {
+    let keep = match &lookup.filter {
         None => true,
         Some((k, want)) => match k.as_str() {
             "EventId" => out.event_id == *want,
@@ -263,7 +268,7 @@ fn event_out(rendered: String, time_ms: i64, filter: &Option<(String, String)>) 
             "ResourceName" => out
                 .resources
                 .iter()
-                .any(|r| r.resource_name == *want || r.resource_name.ends_with(&format!("/{want}"))),
+                .any(|r| r.resource_name == *want || r.resource_name.ends_with(&lookup.key_suffix)),
             _ => false,
         },
     };
@@ -414,7 +419,7 @@ fn scan(store: &dyn trent_store::StoreRead, lookup: Lookup) -> Result<LookupEven
         }
         if lookup.end_ms.is_none_or(|e| entry.time_ms <= e) {
             let rendered = trent_audit::render::render(&entry)?;
-            if let Some(out) = event_out(rendered, entry.time_ms, &lookup.filter) {
+            if let Some(out) = event_out(rendered, entry.time_ms, &lookup) {
                 events.push(out);
             }
         }

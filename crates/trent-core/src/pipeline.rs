@@ -335,14 +335,14 @@ async fn run_inner<O: KmsOp>(
             .map(|k| k.spec());
         quotas.admit(caller.account(), crate::quota::class(O::OP, spec), kms.now_ms())?;
     }
+    // A request that fails after authorization still names the keys it was authorized on, as
+    // CloudTrail's events of failed KMS calls do (a refused policy, an existing alias).
+    let authorized = auth.resources();
     let scope = if O::OP.changes_state() {
-        recorder.scope_for_write(auth.resources())
+        recorder.scope_for_write(authorized.clone())
     } else {
         None
     };
-    // A request that fails after authorization still names the keys it was authorized on, as
-    // CloudTrail's events of failed KMS calls do (a wrong encryption context, a disabled key).
-    let authorized = auth.resources();
     let out = match in_scope(
         scope,
         O::run(

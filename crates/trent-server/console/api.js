@@ -38,35 +38,31 @@ async function post(service, region, headers, body) {
   return fetch("/", { method: "POST", headers: signed, body, credentials: "omit", cache: "no-store" });
 }
 
-/** Calls KMS operation `op` with `input` in the signed-in Region; its JSON answer. */
-export async function kms(op, input = {}) {
+/** An AWS JSON 1.1 call (`target` is its X-Amz-Target) in the signed-in Region; its JSON answer. */
+async function json(service, target, input) {
   const c = credentials();
   const body = JSON.stringify(input);
-  const res = await post("kms", c ? c.region : "us-east-1", {
+  const res = await post(service, c ? c.region : "us-east-1", {
     "content-type": "application/x-amz-json-1.1",
-    "x-amz-target": `TrentService.${op}`,
+    "x-amz-target": target,
   }, body);
   const text = await res.text();
-  const json = text ? JSON.parse(text) : {};
+  const answer = text ? JSON.parse(text) : {};
   if (!res.ok) {
-    const code = String(json.__type || "Error").split("#").pop();
-    throw new AwsError(code, json.message || json.Message || "", res.status);
+    const code = String(answer.__type || "Error").split("#").pop();
+    throw new AwsError(code, answer.message || answer.Message || "", res.status);
   }
-  return json;
+  return answer;
+}
+
+/** Calls KMS operation `op` with `input`; its JSON answer. */
+export function kms(op, input = {}) {
+  return json("kms", `TrentService.${op}`, input);
 }
 
 /** CloudTrail operation `op` (LookupEvents, GetTrailStatus: the audit trail) with `input`. */
-export async function cloudtrail(op, input = {}) {
-  const c = credentials();
-  const body = JSON.stringify(input);
-  const res = await post("cloudtrail", c ? c.region : "us-east-1", {
-    "content-type": "application/x-amz-json-1.1",
-    "x-amz-target": `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.${op}`,
-  }, body);
-  const text = await res.text();
-  const json = text ? JSON.parse(text) : {};
-  if (!res.ok) throw new AwsError(String(json.__type || "Error").split("#").pop(), json.message || "", res.status);
-  return json;
+export function cloudtrail(op, input = {}) {
+  return json("cloudtrail", `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.${op}`, input);
 }
 
 /** Calls IAM (`service` "iam") or STS action `action` with `params`; the parsed XML answer. */

@@ -127,17 +127,23 @@ pub struct Region(Arc<str>);
 
 impl Region {
     pub fn parse(s: &str) -> Option<Region> {
+        (Region::is_name(s) && s.len() <= 32).then(|| Region(Arc::from(s)))
+    }
+
+    /// Whether `s` has the shape of the model's `RegionType` pattern, `^([a-z]+-){2,3}\d+$`
+    /// (its length aside: the model checks that as a constraint of its own).
+    pub fn is_name(s: &str) -> bool {
         let mut parts = s.split('-');
-        let last = parts.next_back()?;
+        let Some(last) = parts.next_back() else {
+            return false;
+        };
         let words: Vec<&str> = parts.collect();
-        let ok = (2..=3).contains(&words.len())
+        (2..=3).contains(&words.len())
             && words
                 .iter()
                 .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
             && !last.is_empty()
             && last.bytes().all(|b| b.is_ascii_digit())
-            && s.len() <= 32;
-        ok.then(|| Region(Arc::from(s)))
     }
 
     pub fn as_str(&self) -> &str {
@@ -213,6 +219,35 @@ macro_rules! string_like {
 }
 
 string_like!(AccountId, KeyId, Region, AliasName);
+
+#[cfg(test)]
+mod region_tests {
+    use super::Region;
+
+    #[test]
+    fn region_names_follow_the_model_pattern() {
+        for ok in ["us-east-1", "eu-west-3", "us-gov-west-1", "ap-southeast-12"] {
+            assert!(Region::is_name(ok) && Region::parse(ok).is_some(), "{ok}");
+        }
+        for bad in [
+            "",
+            "us",
+            "us-east",
+            "us-east-",
+            "US-east-1",
+            "us-east-1a",
+            "a-b-c-d-1",
+            "-east-1",
+        ] {
+            assert!(!Region::is_name(bad) && Region::parse(bad).is_none(), "{bad}");
+        }
+        let long = format!("{}-east-1", "a".repeat(40));
+        assert!(
+            Region::is_name(&long) && Region::parse(&long).is_none(),
+            "length is checked apart"
+        );
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -35,6 +35,16 @@ impl IdReq {
 }
 
 /// Validates a request whose only checked member is a required `KeyId` (id or ARN).
+/// Validated `(key, value)` tags as the store keeps them.
+pub(crate) fn tag_records(tags: &[(String, String)]) -> Vec<trent_store::TagRecord> {
+    tags.iter()
+        .map(|(key, value)| trent_store::TagRecord {
+            key: key.clone(),
+            value: value.clone(),
+        })
+        .collect()
+}
+
 pub(crate) fn key_only(key_id: &Option<String>, checks: &Checks<'_>) -> Result<KeyRef, KmsError> {
     let mut v = Violations::new();
     let raw = validate::key_id(&mut v, "keyId", key_id);

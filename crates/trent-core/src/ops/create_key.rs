@@ -8,7 +8,7 @@ use trent_api::dto::{CreateKeyRequest, KeyMetadataResponse};
 use trent_api::validate::Violations;
 use trent_api::{Action, KmsError, Operation};
 use trent_policy::Values;
-use trent_store::{KeyRecord, TagRecord};
+use trent_store::KeyRecord;
 use trent_types::{Arn, KeyId, KeyManager, KeySpec, KeyState, KeyUsage, Origin};
 
 use crate::authz::facts::{self, KeyView, RequestFacts};
@@ -180,14 +180,7 @@ impl KmsOp for CreateKey {
                 next_rotation_ms: None,
                 version: 0,
             };
-            let tag_records: Vec<TagRecord> = req
-                .tags
-                .iter()
-                .map(|(k, v)| TagRecord {
-                    key: k.clone(),
-                    value: v.clone(),
-                })
-                .collect();
+            let tag_records = super::common::tag_records(&req.tags);
             let view = KeyView {
                 record: &probe,
                 tags: &tag_records,

@@ -17,30 +17,16 @@ use trent_api::dto::{Empty, ReplicateKeyRequest, ReplicateKeyResponse, Tag, Upda
 use trent_api::validate::Violations;
 use trent_api::{Action, KmsError, Operation};
 use trent_policy::Values;
-use trent_store::{KeyRecord, StoreError, TagRecord};
+use trent_store::{KeyRecord, StoreError};
 use trent_types::{Arn, KeyState, Origin, Region};
 
-use super::common::finish;
+use super::common::{finish, tag_records};
 use crate::authz::facts::{self, KeyView, RequestFacts};
 use crate::authz::{Authorizer, KeySpec, OneKey};
 use crate::ids::KeyRef;
 use crate::pipeline::{Checks, Ctx, KmsOp};
 use crate::service::RequestMeta;
 use crate::{policy, validate};
-
-/// `^([a-z]+-){2,3}\d+$`, the model's Region pattern, without a regex engine.
-fn is_region_name(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    let Some((last, words)) = parts.split_last() else {
-        return false;
-    };
-    (2..=3).contains(&words.len())
-        && words
-            .iter()
-            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
-        && !last.is_empty()
-        && last.bytes().all(|b| b.is_ascii_digit())
-}
 
 const REGION_PATTERN: &str = "^([a-z]+-){2,3}\\d+$";
 
@@ -52,7 +38,7 @@ fn region(v: &mut Violations, field: &str, value: &Option<String>) -> String {
         }
         Some(r) => {
             v.str_length(field, r, 1, 32);
-            if !r.is_empty() && !is_region_name(r) {
+            if !r.is_empty() && !Region::is_name(r) {
                 v.pattern(field, r, REGION_PATTERN);
             }
             r.clone()
@@ -204,14 +190,7 @@ impl KmsOp for ReplicateKey {
             version: 0,
             ..key.record.clone()
         };
-        let tag_records: Vec<TagRecord> = req
-            .tags
-            .iter()
-            .map(|(k, v)| TagRecord {
-                key: k.clone(),
-                value: v.clone(),
-            })
-            .collect();
+        let tag_records = tag_records(&req.tags);
         let arn = Arn::key(&replica_region, account, *key.id());
         if req.policy.is_some() {
             let view = KeyView {
@@ -334,29 +313,5 @@ impl KmsOp for UpdatePrimaryRegion {
         cx.kms.settle_soon();
         tracing::info!(key_arn = %key.arn, primary_region = %new_primary.as_str(), "multi-Region primary moved");
         Ok(Empty {})
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_region_name;
-
-    #[test]
-    fn region_names_follow_the_model_pattern() {
-        for ok in ["us-east-1", "eu-west-3", "us-gov-west-1", "ap-southeast-12"] {
-            assert!(is_region_name(ok), "{ok}");
-        }
-        for bad in [
-            "",
-            "us",
-            "us-east",
-            "us-east-",
-            "US-east-1",
-            "us-east-1a",
-            "a-b-c-d-1",
-            "-east-1",
-        ] {
-            assert!(!is_region_name(bad), "{bad}");
-        }
     }
 }
