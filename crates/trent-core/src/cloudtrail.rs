@@ -9,6 +9,7 @@
 //! next page resumes, so paging costs one batch per chain, not a rescan. As in CloudTrail, one
 //! lookup attribute filters (`EventId`, `EventName`, `ReadOnly`, `Username`, `ResourceType`,
 //! `ResourceName`, `EventSource`, `AccessKeyId`), and `StartTime`/`EndTime` bound the time.
+//! `GetTrailStatus` recomputes every chain, at most once per 5 s (`VERIFICATION_TTL_MS`).
 
 use std::collections::BTreeMap;
 
@@ -60,7 +61,7 @@ impl CloudTrailError {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+#[serde(rename_all = "PascalCase")]
 struct LookupEventsRequest {
     lookup_attributes: Option<Vec<LookupAttribute>>,
     start_time: Option<f64>,
@@ -131,6 +132,17 @@ struct Lookup {
     max: usize,
     resume: BTreeMap<String, i64>,
 }
+
+/// The body, decoded as every AWS JSON request is (`pipeline::decode`: an empty body is `{}`,
+/// and a malformed one is `SerializationException` in AWS's words, without parser positions).
+fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, CloudTrailError> {
+    crate::pipeline::decode(body).map_err(|e| CloudTrailError::new(e.code().as_str(), e.client_message()))
+}
+
+/// How long a trail verification answers GetTrailStatus: recomputing every chain is O(events),
+/// so repeated calls (a console left open, or a hostile client) reuse it instead of each
+/// reading the whole trail again; callers meanwhile wait for the one running.
+const VERIFICATION_TTL_MS: i64 = 5_000;
 
 struct NoFacts;
 impl RequestFacts for NoFacts {}
@@ -302,13 +314,7 @@ impl Kms {
         body: &[u8],
         meta: &RequestMeta,
     ) -> Result<Vec<u8>, CloudTrailError> {
-        let text = if body.trim_ascii().is_empty() {
-            b"{}".as_slice()
-        } else {
-            body
-        };
-        let req: LookupEventsRequest = serde_json::from_slice(text)
-            .map_err(|e| CloudTrailError::new("ValidationException", format!("Invalid request: {e}")))?;
+        let req: LookupEventsRequest = decode(body)?;
         let lookup = validate(req)?;
         let az = Authorizer::for_iam(self, caller, meta);
         az.require_account("cloudtrail:LookupEvents", "*", &NoFacts)
@@ -339,13 +345,7 @@ impl Kms {
     /// every chain of the stored trail now (what `trent audit verify` reports): intact with its
     /// chains' heads, or the first broken link. SDKs ignore the extra member; the console shows it.
     async fn trail_status(&self, caller: &Caller, body: &[u8], meta: &RequestMeta) -> Result<Vec<u8>, CloudTrailError> {
-        let text = if body.trim_ascii().is_empty() {
-            b"{}".as_slice()
-        } else {
-            body
-        };
-        let req: TrailStatusRequest = serde_json::from_slice(text)
-            .map_err(|e| CloudTrailError::new("ValidationException", format!("Invalid request: {e}")))?;
+        let req: TrailStatusRequest = decode(body)?;
         let name = req.name.unwrap_or_default();
         if name.is_empty() {
             return Err(CloudTrailError::new(
@@ -366,11 +366,22 @@ impl Kms {
         self.flush_audit()
             .await
             .map_err(|e| CloudTrailError::new("InternalFailure", e.to_string()))?;
-        let key = std::sync::Arc::clone(self.chain_key());
-        let verification = self
-            .read(move |s| trent_audit::verify(s, &key))
-            .await
-            .map_err(|e| CloudTrailError::new("InternalFailure", e.to_string()))?;
+        let mut cached = self.trail_verification.lock().await;
+        let now = self.now_ms();
+        let verification = match cached.as_ref() {
+            Some((at, v)) if now - at < VERIFICATION_TTL_MS => std::sync::Arc::clone(v),
+            _ => {
+                let key = std::sync::Arc::clone(self.chain_key());
+                let v = std::sync::Arc::new(
+                    self.read(move |s| trent_audit::verify(s, &key))
+                        .await
+                        .map_err(|e| CloudTrailError::new("InternalFailure", e.to_string()))?,
+                );
+                *cached = Some((now, std::sync::Arc::clone(&v)));
+                v
+            }
+        };
+        drop(cached);
         let latest = self
             .read(|s| {
                 let mut newest = None;
@@ -382,7 +393,7 @@ impl Kms {
             })
             .await
             .map_err(|e| CloudTrailError::new("InternalFailure", e.to_string()))?;
-        let trent = match verification {
+        let trent = match verification.as_ref() {
             trent_audit::Verification::Intact { events, chains, notes } => serde_json::json!({
                 "Intact": true,
                 "Events": events,

@@ -8,7 +8,8 @@
 //!
 //! Unlike IAM's simulator, which ignores resource policies unless given one, a key's own policy
 //! and grants always take part: a KMS key's policy is what decides first (reference §9.3).
-//! `ContextEntries` named `kms:EncryptionContext:<key>` form the encryption context.
+//! `ContextEntries` named `kms:EncryptionContext:<key>` form the encryption context. A key ARN is
+//! looked up in its own Region (IAM requests are signed for us-east-1 whatever the key's).
 
 use std::collections::BTreeMap;
 
@@ -62,10 +63,15 @@ pub(crate) async fn simulate_principal_policy(cx: &IamCx<'_>, p: &Params) -> Iam
         )));
     }
     let ctx = context(p)?;
-    let region = cx.kms.region_of(cx.meta).clone();
     let mut results = Vec::new();
     for action in &actions {
         for resource in &resources {
+            // IAM is global (SDKs sign it for us-east-1): a key ARN names the Region to look in,
+            // when the deployment serves it.
+            let region = match trent_types::Arn::parse(resource) {
+                Ok(trent_types::Arn::Key { region, .. }) if cx.kms.served_region(region.as_str()).is_some() => region,
+                _ => cx.kms.region_of(cx.meta).clone(),
+            };
             let sim = cx
                 .kms
                 .simulate_in(&region, &source, action, resource, &ctx)

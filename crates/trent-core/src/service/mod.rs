@@ -139,6 +139,8 @@ pub struct Kms {
     coherent: std::sync::atomic::AtomicBool,
     /// Whether other servers share the store (it has a change feed; see `coherence`).
     shared: std::sync::atomic::AtomicBool,
+    /// The latest whole-trail verification and when it ran (`cloudtrail`'s GetTrailStatus).
+    pub(crate) trail_verification: tokio::sync::Mutex<Option<(i64, Arc<trent_audit::Verification>)>>,
     /// Whether multi-Region keys wait to leave `Creating`/`Updating` (see `jobs`).
     pub(crate) settle_due: std::sync::atomic::AtomicBool,
     /// Key invalidations so far (see `coherence`).
@@ -219,6 +221,7 @@ impl Kms {
             shared: std::sync::atomic::AtomicBool::new(false),
             key_epoch: std::sync::atomic::AtomicU64::new(0),
             settle_due: std::sync::atomic::AtomicBool::new(false),
+            trail_verification: tokio::sync::Mutex::new(None),
             write_lock: tokio::sync::Mutex::new(()),
             managed_lock: tokio::sync::Mutex::new(()),
             metrics: Arc::new(crate::metrics::Metrics::new()),

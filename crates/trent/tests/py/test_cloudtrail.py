@@ -9,6 +9,7 @@ import os
 import sys
 
 import boto3
+import botocore.config
 from botocore.exceptions import ClientError
 
 ENDPOINT = os.environ["TRENT_ENDPOINT"]
@@ -69,6 +70,15 @@ def main():
     assert ct.lookup_events(EndTime=now - datetime.timedelta(days=1))["Events"] == []
 
     expect_error(lambda: ct.lookup_events(MaxResults=51), "InvalidMaxResultsException")
+    # A member of the wrong type: AWS JSON's SerializationException, without parser positions.
+    raw = boto3.client(
+        "cloudtrail",
+        region_name="us-east-1",
+        endpoint_url=ENDPOINT,
+        config=botocore.config.Config(parameter_validation=False, retries={"max_attempts": 1}),
+    )
+    e = expect_error(lambda: raw.lookup_events(MaxResults="many"), "SerializationException")
+    assert "line" not in e.response["Error"]["Message"], e.response
     expect_error(lambda: ct.lookup_events(NextToken="not-a-token"), "InvalidNextTokenException")
     expect_error(
         lambda: ct.lookup_events(StartTime=now, EndTime=now - datetime.timedelta(hours=1)),

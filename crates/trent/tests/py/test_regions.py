@@ -49,6 +49,13 @@ def main():
             assert code(e) == expected, (expected, e.response)
         else:
             raise AssertionError(f"expected {expected}")
+    # IAM is global (signed for us-east-1): simulating on the replica looks it up in eu-west-1.
+    iam = boto3.client("iam", region_name="us-east-1", endpoint_url=os.environ["TRENT_ENDPOINT"])
+    account = replica["Arn"].split(":")[4]
+    result = iam.simulate_principal_policy(
+        PolicySourceArn=f"arn:aws:iam::{account}:root", ActionNames=["kms:Decrypt"], ResourceArns=[replica["Arn"]]
+    )["EvaluationResults"][0]
+    assert result["EvalDecision"] == "allowed" and result["EvalResourceName"] == replica["Arn"], result
     print("all Region checks passed")
 
 
