@@ -76,6 +76,33 @@ impl<'de> Deserialize<'de> for SensitiveBlob {
     }
 }
 
+/// A secret string (a password, an XKS proxy secret access key). Zeroized on drop; `Debug` is
+/// redacted.
+#[derive(Clone, Default)]
+pub struct SensitiveString(Zeroizing<String>);
+
+impl SensitiveString {
+    pub fn new(s: String) -> Self {
+        Self(Zeroizing::new(s))
+    }
+    /// Explicit access to the secret text.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SensitiveString {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SensitiveString([REDACTED])")
+    }
+}
+
+impl<'de> Deserialize<'de> for SensitiveString {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(SensitiveString(Zeroizing::new(String::deserialize(d)?)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -99,6 +99,18 @@ pub struct KeyMetadata {
     /// last replica is deleted (reference §1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pending_deletion_window_in_days: Option<i64>,
+    /// Keys in a custom key store.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_key_store_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xks_key_configuration: Option<XksKeyConfiguration>,
+}
+
+/// `XksKeyConfigurationType`: the external key backing a key in an external key store.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct XksKeyConfiguration {
+    pub id: String,
 }
 
 /// `MultiRegionConfiguration` of a multi-Region key's metadata.
@@ -173,20 +185,82 @@ pub struct DescribeCustomKeyStoresRequest {
     pub marker: Option<String>,
 }
 
-/// One custom key store (`CustomKeyStoresListEntry`; the members Trent can fill).
+/// One custom key store (`CustomKeyStoresListEntry`; the members of an external key store).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CustomKeyStoresListEntry {
     pub custom_key_store_id: String,
     pub custom_key_store_name: String,
-    pub connection_state: String,
+    pub custom_key_store_type: &'static str,
+    pub connection_state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_error_code: Option<&'static str>,
     pub creation_date: f64,
+    pub xks_proxy_configuration: XksProxyConfiguration,
+}
+
+/// `XksProxyConfigurationType`: where the proxy is and which credential signs for it (never the
+/// secret).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct XksProxyConfiguration {
+    pub connectivity: String,
+    pub access_key_id: String,
+    pub uri_endpoint: String,
+    pub uri_path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint_service_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint_service_owner: Option<String>,
+}
+
+/// `XksProxyAuthenticationCredentialType`. The secret is zeroized on drop and never logged.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct XksProxyAuthenticationCredential {
+    pub access_key_id: Option<String>,
+    pub raw_secret_access_key: Option<crate::blob::SensitiveString>,
+}
+
+/// The members CreateCustomKeyStore and UpdateCustomKeyStore share (the CloudHSM ones are read
+/// so that they can be refused by name).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CustomKeyStoreRequest {
+    pub custom_key_store_id: Option<String>,
+    pub custom_key_store_name: Option<String>,
+    pub new_custom_key_store_name: Option<String>,
+    pub custom_key_store_type: Option<String>,
+    pub cloud_hsm_cluster_id: Option<String>,
+    pub trust_anchor_certificate: Option<String>,
+    pub key_store_password: Option<crate::blob::SensitiveString>,
+    pub xks_proxy_uri_endpoint: Option<String>,
+    pub xks_proxy_uri_path: Option<String>,
+    pub xks_proxy_vpc_endpoint_service_name: Option<String>,
+    pub xks_proxy_vpc_endpoint_service_owner: Option<String>,
+    pub xks_proxy_authentication_credential: Option<XksProxyAuthenticationCredential>,
+    pub xks_proxy_connectivity: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateCustomKeyStoreResponse {
+    pub custom_key_store_id: String,
+}
+
+/// Connect/Disconnect/DeleteCustomKeyStore.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CustomKeyStoreIdRequest {
+    pub custom_key_store_id: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct DescribeCustomKeyStoresResponse {
     pub custom_key_stores: Vec<CustomKeyStoresListEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
     pub truncated: bool,
 }
 

@@ -12,6 +12,19 @@ pub enum ErrorCode {
     AccessDenied,
     AlreadyExists,
     CustomKeyStoreNotFound,
+    CustomKeyStoreInvalidState,
+    CustomKeyStoreNameInUse,
+    CustomKeyStoreHasCmks,
+    XksKeyAlreadyInUse,
+    XksKeyNotFound,
+    XksKeyInvalidConfiguration,
+    XksProxyUriInUse,
+    XksProxyUriEndpointInUse,
+    XksProxyUriUnreachable,
+    XksProxyIncorrectAuthenticationCredential,
+    XksProxyInvalidResponse,
+    XksProxyInvalidConfiguration,
+    XksProxyVpcEndpointServiceNotFound,
     DependencyTimeout,
     Disabled,
     DryRunOperation,
@@ -54,6 +67,21 @@ impl ErrorCode {
             ErrorCode::AccessDenied => "AccessDeniedException",
             ErrorCode::AlreadyExists => "AlreadyExistsException",
             ErrorCode::CustomKeyStoreNotFound => "CustomKeyStoreNotFoundException",
+            ErrorCode::CustomKeyStoreInvalidState => "CustomKeyStoreInvalidStateException",
+            ErrorCode::CustomKeyStoreNameInUse => "CustomKeyStoreNameInUseException",
+            ErrorCode::CustomKeyStoreHasCmks => "CustomKeyStoreHasCMKsException",
+            ErrorCode::XksKeyAlreadyInUse => "XksKeyAlreadyInUseException",
+            ErrorCode::XksKeyNotFound => "XksKeyNotFoundException",
+            ErrorCode::XksKeyInvalidConfiguration => "XksKeyInvalidConfigurationException",
+            ErrorCode::XksProxyUriInUse => "XksProxyUriInUseException",
+            ErrorCode::XksProxyUriEndpointInUse => "XksProxyUriEndpointInUseException",
+            ErrorCode::XksProxyUriUnreachable => "XksProxyUriUnreachableException",
+            ErrorCode::XksProxyIncorrectAuthenticationCredential => {
+                "XksProxyIncorrectAuthenticationCredentialException"
+            }
+            ErrorCode::XksProxyInvalidResponse => "XksProxyInvalidResponseException",
+            ErrorCode::XksProxyInvalidConfiguration => "XksProxyInvalidConfigurationException",
+            ErrorCode::XksProxyVpcEndpointServiceNotFound => "XksProxyVpcEndpointServiceNotFoundException",
             ErrorCode::DependencyTimeout => "DependencyTimeoutException",
             ErrorCode::Disabled => "DisabledException",
             ErrorCode::DryRunOperation => "DryRunOperationException",
@@ -99,6 +127,19 @@ impl ErrorCode {
             ErrorCode::AccessDenied
             | ErrorCode::AlreadyExists
             | ErrorCode::CustomKeyStoreNotFound
+            | ErrorCode::CustomKeyStoreInvalidState
+            | ErrorCode::CustomKeyStoreNameInUse
+            | ErrorCode::CustomKeyStoreHasCmks
+            | ErrorCode::XksKeyAlreadyInUse
+            | ErrorCode::XksKeyNotFound
+            | ErrorCode::XksKeyInvalidConfiguration
+            | ErrorCode::XksProxyUriInUse
+            | ErrorCode::XksProxyUriEndpointInUse
+            | ErrorCode::XksProxyUriUnreachable
+            | ErrorCode::XksProxyIncorrectAuthenticationCredential
+            | ErrorCode::XksProxyInvalidResponse
+            | ErrorCode::XksProxyInvalidConfiguration
+            | ErrorCode::XksProxyVpcEndpointServiceNotFound
             | ErrorCode::Disabled
             | ErrorCode::DryRunOperation
             | ErrorCode::ExpiredImportToken
@@ -145,6 +186,32 @@ pub enum KmsError {
     AlreadyExists(String),
     #[error("{0}")]
     CustomKeyStoreNotFound(String),
+    #[error("{0}")]
+    CustomKeyStoreInvalidState(String),
+    #[error("{0}")]
+    CustomKeyStoreNameInUse(String),
+    #[error("{0}")]
+    CustomKeyStoreHasCmks(String),
+    #[error("{0}")]
+    XksKeyAlreadyInUse(String),
+    #[error("{0}")]
+    XksKeyNotFound(String),
+    #[error("{0}")]
+    XksKeyInvalidConfiguration(String),
+    #[error("{0}")]
+    XksProxyUriInUse(String),
+    #[error("{0}")]
+    XksProxyUriEndpointInUse(String),
+    #[error("{0}")]
+    XksProxyUriUnreachable(String),
+    #[error("{0}")]
+    XksProxyIncorrectAuthenticationCredential(String),
+    #[error("{0}")]
+    XksProxyInvalidResponse(String),
+    #[error("{0}")]
+    XksProxyInvalidConfiguration(String),
+    #[error("{0}")]
+    XksProxyVpcEndpointServiceNotFound(String),
     /// `<key ARN> is disabled.`
     #[error("{0}")]
     Disabled(String),
@@ -229,6 +296,21 @@ impl KmsError {
             KmsError::AccessDenied(_) => ErrorCode::AccessDenied,
             KmsError::AlreadyExists(_) => ErrorCode::AlreadyExists,
             KmsError::CustomKeyStoreNotFound(_) => ErrorCode::CustomKeyStoreNotFound,
+            KmsError::CustomKeyStoreInvalidState(_) => ErrorCode::CustomKeyStoreInvalidState,
+            KmsError::CustomKeyStoreNameInUse(_) => ErrorCode::CustomKeyStoreNameInUse,
+            KmsError::CustomKeyStoreHasCmks(_) => ErrorCode::CustomKeyStoreHasCmks,
+            KmsError::XksKeyAlreadyInUse(_) => ErrorCode::XksKeyAlreadyInUse,
+            KmsError::XksKeyNotFound(_) => ErrorCode::XksKeyNotFound,
+            KmsError::XksKeyInvalidConfiguration(_) => ErrorCode::XksKeyInvalidConfiguration,
+            KmsError::XksProxyUriInUse(_) => ErrorCode::XksProxyUriInUse,
+            KmsError::XksProxyUriEndpointInUse(_) => ErrorCode::XksProxyUriEndpointInUse,
+            KmsError::XksProxyUriUnreachable(_) => ErrorCode::XksProxyUriUnreachable,
+            KmsError::XksProxyIncorrectAuthenticationCredential(_) => {
+                ErrorCode::XksProxyIncorrectAuthenticationCredential
+            }
+            KmsError::XksProxyInvalidResponse(_) => ErrorCode::XksProxyInvalidResponse,
+            KmsError::XksProxyInvalidConfiguration(_) => ErrorCode::XksProxyInvalidConfiguration,
+            KmsError::XksProxyVpcEndpointServiceNotFound(_) => ErrorCode::XksProxyVpcEndpointServiceNotFound,
             KmsError::DependencyTimeout(_) => ErrorCode::DependencyTimeout,
             KmsError::Disabled(_) => ErrorCode::Disabled,
             KmsError::DryRun => ErrorCode::DryRunOperation,

@@ -19,6 +19,8 @@ pub enum Source {
     /// CloudTrail's own API (LookupEvents: reading the trail is recorded in it too). Appended
     /// last: the stored encoding numbers the variants.
     CloudTrail,
+    /// Trent's XKS proxy API (an external key store's requests; appended after CloudTrail).
+    XksProxy,
 }
 
 impl Source {
@@ -29,6 +31,7 @@ impl Source {
             Source::Sts => "sts.amazonaws.com",
             Source::Trent => "trent",
             Source::CloudTrail => "cloudtrail.amazonaws.com",
+            Source::XksProxy => "kms-xks-proxy",
         }
     }
 }

@@ -128,3 +128,77 @@ pub fn create_account(
         created: true,
     })
 }
+
+/// An XKS proxy credential (`trent admin create-xks-credential`): the access key id and secret
+/// an external key store signs its requests to this Trent's XKS proxy with.
+pub struct XksCredential {
+    pub account_id: AccountId,
+    pub access_key_id: String,
+    pub secret_access_key: SecretBytes,
+}
+
+impl std::fmt::Debug for XksCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("XksCredential")
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Issues an XKS proxy credential for the IAM user `user_name` of the account (the first
+/// account when none is named). Requests signed with it are that user's; its keys' policies say
+/// which keys it may use. A user has at most two access keys of either kind, as in IAM, which is
+/// what rotating a credential needs (the specification's "SigV4 credentials rotation").
+pub fn create_xks_credential(
+    store: &dyn Store,
+    root: &RootKey,
+    account_id: Option<&str>,
+    user_name: &str,
+    now_ms: i64,
+) -> Result<XksCredential, KmsError> {
+    let account_id = match account_of(account_id)? {
+        Some(a) => a,
+        None => store
+            .accounts()
+            .map_err(KmsError::internal)?
+            .into_iter()
+            .min_by_key(|a| a.created_ms)
+            .map(|a| a.account_id)
+            .ok_or_else(|| KmsError::NotFound("the data directory has no account".into()))?,
+    };
+    let user = store
+        .entity(&account_id, trent_store::EntityKind::User, user_name)
+        .map_err(KmsError::internal)?
+        .ok_or_else(|| KmsError::NotFound(format!("account {account_id} has no IAM user {user_name}")))?;
+    let id = serde_json::from_str::<serde_json::Value>(&user.body)
+        .ok()
+        .and_then(|v| v.get("id").and_then(|i| i.as_str()).map(str::to_owned))
+        .ok_or_else(|| KmsError::internal(format!("user {user_name} has no id")))?;
+    let keys = store
+        .access_keys()
+        .map_err(KmsError::internal)?
+        .into_iter()
+        .filter(|k| k.account_id == account_id && k.user_name.as_deref() == Some(user_name))
+        .count();
+    if keys >= 2 {
+        return Err(KmsError::LimitExceeded(format!(
+            "user {user_name} already has 2 access keys: delete one (aws iam delete-access-key) first"
+        )));
+    }
+    let issued = issue_access_key(
+        store,
+        root,
+        account_id,
+        KeyOwner::XksUser {
+            name: user_name.to_owned(),
+            id,
+        },
+        now_ms,
+    )?
+    .ok_or_else(|| KmsError::NotFound(format!("account {account_id} has no IAM user {user_name}")))?;
+    Ok(XksCredential {
+        account_id,
+        access_key_id: issued.access_key_id,
+        secret_access_key: issued.secret_access_key,
+    })
+}

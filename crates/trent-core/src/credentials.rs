@@ -267,6 +267,12 @@ impl CredentialCache {
         let Some(e) = self.map.read().ok().and_then(|m| m.get(access_key_id).cloned()) else {
             return CredentialLookup::Unknown;
         };
+        // An XKS proxy credential signs XKS proxy requests only, and nothing else signs them
+        // (its secret is configured in another service, so it must not reach the KMS API).
+        let xks = access_key_id.starts_with(crate::xks::proxy::XKS_KEY_PREFIX);
+        if xks != (scope.service == trent_api::xks::SIGNING_NAME) {
+            return CredentialLookup::Unknown;
+        }
         // A session token with long-term credentials is refused, as AWS does (the token is part
         // of what the caller claims, so it must be right or absent).
         if e.session_token_hash.is_none() && session_token.is_some() {
@@ -392,6 +398,12 @@ pub(crate) enum KeyOwner {
         name: String,
         id: String,
     },
+    /// A user's XKS proxy credential (`xks::proxy::new_credential`'s shape; signs only
+    /// `kms-xks-proxy` requests).
+    XksUser {
+        name: String,
+        id: String,
+    },
     Session {
         session: Session,
         token_hash: String,
@@ -409,15 +421,20 @@ pub(crate) fn issue_access_key(
     owner: KeyOwner,
     now_ms: i64,
 ) -> Result<Option<IssuedAccessKey>, KmsError> {
-    let rnd = trent_crypto::random::secret(16 + 40).map_err(KmsError::internal)?;
-    let (id_bytes, secret_bytes) = rnd.expose().split_at(16);
-    let mut id = String::from(if matches!(owner, KeyOwner::Session { .. }) {
-        "ASIA"
+    let (id, secret) = if matches!(owner, KeyOwner::XksUser { .. }) {
+        crate::xks::proxy::new_credential()?
     } else {
-        "AKIA"
-    });
-    id.extend(id_bytes.iter().map(|b| char::from(pick(BASE32, *b))));
-    let secret = SecretBytes::new(secret_bytes.iter().map(|b| pick(SECRET_ALPHABET, *b)).collect());
+        let rnd = trent_crypto::random::secret(16 + 40).map_err(KmsError::internal)?;
+        let (id_bytes, secret_bytes) = rnd.expose().split_at(16);
+        let mut id = String::from(if matches!(owner, KeyOwner::Session { .. }) {
+            "ASIA"
+        } else {
+            "AKIA"
+        });
+        id.extend(id_bytes.iter().map(|b| char::from(pick(BASE32, *b))));
+        let secret = SecretBytes::new(secret_bytes.iter().map(|b| pick(SECRET_ALPHABET, *b)).collect());
+        (id, secret)
+    };
     let sealed = seal::seal(root, Purpose::AccessKeySecret, &id, &secret).map_err(KmsError::internal)?;
     let mut record = AccessKeyRecord {
         access_key_id: id.clone(),
@@ -434,7 +451,7 @@ pub(crate) fn issue_access_key(
     };
     match owner {
         KeyOwner::Root => {}
-        KeyOwner::User { name, id } => {
+        KeyOwner::User { name, id } | KeyOwner::XksUser { name, id } => {
             record.user_name = Some(name);
             record.owner_id = Some(id);
         }

@@ -162,6 +162,11 @@ impl LoadedKey {
                 .filter(|v| v.expiration_model == Some(ExpirationModel::KeyMaterialExpires))
                 .and_then(|v| v.valid_to_ms)
                 .map(epoch_seconds),
+            custom_key_store_id: r.custom_key_store_id.clone(),
+            xks_key_configuration: r
+                .xks_key_id
+                .as_ref()
+                .map(|id| trent_api::dto::XksKeyConfiguration { id: id.clone() }),
         }
     }
 

@@ -44,6 +44,7 @@ mod spec;
 mod state;
 mod usage;
 mod validate;
+pub mod xks;
 
 pub use audit::{chain_key, render_entry, verify_trail};
 pub use clock::{Clock, ManualClock, SystemClock};

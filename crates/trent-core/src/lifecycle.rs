@@ -40,6 +40,8 @@ pub(crate) struct NewKey {
     /// The material to use instead of generating it, with its KeyMaterialId (dev-mode seeding of
     /// symmetric keys: the same seed gives the same id, so ciphertexts carry over).
     pub material: Option<(trent_crypto::SecretBytes, String)>,
+    /// A key in an external key store: (custom key store id, `XksKeyId`).
+    pub external: Option<(String, String)>,
 }
 
 /// A new key id (a version-4 UUID).
@@ -140,6 +142,8 @@ impl Kms {
             rotation_period_days: new.rotation_period_days,
             next_rotation_ms: new.rotation_period_days.map(|d| now + d * DAY_MS),
             version: 0,
+            custom_key_store_id: new.external.as_ref().map(|(s, _)| s.clone()),
+            xks_key_id: new.external.map(|(_, x)| x),
         };
         let tag_records: Vec<TagRecord> = new
             .tags

@@ -121,6 +121,7 @@ impl Kms {
                     tags: Vec::new(),
                     rotation_period_days: Some(365),
                     material: None,
+                    external: None,
                 },
             )
             .await?;

@@ -376,19 +376,3 @@ async fn run_inner<O: KmsOp>(
     recorder.resources(resources);
     encode(&out)
 }
-
-/// An operation Trent does not serve: `UnsupportedOperationException`, audited like any other.
-pub(crate) async fn unsupported(
-    kms: &Kms,
-    caller: &Caller,
-    op: Operation,
-    meta: &RequestMeta,
-) -> Result<Vec<u8>, KmsError> {
-    let recorder = Recorder::new(kms, caller, meta, Source::Kms, op.name(), op.is_read_only());
-    let result = Err(KmsError::UnsupportedOperation(format!(
-        "{} is not supported by this server yet.",
-        op.name()
-    )));
-    recorder.finish_kms(&result);
-    result
-}

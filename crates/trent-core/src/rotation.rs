@@ -112,6 +112,11 @@ enum Item {
         arn: String,
         material_id: String,
     },
+    /// An external key store's proxy secret, inside its document.
+    CustomKeyStore {
+        account: trent_types::AccountId,
+        id: String,
+    },
 }
 
 /// What a rotation did.
@@ -162,6 +167,17 @@ pub fn rotate(
     }
     let regions = store.key_regions().map_err(internal)?;
     let accounts = store.accounts().map_err(internal)?;
+    for a in &accounts {
+        for e in store
+            .entities(&a.account_id, trent_store::EntityKind::CustomKeyStore)
+            .map_err(internal)?
+        {
+            items.push(Item::CustomKeyStore {
+                account: a.account_id,
+                id: e.name,
+            });
+        }
+    }
     let pairs = accounts
         .iter()
         .flat_map(|a| regions.iter().map(move |r| (a.account_id, r.clone())));
@@ -255,6 +271,26 @@ fn reseal(tx: &dyn Store, item: &Item, old: &RootKey, new: &RootKey) -> Result<b
             let sealed = seal::seal(new, Purpose::KeyMaterial, &record, &secret)
                 .map_err(|e| StoreError::Backend(e.to_string()))?;
             tx.reseal_material(key_id, material_id, &m.sealed, &sealed)?;
+            Ok(true)
+        }
+        Item::CustomKeyStore { account, id } => {
+            let Some(e) = tx.entity(account, trent_store::EntityKind::CustomKeyStore, id)? else {
+                return Ok(false);
+            };
+            let mut doc =
+                crate::xks::stores::StoreDoc::parse(&e.body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let sealed = doc.sealed_secret().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            if seal::unseal(new, Purpose::XksProxySecret, id, &sealed).is_ok() {
+                return Ok(false);
+            }
+            let secret = seal::unseal(old, Purpose::XksProxySecret, id, &sealed)
+                .map_err(|_| fail(&format!("the proxy secret of custom key store {id}")))?;
+            let resealed = seal::seal(new, Purpose::XksProxySecret, id, &secret)
+                .map_err(|e| StoreError::Backend(e.to_string()))?;
+            doc.sealed_secret = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, resealed);
+            let body = doc.to_body().map_err(|e| StoreError::Backend(e.to_string()))?;
+            let record = trent_store::EntityRecord { body, ..e.clone() };
+            tx.replace_entity(&record, &e.body)?;
             Ok(true)
         }
     }

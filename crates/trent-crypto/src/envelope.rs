@@ -38,6 +38,8 @@ pub struct KeyIdBytes {
 pub struct Header {
     pub key: KeyIdBytes,
     pub material_id: [u8; 32],
+    /// A version-2 blob: made under a key in an external key store ([`crate::xks`]).
+    pub external: bool,
 }
 
 /// Byte ranges of the v1 header.
@@ -77,11 +79,15 @@ pub fn encrypt(
     Ok(blob)
 }
 
-/// Reads the key and material a blob names. Fails on anything that is not a v1 blob.
+/// Reads the key and material a blob names: a version-1 blob, or a version-2 blob of a key in an
+/// external key store ([`crate::xks`]), whose first 50 bytes have the same shape. Fails on
+/// anything else.
 pub fn header(blob: &[u8]) -> Result<Header, CryptoError> {
-    if blob.len() < OVERHEAD || blob.first() != Some(&VERSION) {
-        return Err(CryptoError);
-    }
+    let external = match blob.first() {
+        Some(&VERSION) if blob.len() >= OVERHEAD => false,
+        Some(&crate::xks::BLOB_VERSION) if blob.len() > crate::xks::MIN_BLOB => true,
+        _ => return Err(CryptoError),
+    };
     let multi_region = match blob.get(KIND_AT) {
         Some(0) => false,
         Some(1) => true,
@@ -95,12 +101,15 @@ pub fn header(blob: &[u8]) -> Result<Header, CryptoError> {
     Ok(Header {
         key: KeyIdBytes { multi_region, id },
         material_id,
+        external,
     })
 }
 
-/// Decrypts a blob whose header named `material`.
+/// Decrypts a version-1 blob whose header named `material`.
 pub fn decrypt(blob: &[u8], material: &SecretBytes, context: &[u8]) -> Result<SecretBytes, CryptoError> {
-    header(blob)?;
+    if header(blob)?.external {
+        return Err(CryptoError);
+    }
     let (head, ct) = blob.split_at_checked(HEADER_LEN).ok_or(CryptoError)?;
     let salt = head.get(SALT).ok_or(CryptoError)?;
     let nonce: [u8; NONCE_LEN] = head.get(NONCE).and_then(|n| n.try_into().ok()).ok_or(CryptoError)?;
@@ -129,7 +138,8 @@ mod tests {
             header(&blob).expect("hdr"),
             Header {
                 key: KEY,
-                material_id: [5; 32]
+                material_id: [5; 32],
+                external: false,
             }
         );
         assert_eq!(decrypt(&blob, &m, b"ctx").expect("dec").expose(), b"hello");

@@ -29,6 +29,7 @@ pub mod random;
 pub mod seal;
 pub mod secret;
 pub mod symmetric;
+pub mod xks;
 
 pub use secret::{RootKey, SecretBytes};
 

@@ -21,6 +21,9 @@ pub enum Purpose {
     /// The secret derived keys (audit chain, grant tokens, material ids) come from once the root
     /// key was rotated; record id = `derivation-key`.
     Derivation,
+    /// The secret access key Trent signs an external key store's proxy requests with; record
+    /// id = the custom key store id.
+    XksProxySecret,
 }
 
 impl Purpose {
@@ -30,6 +33,7 @@ impl Purpose {
             Purpose::AccessKeySecret => b"access-key-secret",
             Purpose::ImportToken => b"import-token",
             Purpose::Derivation => b"derivation-key",
+            Purpose::XksProxySecret => b"xks-proxy-secret",
         }
     }
 }

@@ -8,6 +8,10 @@
 //! ```
 //! Logging, request ids and error rendering happen here once, never in operations. Owns no
 //! storage and no SQL; must not be bypassed by any operation.
+//!
+//! Also here: the XKS proxy listener's front ([`xks_router`], the same steps in the XKS proxy
+//! API's vocabulary) and the HTTPS transport of Trent's own calls to external key store
+//! proxies ([`XksClient`]).
 
 #![forbid(unsafe_code)]
 
@@ -16,6 +20,8 @@ mod pipeline;
 mod sealed;
 mod serve;
 mod tls;
+mod xks;
+mod xks_client;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,7 +33,9 @@ use trent_core::Kms;
 pub use pipeline::MAX_BODY_BYTES;
 pub use sealed::{metrics_router as sealed_metrics_router, router as sealed_router};
 pub use serve::{serve, Limits, Routes, Secure};
-pub use tls::{Tls, TlsFiles};
+pub use tls::{ClientAuth, Tls, TlsFiles};
+pub use xks::{xks_router, MAX_XKS_BODY};
+pub use xks_client::XksClient;
 
 /// Shared state of the HTTP layer.
 pub struct AppState {

@@ -26,9 +26,9 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 const JSON: &str = "application/x-amz-json-1.1";
 const TARGET_PREFIX: &str = "TrentService.";
 
-struct Credentials<'a> {
-    kms: &'a Kms,
-    now_ms: i64,
+pub(crate) struct Credentials<'a> {
+    pub kms: &'a Kms,
+    pub now_ms: i64,
 }
 
 impl CredentialLookup for Credentials<'_> {

@@ -62,15 +62,121 @@ fn load(files: &TlsFiles) -> Result<CertifiedKey, String> {
     Ok(certified)
 }
 
+/// Mutual TLS (the XKS proxy listener's option, spec "Authentication"): client certificates
+/// must chain to `ca`, and when `subject` is given their subject common name must be it (AWS
+/// KMS presents `CN=cks.kms.<Region>.amazonaws.com`). Anything else ends the handshake.
+#[derive(Debug, Clone)]
+pub struct ClientAuth {
+    pub ca: PathBuf,
+    pub subject: Option<String>,
+}
+
+/// A client certificate verifier that also checks the subject's common name.
+#[derive(Debug)]
+struct SubjectVerifier {
+    inner: Arc<dyn rustls::server::danger::ClientCertVerifier>,
+    subject: Option<String>,
+}
+
+/// The subject common names of a DER certificate.
+fn common_names(der: &[u8]) -> Vec<String> {
+    use x509_cert::der::Decode as _;
+    let Ok(cert) = x509_cert::Certificate::from_der(der) else {
+        return Vec::new();
+    };
+    let cn = x509_cert::der::asn1::ObjectIdentifier::new_unwrap("2.5.4.3");
+    let mut out = Vec::new();
+    for rdn in cert.tbs_certificate.subject.0.iter() {
+        for atv in rdn.0.iter().filter(|a| a.oid == cn) {
+            let value = atv.value.value();
+            if let Ok(s) = std::str::from_utf8(value) {
+                out.push(s.to_owned());
+            }
+        }
+    }
+    out
+}
+
+impl rustls::server::danger::ClientCertVerifier for SubjectVerifier {
+    fn root_hint_subjects(&self) -> &[rustls::DistinguishedName] {
+        self.inner.root_hint_subjects()
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::server::danger::ClientCertVerified, rustls::Error> {
+        let verified = self.inner.verify_client_cert(end_entity, intermediates, now)?;
+        if let Some(subject) = &self.subject {
+            if !common_names(end_entity.as_ref()).iter().any(|cn| cn == subject) {
+                return Err(rustls::Error::General(format!(
+                    "the client certificate's subject is not CN={subject}"
+                )));
+            }
+        }
+        Ok(verified)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+fn client_verifier(auth: &ClientAuth) -> Result<Arc<dyn rustls::server::danger::ClientCertVerifier>, String> {
+    let what = |e: &dyn std::fmt::Display| format!("{}: {e}", auth.ca.display());
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(&auth.ca).map_err(|e| what(&e))? {
+        roots.add(cert.map_err(|e| what(&e))?).map_err(|e| what(&e))?;
+    }
+    if roots.is_empty() {
+        return Err(format!("{}: no certificate in the file", auth.ca.display()));
+    }
+    let inner = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
+        .build()
+        .map_err(|e| what(&e))?;
+    Ok(Arc::new(SubjectVerifier {
+        inner,
+        subject: auth.subject.clone(),
+    }))
+}
+
 impl Tls {
     /// Loads the certificate and key; an error names the file and what is wrong with it.
     pub fn new(files: TlsFiles) -> Result<Tls, String> {
+        Tls::with_client_auth(files, None)
+    }
+
+    /// [`Tls::new`], requiring client certificates when `client` is given.
+    pub fn with_client_auth(files: TlsFiles, client: Option<&ClientAuth>) -> Result<Tls, String> {
         let current = Arc::new(Current(RwLock::new(Arc::new(load(&files)?))));
-        let mut config = rustls::ServerConfig::builder_with_provider(provider())
+        let builder = rustls::ServerConfig::builder_with_provider(provider())
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-            .map_err(|e| e.to_string())?
-            .with_no_client_auth()
-            .with_cert_resolver(Arc::clone(&current) as Arc<dyn ResolvesServerCert>);
+            .map_err(|e| e.to_string())?;
+        let builder = match client {
+            None => builder.with_no_client_auth(),
+            Some(c) => builder.with_client_cert_verifier(client_verifier(c)?),
+        };
+        let mut config = builder.with_cert_resolver(Arc::clone(&current) as Arc<dyn ResolvesServerCert>);
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(Tls {
             files,

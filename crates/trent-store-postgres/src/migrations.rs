@@ -193,6 +193,14 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE key_usage DROP CONSTRAINT key_usage_pkey;
     ALTER TABLE key_usage ADD PRIMARY KEY (key_id, region);
 "#,
+    // 5: external key stores (SQLite's version 12). A key in a custom key store names the store
+    // and its external key; one external key backs at most one key of a store. The stores
+    // themselves are documents in `iam_entities` (kind `custom-key-store`).
+    r#"
+    ALTER TABLE keys ADD COLUMN custom_key_store_id TEXT COLLATE "C";
+    ALTER TABLE keys ADD COLUMN xks_key_id TEXT COLLATE "C";
+    CREATE UNIQUE INDEX keys_by_external_key ON keys(custom_key_store_id, xks_key_id);
+"#,
 ];
 
 /// The schema version this binary writes.

@@ -13,7 +13,7 @@ use trent_types::{
 
 use crate::{classify, col, parsed, parsed_opt, PgStore};
 
-pub(crate) const KEY_COLUMNS: &str = "key_id, account_id, region, description, key_spec, key_usage, origin, key_manager, key_state, created_ms, deletion_ms, pending_window_days, policy, current_material_id, multi_region, rotation_enabled, rotation_period_days, next_rotation_ms, version, primary_region, material_region";
+pub(crate) const KEY_COLUMNS: &str = "key_id, account_id, region, description, key_spec, key_usage, origin, key_manager, key_state, created_ms, deletion_ms, pending_window_days, policy, current_material_id, multi_region, rotation_enabled, rotation_period_days, next_rotation_ms, version, primary_region, material_region, custom_key_store_id, xks_key_id";
 pub(crate) const ACCESS_KEY_COLUMNS: &str = "access_key_id, account_id, principal_arn, sealed_secret, status, created_ms, user_name, session_token_hash, expires_ms, session, owner_id";
 pub(crate) const GRANT_COLUMNS: &str =
     "grant_id, key_id, account_id, name, grantee_principal, retiring_principal, operations, constraints, created_ms, region";
@@ -43,6 +43,8 @@ fn key_row(r: &Row) -> Result<KeyRecord, StoreError> {
         version: col(r, 18)?,
         primary_region: parsed_opt(r, 19, Region::parse)?,
         material_region: parsed(r, 20, Region::parse)?,
+        custom_key_store_id: col(r, 21)?,
+        xks_key_id: col(r, 22)?,
     })
 }
 
@@ -229,6 +231,14 @@ impl StoreRead for PgStore {
         self.rows(
             &format!("SELECT {KEY_COLUMNS} FROM keys WHERE key_id = $1 ORDER BY region"),
             &[&key_id.as_str()],
+            key_row,
+        )
+    }
+
+    fn keys_in_custom_key_store(&self, custom_key_store_id: &str) -> Result<Vec<KeyRecord>, StoreError> {
+        self.rows(
+            &format!("SELECT {KEY_COLUMNS} FROM keys WHERE custom_key_store_id = $1 ORDER BY key_id"),
+            &[&custom_key_store_id],
             key_row,
         )
     }

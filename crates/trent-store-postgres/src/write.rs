@@ -356,6 +356,20 @@ impl Store for PgStore {
                         .map_err(classify)?;
                     }
                 }
+                EntityKind::CustomKeyStore => {
+                    // A custom key store that still has keys (any state) is not deleted.
+                    let keys: i64 = col(
+                        &c.query_one(
+                            "SELECT COUNT(*) FROM keys WHERE account_id = $1 AND custom_key_store_id = $2",
+                            &[&account_id.as_str(), &name],
+                        )
+                        .map_err(classify)?,
+                        0,
+                    )?;
+                    if keys > 0 {
+                        return Err(StoreError::Conflict);
+                    }
+                }
                 EntityKind::Policy | EntityKind::Group => {}
             }
             c.execute(
@@ -371,7 +385,7 @@ impl Store for PgStore {
         self.write(|c| {
             c.execute(
                 &format!(
-                    "INSERT INTO keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
+                    "INSERT INTO keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
                 ),
                 &[
                     &k.key_id.as_str(),
@@ -395,6 +409,8 @@ impl Store for PgStore {
                     &k.version,
                     &k.primary_region.as_ref().map(Region::as_str),
                     &k.material_region.as_str(),
+                    &k.custom_key_store_id,
+                    &k.xks_key_id,
                 ],
             )
             .map_err(classify)?;

@@ -97,6 +97,29 @@ fn schema_3_rows_keep_their_key_region() {
     assert_eq!(s.key(&east, &id).expect("read"), None);
 }
 
+/// Schema 4's keys are in no custom key store after schema 5, and keep everything else.
+#[test]
+fn schema_4_keys_are_in_no_custom_key_store() {
+    let Some(db) = trent_store_postgres::testing::TestDb::create("xks") else {
+        return;
+    };
+    {
+        let mut c = postgres::Client::connect(&db.url, postgres::NoTls).expect("connect");
+        assert_eq!(trent_store_postgres::migrations::apply_until(&mut c, 4).expect("v4"), 4);
+        c.batch_execute(
+            "INSERT INTO keys (key_id, account_id, region, description, key_spec, key_usage, origin, key_manager, key_state, created_ms, policy, current_material_id, multi_region, material_region)
+               VALUES ('0000000a-0000-4000-8000-000000000000', '111122223333', 'us-east-1', 'old', 'SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT', 'AWS_KMS', 'CUSTOMER', 'Enabled', 1, '{}', 'm', FALSE, 'us-east-1');",
+        )
+        .expect("v4 rows");
+    }
+    let s = db.store();
+    let east = trent_types::Region::parse("us-east-1").expect("region");
+    let id = trent_types::KeyId::parse("0000000a-0000-4000-8000-000000000000").expect("id");
+    let key = s.key(&east, &id).expect("read").expect("exists");
+    assert_eq!((key.custom_key_store_id, key.xks_key_id), (None, None));
+    assert_eq!(key.description, "old");
+}
+
 #[test]
 fn one_server_leads_the_scheduled_jobs_and_another_takes_over_when_it_goes() {
     let Some(db) = trent_store_postgres::testing::TestDb::create("leader") else {

@@ -63,6 +63,8 @@ pub trait StoreRead: Send + Sync + 'static {
     /// Every Region's record of this key id, ordered by Region: a multi-Region key's primary and
     /// replicas (one record for any other key).
     fn related_keys(&self, key_id: &KeyId) -> Result<Vec<KeyRecord>, StoreError>;
+    /// The keys of a custom key store (every state, `PendingDeletion` included), by key id.
+    fn keys_in_custom_key_store(&self, custom_key_store_id: &str) -> Result<Vec<KeyRecord>, StoreError>;
     fn materials(&self, key_id: &KeyId) -> Result<Vec<MaterialRecord>, StoreError>;
     /// Enabled keys with automatic rotation whose next rotation is at or before `now_ms`.
     fn keys_due_for_rotation(&self, now_ms: i64) -> Result<Vec<KeyRecord>, StoreError>;

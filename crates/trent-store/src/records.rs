@@ -79,6 +79,11 @@ pub struct KeyRecord {
     /// same state one gets `Conflict` instead of silently undoing the other's change. 0 when
     /// created.
     pub version: i64,
+    /// A key in an external key store (`Origin=EXTERNAL_KEY_STORE`): the custom key store's id
+    /// (`cks-…`) and the external key's id in its proxy (`XksKeyId`). Both set or both `None`;
+    /// never change. One external key backs at most one key of a store.
+    pub custom_key_store_id: Option<String>,
+    pub xks_key_id: Option<String>,
 }
 
 impl KeyRecord {
@@ -198,6 +203,9 @@ pub enum EntityKind {
     Role,
     Policy,
     Group,
+    /// A custom key store (an external key store's configuration, its sealed proxy
+    /// credential and its connection state), named by its id.
+    CustomKeyStore,
 }
 
 impl EntityKind {
@@ -207,6 +215,7 @@ impl EntityKind {
             EntityKind::Role => "role",
             EntityKind::Policy => "policy",
             EntityKind::Group => "group",
+            EntityKind::CustomKeyStore => "custom-key-store",
         }
     }
 
@@ -216,6 +225,7 @@ impl EntityKind {
             "role" => Some(EntityKind::Role),
             "policy" => Some(EntityKind::Policy),
             "group" => Some(EntityKind::Group),
+            "custom-key-store" => Some(EntityKind::CustomKeyStore),
             _ => None,
         }
     }

@@ -392,6 +392,42 @@ pub fn create_account(at: &Location, account_id: Option<&str>, endpoint: Endpoin
     Ok(())
 }
 
+/// `trent admin create-xks-credential`: an XKS proxy credential for an IAM user, printed as the
+/// specification's "XKS proxy configuration file" (the secret is shown this once).
+pub fn create_xks_credential(
+    at: &Location,
+    account_id: Option<&str>,
+    user: &str,
+    uri_path: &str,
+) -> Result<(), String> {
+    if !trent_api::xks::is_uri_path(uri_path) {
+        return Err(format!(
+            "--uri-path {uri_path}: must be at most 128 characters of A-Z a-z 0-9 / - _ ending in /kms/xks/v1"
+        ));
+    }
+    let (store, root) = open_store(at)?;
+    let now = trent_core::Clock::now_ms(&SystemClock);
+    let c =
+        bootstrap::create_xks_credential(store.as_ref(), &root, account_id, user, now).map_err(|e| e.to_string())?;
+    let secret = zeroize::Zeroizing::new(String::from_utf8_lossy(c.secret_access_key.expose()).into_owned());
+    let file = zeroize::Zeroizing::new(
+        serde_json::to_string_pretty(&serde_json::json!({
+            "XksProxyUriPath": uri_path,
+            "XksProxyAuthenticationCredential": {
+                "AccessKeyId": c.access_key_id,
+                "RawSecretAccessKey": secret.as_str(),
+            }
+        }))
+        .map_err(|e| e.to_string())?,
+    );
+    println!("{}", file.as_str());
+    eprintln!(
+        "trent: XKS proxy credential {} for user {user} of account {}; allow it kms:DescribeKey, kms:Encrypt and kms:Decrypt in the policies of the keys it may use",
+        c.access_key_id, c.account_id
+    );
+    Ok(())
+}
+
 /// `admin.env`: shell-sourceable credentials and endpoint for an account's root principal.
 fn write_env(path: &Path, admin: &bootstrap::AdminCredentials, region: &str, endpoint: Endpoint) -> Result<(), String> {
     let secret = zeroize::Zeroizing::new(String::from_utf8_lossy(admin.secret_access_key.expose()).into_owned());

@@ -276,6 +276,23 @@ enum AdminCommand {
         #[arg(long)]
         https: bool,
     },
+    /// Issue an XKS proxy credential for an IAM user and print the external key store proxy
+    /// configuration file (the JSON AWS KMS's console reads): the URI path and the access key
+    /// id and secret an external key store signs its requests with. The user's key policies
+    /// (kms:DescribeKey, kms:Encrypt, kms:Decrypt) say which keys it may use.
+    CreateXksCredential {
+        #[command(flatten)]
+        at: datadir::Location,
+        /// The IAM user the credential belongs to (create it first: aws iam create-user).
+        #[arg(long)]
+        user: String,
+        /// The user's account (default: the first account).
+        #[arg(long)]
+        account_id: Option<String>,
+        /// The XksProxyUriPath to print: `/kms/xks/v1`, or a Region's `/<region>/kms/xks/v1`.
+        #[arg(long, default_value = "/kms/xks/v1")]
+        uri_path: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -357,6 +374,12 @@ fn main() -> std::process::ExitCode {
             },
             &region,
         ),
+        Command::Admin(AdminCommand::CreateXksCredential {
+            at,
+            user,
+            account_id,
+            uri_path,
+        }) => datadir::create_xks_credential(&at, account_id.as_deref(), &user, &uri_path),
         Command::Policy(PolicyCommand::Simulate {
             at,
             region,

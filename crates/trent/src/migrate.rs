@@ -74,7 +74,13 @@ fn copy(s: &dyn Store, t: &dyn Store) -> Result<(), StoreError> {
         step("accounts", i + 1, accounts.len());
     }
     for a in &accounts {
-        for kind in [EntityKind::Policy, EntityKind::User, EntityKind::Role] {
+        for kind in [
+            EntityKind::Policy,
+            EntityKind::User,
+            EntityKind::Role,
+            EntityKind::Group,
+            EntityKind::CustomKeyStore,
+        ] {
             for e in s.entities(&a.account_id, kind)? {
                 t.put_entity(&e, true)?;
             }

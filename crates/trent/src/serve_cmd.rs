@@ -101,6 +101,33 @@ pub(crate) struct ServeArgs {
     /// request). On by default; a listener on a non-loopback address serves it only with TLS.
     #[arg(long, env = "TRENT_CONSOLE", value_enum, default_value = "on")]
     pub(crate) console: OnOff,
+    /// Serve the XKS proxy API on this address, so that AWS KMS external key stores (or another
+    /// Trent's) keep keys in this Trent. TLS only: --xks-tls-cert/--xks-tls-key, else
+    /// --tls-cert/--tls-key.
+    #[arg(long, env = "TRENT_XKS_LISTEN")]
+    pub(crate) xks_listen: Option<SocketAddr>,
+    /// The XKS listener's certificate chain (PEM), when it is not --tls-cert's.
+    #[arg(long, env = "TRENT_XKS_TLS_CERT", requires = "xks_tls_key")]
+    pub(crate) xks_tls_cert: Option<std::path::PathBuf>,
+    /// The private key of --xks-tls-cert.
+    #[arg(long, env = "TRENT_XKS_TLS_KEY", requires = "xks_tls_cert")]
+    pub(crate) xks_tls_key: Option<std::path::PathBuf>,
+    /// Mutual TLS on the XKS listener: client certificates must chain to these CA certificates
+    /// (PEM).
+    #[arg(long, env = "TRENT_XKS_CLIENT_CA")]
+    pub(crate) xks_client_ca: Option<std::path::PathBuf>,
+    /// With --xks-client-ca: the subject common name client certificates must have (AWS KMS
+    /// presents `cks.kms.<Region>.amazonaws.com`).
+    #[arg(long, env = "TRENT_XKS_CLIENT_SUBJECT", requires = "xks_client_ca")]
+    pub(crate) xks_client_subject: Option<String>,
+    /// CA certificates (PEM) trusted for the external key store proxies this Trent calls, besides
+    /// the system's roots.
+    #[arg(long, env = "TRENT_XKS_CA_FILE")]
+    pub(crate) xks_ca_file: Option<std::path::PathBuf>,
+    /// Milliseconds one call to an external key store proxy may take, connection included (AWS
+    /// KMS allows 250).
+    #[arg(long, env = "TRENT_XKS_TIMEOUT_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=60000))]
+    pub(crate) xks_timeout_ms: u64,
     /// Fault injection for tests (debug builds only): requests for this operation panic.
     #[cfg(debug_assertions)]
     #[arg(long, hide = true)]
@@ -313,6 +340,14 @@ pub(crate) async fn serve(mut args: ServeArgs, explicit_data_dir: bool) -> Resul
     if args.console == OnOff::On && !console {
         tracing::warn!(listen = %addr, "the console is off: a non-loopback listener serves it over TLS only");
     }
+    kms.set_xks_transport(Arc::new(trent_server::XksClient::new(
+        args.xks_ca_file.as_deref(),
+        Duration::from_millis(args.xks_timeout_ms),
+    )?));
+    let xks = match args.xks_listen {
+        Some(at) => Some(serve_xks(&args, at, Arc::clone(&kms), limits, stop_rx.clone()).await?),
+        None => None,
+    };
     let app = trent_server::router(Arc::clone(&kms), &limits, console);
     metrics_routes.open(trent_server::metrics_router(Arc::clone(&kms)));
     if metrics.is_none() {
@@ -350,6 +385,9 @@ pub(crate) async fn serve(mut args: ServeArgs, explicit_data_dir: bool) -> Resul
     if let Some(m) = metrics {
         m.abort();
     }
+    if let Some(x) = xks {
+        x.abort();
+    }
     scheduler.abort();
     audit.abort();
     if let Err(e) = kms.flush_usage().await {
@@ -369,6 +407,43 @@ pub(crate) async fn serve(mut args: ServeArgs, explicit_data_dir: bool) -> Resul
         let _ = std::fs::remove_dir_all(dir);
     }
     served.map_err(|e| e.to_string())
+}
+
+/// Serves the XKS proxy API on `at` over TLS until the server stops.
+async fn serve_xks(
+    args: &ServeArgs,
+    at: SocketAddr,
+    kms: Arc<trent_core::Kms>,
+    limits: trent_server::Limits,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<tokio::task::JoinHandle<()>, String> {
+    let (cert, key) = match (&args.xks_tls_cert, &args.xks_tls_key, &args.tls_cert, &args.tls_key) {
+        (Some(c), Some(k), _, _) | (None, None, Some(c), Some(k)) => (c.clone(), k.clone()),
+        _ => {
+            return Err(
+                "--xks-listen serves TLS only: give --xks-tls-cert and --xks-tls-key (or --tls-cert and --tls-key)"
+                    .into(),
+            )
+        }
+    };
+    let client = args.xks_client_ca.as_ref().map(|ca| trent_server::ClientAuth {
+        ca: ca.clone(),
+        subject: args.xks_client_subject.clone(),
+    });
+    let tls = trent_server::Tls::with_client_auth(trent_server::TlsFiles { cert, key }, client.as_ref())
+        .map_err(|e| format!("XKS TLS: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(at)
+        .await
+        .map_err(|e| format!("cannot listen on {at} for the XKS proxy API: {e}"))?;
+    let bound = listener.local_addr().map_err(|e| e.to_string())?;
+    let router = trent_server::xks_router(kms, &limits);
+    println!("trent: XKS proxy API on https://{bound}/kms/xks/v1");
+    tracing::info!(%bound, mtls = client.is_some(), "serving the XKS proxy API");
+    Ok(tokio::spawn(async move {
+        if let Err(e) = trent_server::serve(listener, router, limits, Some(tls), stopped(stop)).await {
+            tracing::error!(error = %e, "the XKS proxy listener failed");
+        }
+    }))
 }
 
 /// Serves `GET /metrics` on `listen` (unless it is `off`) until aborted. A port that cannot be

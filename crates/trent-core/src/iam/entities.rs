@@ -21,6 +21,7 @@ fn noun(kind: EntityKind) -> &'static str {
         EntityKind::Role => "role",
         EntityKind::Policy => "policy",
         EntityKind::Group => "group",
+        EntityKind::CustomKeyStore => "custom key store",
     }
 }
 
@@ -98,6 +99,7 @@ impl Kms {
             EntityKind::Role => format!("Role with name {name} already exists."),
             EntityKind::Group => format!("Group with name {name} already exists."),
             EntityKind::Policy => format!("A policy called {name} already exists. Duplicate names are not allowed."),
+            EntityKind::CustomKeyStore => format!("Custom key store {name} already exists."),
         }))
     }
 
@@ -142,6 +144,7 @@ impl Kms {
                     EntityKind::Role => "Role",
                     EntityKind::User => "User",
                     EntityKind::Policy => "Policy",
+                    EntityKind::CustomKeyStore => "Custom key store",
                 }
             ))),
             Err(StoreError::Conflict) => Err(IamError::new(
@@ -232,7 +235,7 @@ impl Kms {
         let root = self.root();
         let now = self.now_ms();
         let user = match &owner {
-            KeyOwner::User { name, .. } => Some(name.clone()),
+            KeyOwner::User { name, .. } | KeyOwner::XksUser { name, .. } => Some(name.clone()),
             KeyOwner::Root | KeyOwner::Session { .. } => None,
         };
         let outcome = self

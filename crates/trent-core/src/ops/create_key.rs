@@ -28,6 +28,13 @@ pub(crate) struct Req {
     bypass: bool,
     multi_region: bool,
     tags: Vec<(String, String)>,
+    /// `Origin=EXTERNAL_KEY_STORE`: the store and the external key.
+    external: Option<External>,
+}
+
+pub(crate) struct External {
+    store_id: String,
+    xks_key_id: String,
 }
 
 impl RequestFacts for Req {
@@ -105,14 +112,7 @@ impl KmsOp for CreateKey {
             return Err(validate::too_many_tags());
         }
         let origin = origin.unwrap_or(Origin::AwsKms);
-        if !matches!(origin, Origin::AwsKms | Origin::External)
-            || req.custom_key_store_id.is_some()
-            || req.xks_key_id.is_some()
-        {
-            return Err(KmsError::UnsupportedOperation(format!(
-                "Origin {origin} (custom key stores) is not supported by this server."
-            )));
-        }
+        let external = external_key(origin, &req, key_spec, key_usage)?;
         if trent_crypto::fips::enabled() {
             if let Some(why) = trent_crypto::fips::refused_key_spec(key_spec.as_str()) {
                 return Err(KmsError::UnsupportedOperation(format!(
@@ -134,6 +134,7 @@ impl KmsOp for CreateKey {
             bypass: req.bypass_policy_lockout_safety_check == Some(true),
             multi_region: req.multi_region == Some(true),
             tags,
+            external,
         })
     }
 
@@ -146,6 +147,9 @@ impl KmsOp for CreateKey {
 
     async fn run(cx: Ctx<'_, Account>, req: Req) -> Result<KeyMetadataResponse, KmsError> {
         let account = cx.caller.account();
+        if let Some(x) = &req.external {
+            check_external_key(&cx, x).await?;
+        }
         let key_id: KeyId = if req.multi_region {
             crate::lifecycle::new_multi_region_key_id()?
         } else {
@@ -179,6 +183,8 @@ impl KmsOp for CreateKey {
                 rotation_period_days: None,
                 next_rotation_ms: None,
                 version: 0,
+                custom_key_store_id: req.external.as_ref().map(|x| x.store_id.clone()),
+                xks_key_id: req.external.as_ref().map(|x| x.xks_key_id.clone()),
             };
             let tag_records = super::common::tag_records(&req.tags);
             let view = KeyView {
@@ -205,6 +211,7 @@ impl KmsOp for CreateKey {
                     tags: req.tags,
                     rotation_period_days: None,
                     material: None,
+                    external: req.external.map(|x| (x.store_id, x.xks_key_id)),
                 },
             )
             .await?;
@@ -212,4 +219,104 @@ impl KmsOp for CreateKey {
             key_metadata: key.metadata(),
         })
     }
+}
+
+/// The custom key store members (reference §13): `Origin=EXTERNAL_KEY_STORE` needs
+/// `CustomKeyStoreId` and `XksKeyId` and a single-Region symmetric encryption key; CloudHSM key
+/// stores are not served.
+fn external_key(
+    origin: Origin,
+    req: &CreateKeyRequest,
+    spec: KeySpec,
+    usage: KeyUsage,
+) -> Result<Option<External>, KmsError> {
+    match origin {
+        Origin::AwsCloudhsm => Err(KmsError::UnsupportedOperation(
+            "Origin AWS_CLOUDHSM is not supported: this server has no AWS CloudHSM cluster to keep keys in. Use an external key store (Origin EXTERNAL_KEY_STORE) instead."
+                .to_owned(),
+        )),
+        Origin::ExternalKeyStore => {
+            let (Some(store_id), Some(xks_key_id)) = (&req.custom_key_store_id, &req.xks_key_id) else {
+                return Err(KmsError::Validation(
+                    "CustomKeyStoreId and XksKeyId are required when Origin is EXTERNAL_KEY_STORE.".to_owned(),
+                ));
+            };
+            if !trent_api::xks::is_external_key_id(xks_key_id) {
+                return Err(KmsError::Validation(format!(
+                    "1 validation error detected: Value '{xks_key_id}' at 'xksKeyId' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9-_.]+$"
+                )));
+            }
+            if spec != KeySpec::SymmetricDefault || usage != KeyUsage::EncryptDecrypt {
+                return Err(KmsError::UnsupportedOperation(format!(
+                    "KeySpec {spec} is not supported in a custom key store: only SYMMETRIC_DEFAULT keys for ENCRYPT_DECRYPT are."
+                )));
+            }
+            if req.multi_region == Some(true) {
+                return Err(KmsError::UnsupportedOperation(
+                    "Multi-Region keys cannot be created in a custom key store.".to_owned(),
+                ));
+            }
+            Ok(Some(External {
+                store_id: store_id.clone(),
+                xks_key_id: xks_key_id.clone(),
+            }))
+        }
+        Origin::AwsKms | Origin::External => {
+            if req.custom_key_store_id.is_some() {
+                return Err(KmsError::Validation(format!(
+                    "CustomKeyStoreId requires Origin EXTERNAL_KEY_STORE, not {origin}."
+                )));
+            }
+            if req.xks_key_id.is_some() {
+                return Err(KmsError::Validation(format!(
+                    "XksKeyId requires Origin EXTERNAL_KEY_STORE, not {origin}."
+                )));
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// The store must exist in this Region and be connected, the external key must not back
+/// another key of the store, and the proxy must say it is an enabled 256-bit AES key
+/// (GetKeyMetadata with `kmsOperation` CreateKey).
+async fn check_external_key(cx: &Ctx<'_, Account>, x: &External) -> Result<(), KmsError> {
+    use crate::xks::client;
+    use crate::xks::stores::ConnectionState;
+    let account = cx.caller.account();
+    let store = cx
+        .kms
+        .custom_key_store(account, cx.region(), &x.store_id)
+        .await?
+        .ok_or_else(|| {
+            KmsError::CustomKeyStoreNotFound(format!(
+                "Custom key store ID {} does not exist in this account and Region.",
+                x.store_id
+            ))
+        })?;
+    if store.doc.state != ConnectionState::Connected {
+        return Err(KmsError::CustomKeyStoreInvalidState(format!(
+            "You requested the CreateKey operation in a custom key store that is not connected ({} is {}). This operation is valid only when the custom key store ConnectionState is CONNECTED.",
+            x.store_id,
+            store.doc.state.as_str()
+        )));
+    }
+    let store_id = x.store_id.clone();
+    let existing = cx.kms.read(move |s| s.keys_in_custom_key_store(&store_id)).await?;
+    if let Some(k) = existing
+        .iter()
+        .find(|k| k.xks_key_id.as_deref() == Some(x.xks_key_id.as_str()))
+    {
+        return Err(KmsError::XksKeyAlreadyInUse(format!(
+            "The external key {} is already associated with KMS key {} in this external key store.",
+            x.xks_key_id, k.key_id
+        )));
+    }
+    let metadata = trent_api::xks::RequestMetadata {
+        aws_principal_arn: Some(cx.caller.arn().to_owned()),
+        kms_operation: "CreateKey".into(),
+        kms_request_id: cx.meta.request_id.clone(),
+        ..Default::default()
+    };
+    client::check_external_key(cx.kms, &client::Proxy::of(&store), &x.xks_key_id, metadata).await
 }

@@ -130,7 +130,8 @@ impl KmsOp for Decrypt {
             });
         };
         super::check_symmetric_algorithm(key, req.algorithm)?;
-        let (plaintext, material_id) = super::open_symmetric(key, header, &req.blob.0, req.context.as_ref())?;
+        let (plaintext, material_id) =
+            super::open_any(&cx.asker(Self::OP), key, header, &req.blob.0, req.context.as_ref()).await?;
         super::finish_dry_run(req.dry_run)?;
         Ok(DecryptResponse {
             key_id: key.arn.to_string(),

@@ -3,6 +3,7 @@
 
 use trent_api::dto::{KeyIdRequest, KeyMetadataResponse};
 use trent_api::{KmsError, Operation};
+use trent_types::KeyState;
 
 use super::get_public_key::{validate_any_key, AnyKeyReq};
 use crate::authz::{KeySpec, OneKey};
@@ -33,8 +34,21 @@ impl KmsOp for DescribeKey {
     }
 
     async fn run(cx: Ctx<'_, OneKey>, _req: AnyKeyReq) -> Result<KeyMetadataResponse, KmsError> {
-        Ok(KeyMetadataResponse {
-            key_metadata: cx.auth.key.metadata(),
-        })
+        let key = &cx.auth.key;
+        let mut key_metadata = key.metadata();
+        // A key in a custom key store that is not connected is `Unavailable` (reference §3):
+        // it can be viewed and managed, not used. Its stored state comes back on reconnection.
+        if let Some(store_id) = &key.record.custom_key_store_id {
+            let store = cx
+                .kms
+                .custom_key_store(key.record.account_id, &key.record.region, store_id)
+                .await?;
+            let connected = store.is_some_and(|s| s.doc.state == crate::xks::stores::ConnectionState::Connected);
+            if !connected && matches!(key_metadata.key_state, KeyState::Enabled | KeyState::Disabled) {
+                key_metadata.key_state = KeyState::Unavailable;
+                key_metadata.enabled = false;
+            }
+        }
+        Ok(KeyMetadataResponse { key_metadata })
     }
 }

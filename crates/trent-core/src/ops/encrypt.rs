@@ -96,7 +96,8 @@ impl KmsOp for Encrypt {
         if key.spec().is_symmetric() {
             super::check_symmetric_algorithm(key, req.algorithm)?;
             super::finish_dry_run(req.dry_run)?;
-            let (blob, _) = super::seal_symmetric(key, req.context.as_ref(), req.plaintext.expose())?;
+            let (blob, _) =
+                super::seal_any(&cx.asker(Self::OP), key, req.context.as_ref(), req.plaintext.expose()).await?;
             return Ok(EncryptResponse {
                 ciphertext_blob: Blob(blob),
                 key_id: key.arn.to_string(),

@@ -78,7 +78,7 @@ async fn generate(
     super::require_symmetric(key, op)?;
     super::finish_dry_run(req.dry_run)?;
     let data_key = trent_crypto::random::secret(req.len).map_err(KmsError::internal)?;
-    let (blob, material_id) = super::seal_symmetric(key, req.context.as_ref(), data_key.expose())?;
+    let (blob, material_id) = super::seal_any(&cx.asker(op), key, req.context.as_ref(), data_key.expose()).await?;
     Ok(GenerateDataKeyResponse {
         ciphertext_blob: Blob(blob),
         plaintext: with_plaintext.then(|| SensitiveBlob::new(data_key.into_zeroizing())),

@@ -74,6 +74,15 @@ async fn generate(
 ) -> Result<GenerateDataKeyPairResponse, KmsError> {
     let key = &cx.auth.key;
     super::require_symmetric(key, op)?;
+    // "You cannot specify an asymmetric KMS key or a KMS key in a custom key store" (the
+    // model's KeyId text for the data key pair operations, reference §4).
+    if key.record.origin == trent_types::Origin::ExternalKeyStore {
+        return Err(KmsError::UnsupportedOperation(format!(
+            "{} is in a custom key store; {} does not support KMS keys in custom key stores.",
+            key.arn,
+            op.name()
+        )));
+    }
     let Some(kind) = spec::key_kind(req.pair_spec.key_spec()) else {
         return Err(KmsError::UnsupportedOperation(format!(
             "KeyPairSpec {} is not supported in this Region.",

@@ -60,6 +60,13 @@ fn check_on_demand(key: &LoadedKey) -> Result<(), KmsError> {
     if !key.spec().is_symmetric() || !key.is_customer_managed() {
         return Err(KmsError::UnsupportedOperation(String::new()));
     }
+    // Keys in custom key stores do not rotate (reference §13).
+    if key.record.origin == Origin::ExternalKeyStore {
+        return Err(KmsError::UnsupportedOperation(format!(
+            "{} origin is {} which is not valid for this operation.",
+            key.arn, key.record.origin
+        )));
+    }
     check_primary(key)
 }
 

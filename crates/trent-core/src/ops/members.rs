@@ -156,6 +156,14 @@ audit_members! {
     UpdatePrimaryRegionRequest { key_id => "keyId", primary_region => "primaryRegion" }
     ListRequest { key_id => "keyId", limit => "limit" }
     DescribeCustomKeyStoresRequest { custom_key_store_id => "customKeyStoreId", custom_key_store_name => "customKeyStoreName", limit => "limit" }
+    CustomKeyStoreIdRequest { custom_key_store_id => "customKeyStoreId" }
+    CustomKeyStoreRequest {
+        custom_key_store_id => "customKeyStoreId", custom_key_store_name => "customKeyStoreName",
+        new_custom_key_store_name => "newCustomKeyStoreName", custom_key_store_type => "customKeyStoreType",
+        xks_proxy_uri_endpoint => "xksProxyUriEndpoint", xks_proxy_uri_path => "xksProxyUriPath",
+        xks_proxy_connectivity => "xksProxyConnectivity",
+        xks_proxy_vpc_endpoint_service_name => "xksProxyVpcEndpointServiceName",
+    }
     UpdateKeyDescriptionRequest { key_id => "keyId", description => "description" }
     ScheduleKeyDeletionRequest { key_id => "keyId", pending_window_in_days => "pendingWindowInDays" }
     EncryptRequest {
@@ -261,4 +269,5 @@ resources! {
     CreateGrantResponse => |_r, _out| ();
     ListGrantsResponse => |_r, _out| ();
     DescribeCustomKeyStoresResponse => |_r, _out| ();
+    CreateCustomKeyStoreResponse => |_r, _out| ();
 }

@@ -1,8 +1,9 @@
 //! One module per KMS operation, named as AWS names it. Each declares a `KmsOp`: its wire
 //! request and response, its validated request (domain types; the condition keys it supplies),
 //! its authorization target, and its body, which runs only with the target's `Authorized` proof.
-//! [`Kms::handle`] is the exhaustive catalogue: every operation of the model is placed, the
-//! unbuilt ones answer `UnsupportedOperationException`.
+//! [`Kms::handle`] is the exhaustive catalogue: every operation of the model is placed and
+//! built (what Trent cannot do — CloudHSM key stores, attested recipients — is refused by the
+//! operation with `UnsupportedOperationException` and the reason).
 //!
 //! Steps shared by several operations (key usage checks, the symmetric envelope, dry runs,
 //! asymmetric helpers) live below.
@@ -10,11 +11,14 @@
 mod asymmetric;
 mod cancel_key_deletion;
 mod common;
+mod connect_custom_key_store;
 mod create_alias;
+mod create_custom_key_store;
 mod create_grant;
 mod create_key;
 mod decrypt;
 mod delete_alias;
+mod delete_custom_key_store;
 mod delete_imported_key_material;
 mod derive_shared_secret;
 mod describe_custom_key_stores;
@@ -46,18 +50,20 @@ mod sign;
 mod tag_resource;
 mod untag_resource;
 mod update_alias;
+mod update_custom_key_store;
 mod update_key_description;
 
 use trent_api::dto::EncryptionContextMap;
 use trent_api::{KmsError, Operation};
 use trent_crypto::envelope::{self, Header, KeyIdBytes};
 use trent_crypto::SecretBytes;
-use trent_types::{EncryptionAlgorithm, EncryptionContext, KeySpec, KeyUsage};
+use trent_types::{EncryptionAlgorithm, EncryptionContext, KeySpec, KeyUsage, Origin};
 
 use crate::credentials::Caller;
 use crate::keys::LoadedKey;
-use crate::pipeline::{run, unsupported};
+use crate::pipeline::run;
 use crate::service::{Kms, RequestMeta};
+use crate::xks::envelope::Asker;
 
 impl Kms {
     /// Answers one KMS request for an authenticated caller: the whole request path (see
@@ -132,11 +138,21 @@ impl Kms {
             O::DescribeCustomKeyStores => {
                 run::<describe_custom_key_stores::DescribeCustomKeyStores>(self, caller, body, meta).await
             }
-            O::ConnectCustomKeyStore
-            | O::CreateCustomKeyStore
-            | O::DeleteCustomKeyStore
-            | O::DisconnectCustomKeyStore
-            | O::UpdateCustomKeyStore => unsupported(self, caller, op, meta).await,
+            O::CreateCustomKeyStore => {
+                run::<create_custom_key_store::CreateCustomKeyStore>(self, caller, body, meta).await
+            }
+            O::ConnectCustomKeyStore => {
+                run::<connect_custom_key_store::ConnectCustomKeyStore>(self, caller, body, meta).await
+            }
+            O::DisconnectCustomKeyStore => {
+                run::<connect_custom_key_store::DisconnectCustomKeyStore>(self, caller, body, meta).await
+            }
+            O::UpdateCustomKeyStore => {
+                run::<update_custom_key_store::UpdateCustomKeyStore>(self, caller, body, meta).await
+            }
+            O::DeleteCustomKeyStore => {
+                run::<delete_custom_key_store::DeleteCustomKeyStore>(self, caller, body, meta).await
+            }
             O::ReplicateKey => run::<multi_region::ReplicateKey>(self, caller, body, meta).await,
             O::UpdatePrimaryRegion => run::<multi_region::UpdatePrimaryRegion>(self, caller, body, meta).await,
         }
@@ -240,6 +256,37 @@ pub(crate) fn open_symmetric(
     let plaintext =
         envelope::decrypt(blob, &material.secret, &context_aad(ctx)).map_err(|_| KmsError::InvalidCiphertext)?;
     Ok((plaintext, material.id_hex.clone()))
+}
+
+/// [`seal_symmetric`], and for a key in an external key store the proxy's layer on top
+/// (`xks::envelope`).
+pub(crate) async fn seal_any(
+    asker: &Asker<'_>,
+    key: &LoadedKey,
+    ctx: Option<&EncryptionContext>,
+    plaintext: &[u8],
+) -> Result<(Vec<u8>, String), KmsError> {
+    if key.record.origin == Origin::ExternalKeyStore {
+        return crate::xks::envelope::seal(asker, key, &context_aad(ctx), plaintext).await;
+    }
+    seal_symmetric(key, ctx, plaintext)
+}
+
+/// [`open_symmetric`], and for a key in an external key store the proxy's layer first. A
+/// version-1 blob never opens under a key in an external key store (that would skip the
+/// external key), nor a version-2 blob under any other key.
+pub(crate) async fn open_any(
+    asker: &Asker<'_>,
+    key: &LoadedKey,
+    header: &Header,
+    blob: &[u8],
+    ctx: Option<&EncryptionContext>,
+) -> Result<(SecretBytes, String), KmsError> {
+    match (key.record.origin == Origin::ExternalKeyStore, header.external) {
+        (true, true) => crate::xks::envelope::open(asker, key, header, blob, &context_aad(ctx)).await,
+        (false, false) => open_symmetric(key, header, blob, ctx),
+        (true, false) | (false, true) => Err(KmsError::InvalidCiphertext),
+    }
 }
 
 /// `Recipient` (attested environments) is not served.

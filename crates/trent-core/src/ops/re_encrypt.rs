@@ -182,14 +182,27 @@ impl KmsOp for ReEncrypt {
                 }
                 Some(header) => {
                     super::check_symmetric_algorithm(src, req.source.algorithm)?;
-                    let (pt, material) = super::open_symmetric(src, header, &req.blob.0, req.source.context.as_ref())?;
+                    let (pt, material) = super::open_any(
+                        &cx.asker(Self::OP),
+                        src,
+                        header,
+                        &req.blob.0,
+                        req.source.context.as_ref(),
+                    )
+                    .await?;
                     (pt, EncryptionAlgorithm::SymmetricDefault, Some(material))
                 }
             };
         let (ciphertext, dest_alg, dest_material) = match dest_asym {
             None => {
                 super::finish_dry_run(req.dry_run)?;
-                let (ct, m) = super::seal_symmetric(dest, req.destination.context.as_ref(), plaintext.expose())?;
+                let (ct, m) = super::seal_any(
+                    &cx.asker(Self::OP),
+                    dest,
+                    req.destination.context.as_ref(),
+                    plaintext.expose(),
+                )
+                .await?;
                 (ct, EncryptionAlgorithm::SymmetricDefault, Some(m))
             }
             Some((alg, name)) => {

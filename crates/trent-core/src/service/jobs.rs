@@ -54,6 +54,12 @@ impl Kms {
         Ok(())
     }
 
+    /// Asks the audit flusher's next tick (about a second) to connect the stores waiting in
+    /// `CONNECTING`.
+    pub(crate) fn connect_soon(&self) {
+        self.xks.connect_due.store(true, std::sync::atomic::Ordering::Release);
+    }
+
     /// Asks the audit flusher's next tick (about a second) to settle multi-Region keys.
     pub(crate) fn settle_soon(&self) {
         self.settle_due.store(true, std::sync::atomic::Ordering::Release);
@@ -259,6 +265,9 @@ impl Kms {
             if let Err(e) = self.run_material_expiry().await {
                 tracing::error!(error = %e, "imported material expiry failed");
             }
+            if let Err(e) = self.connect_custom_key_stores().await {
+                tracing::error!(error = %e, "connecting custom key stores failed");
+            }
             if let Err(e) = self.settle_multi_region().await {
                 tracing::error!(error = %e, "settling multi-Region keys failed");
             }
@@ -288,6 +297,17 @@ pub fn spawn_audit_flusher(kms: Arc<Kms>, period: Duration) -> tokio::task::Join
             tick.tick().await;
             if let Err(e) = kms.flush_audit().await {
                 tracing::error!(error = %e, "audit flush failed; the events are kept for the next attempt");
+            }
+            // A store being connected gets its health check within about a second, on a task of
+            // its own (a proxy that does not answer must not hold the audit flush).
+            if kms.xks.connect_due.swap(false, std::sync::atomic::Ordering::AcqRel) {
+                let kms = Arc::clone(&kms);
+                tokio::spawn(async move {
+                    if let Err(e) = kms.connect_custom_key_stores().await {
+                        kms.connect_soon();
+                        tracing::error!(error = %e, "connecting custom key stores failed");
+                    }
+                });
             }
             // A replica created or a primary moved here settles within about a second.
             if kms.settle_due.swap(false, std::sync::atomic::Ordering::AcqRel) {

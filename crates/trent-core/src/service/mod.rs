@@ -72,7 +72,7 @@ impl Authority for System {}
 pub(crate) struct System(());
 
 impl System {
-    fn new() -> System {
+    pub(crate) fn new() -> System {
         System(())
     }
 }
@@ -152,6 +152,8 @@ pub struct Kms {
     pub(crate) managed_lock: tokio::sync::Mutex<()>,
     /// Counters and timings for `/metrics`.
     metrics: Arc<crate::metrics::Metrics>,
+    /// External key stores: the proxy transport and the store documents (see `xks`).
+    pub(crate) xks: crate::xks::XksState,
     /// Request quotas, when configured (see `quota`).
     pub(crate) quotas: std::sync::OnceLock<crate::quota::Quotas>,
     /// Dev mode: the account every caller is the root of (see `seed`).
@@ -225,6 +227,7 @@ impl Kms {
             write_lock: tokio::sync::Mutex::new(()),
             managed_lock: tokio::sync::Mutex::new(()),
             metrics: Arc::new(crate::metrics::Metrics::new()),
+            xks: crate::xks::XksState::default(),
             quotas: std::sync::OnceLock::new(),
             dev_account: std::sync::OnceLock::new(),
             #[cfg(debug_assertions)]

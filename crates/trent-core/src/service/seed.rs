@@ -132,6 +132,7 @@ impl Kms {
                             tags: k.tags.clone().into_iter().collect(),
                             rotation_period_days: None,
                             material,
+                            external: None,
                         },
                     )
                     .await?;

@@ -74,6 +74,7 @@ impl trent_store::StoreRead for InstrumentedStore {
         key_regions() -> Result<Vec<Region>, StoreError>;
         keys_settling() -> Result<Vec<KeyRecord>, StoreError>;
         related_keys(id: &KeyId) -> Result<Vec<KeyRecord>, StoreError>;
+        keys_in_custom_key_store(id: &str) -> Result<Vec<KeyRecord>, StoreError>;
         materials(id: &KeyId) -> Result<Vec<MaterialRecord>, StoreError>;
         keys_due_for_rotation(now: i64) -> Result<Vec<KeyRecord>, StoreError>;
         expired_materials(now: i64) -> Result<Vec<MaterialRecord>, StoreError>;

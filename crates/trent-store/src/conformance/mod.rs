@@ -7,6 +7,7 @@ use trent_types::{
     KeyState, KeyUsage, Origin, Region, RotationType,
 };
 
+mod custom_key_stores;
 mod regions;
 
 use crate::{
@@ -28,9 +29,13 @@ fn id(name: &str) -> KeyId {
         "atomic-2" => 6,
         "atomic-3" => 7,
         "atomic-4" => 8,
+        "x1" => 10,
+        "x2" => 11,
+        "x3" => 12,
+        "x4" => 13,
         _ => 9,
     };
-    KeyId::parse(&format!("0000000{n}-0000-4000-8000-000000000000")).unwrap_or_else(|| unreachable!())
+    KeyId::parse(&format!("{n:08x}-0000-4000-8000-000000000000")).unwrap_or_else(|| unreachable!())
 }
 
 /// Test accounts `A` and `B`.
@@ -75,6 +80,8 @@ fn key(name: &str, account: &str) -> KeyRecord {
         rotation_period_days: None,
         next_rotation_ms: None,
         version: 0,
+        custom_key_store_id: None,
+        xks_key_id: None,
     }
 }
 
@@ -105,6 +112,7 @@ pub fn run_all(s: &dyn Store) {
     reseal_and_meta_are_compare_and_swap(s);
     deletion_cascades(s);
     regions::partition_keys_and_share_materials(s);
+    custom_key_stores::keys_name_their_store_and_external_key(s);
 }
 
 /// Root-key rotation rewrites sealed bytes only where they are still what it read.

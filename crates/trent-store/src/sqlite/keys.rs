@@ -50,6 +50,17 @@ pub(super) fn related_keys(s: &SqliteStore, key_id: &KeyId) -> Result<Vec<KeyRec
     rows.collect::<Result<_, _>>().map_err(classify)
 }
 
+pub(super) fn keys_in_custom_key_store(s: &SqliteStore, store_id: &str) -> Result<Vec<KeyRecord>, StoreError> {
+    let c = s.conn()?;
+    let mut st = c
+        .prepare(&format!(
+            "SELECT {KEY_COLUMNS} FROM keys WHERE custom_key_store_id = ?1 ORDER BY key_id"
+        ))
+        .map_err(classify)?;
+    let rows = st.query_map([store_id], key_row).map_err(classify)?;
+    rows.collect::<Result<_, _>>().map_err(classify)
+}
+
 pub(super) fn materials(s: &SqliteStore, key_id: &KeyId) -> Result<Vec<MaterialRecord>, StoreError> {
     let c = s.conn()?;
     let mut st = c
@@ -249,7 +260,7 @@ pub(super) fn create_key(
     let mut c = s.conn()?;
     let tx = Tx::begin(&mut c)?;
     tx.execute(
-        &format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"),
+        &format!("INSERT INTO keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"),
         params![
             k.key_id.as_str(),
             k.account_id.as_str(),
@@ -271,7 +282,9 @@ pub(super) fn create_key(
             k.next_rotation_ms,
             k.version,
             k.primary_region.as_ref().map(Region::as_str),
-            k.material_region.as_str()
+            k.material_region.as_str(),
+            k.custom_key_store_id,
+            k.xks_key_id
         ],
     )
     .map_err(classify)?;
@@ -505,6 +518,8 @@ pub(super) fn key_row(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         version: r.get(18)?,
         primary_region: parsed_opt(r, 19, Region::parse)?,
         material_region: parsed(r, 20, Region::parse)?,
+        custom_key_store_id: r.get(21)?,
+        xks_key_id: r.get(22)?,
     })
 }
 
@@ -641,7 +656,7 @@ pub(super) fn alias_row(r: &Row<'_>) -> rusqlite::Result<AliasRecord> {
     })
 }
 
-pub(super) const KEY_COLUMNS: &str = "key_id, account_id, region, description, key_spec, key_usage, origin, key_manager, key_state, created_ms, deletion_ms, pending_window_days, policy, current_material_id, multi_region, rotation_enabled, rotation_period_days, next_rotation_ms, version, primary_region, material_region";
+pub(super) const KEY_COLUMNS: &str = "key_id, account_id, region, description, key_spec, key_usage, origin, key_manager, key_state, created_ms, deletion_ms, pending_window_days, policy, current_material_id, multi_region, rotation_enabled, rotation_period_days, next_rotation_ms, version, primary_region, material_region, custom_key_store_id, xks_key_id";
 
 pub(super) const GRANT_COLUMNS: &str =
     "grant_id, key_id, account_id, name, grantee_principal, retiring_principal, operations, constraints, created_ms, region";

@@ -306,6 +306,15 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX grants_by_key ON grants(key_id, region, grant_id);
     CREATE INDEX grants_by_retiring ON grants(retiring_principal, grant_id);
     "#,
+    // 12: external key stores. A key in a custom key store names the store and its external
+    // key; one external key backs at most one key of a store (NULLs are distinct, so other keys
+    // are unaffected). The stores themselves are documents in `iam_entities` (kind
+    // `custom-key-store`).
+    r#"
+    ALTER TABLE keys ADD COLUMN custom_key_store_id TEXT;
+    ALTER TABLE keys ADD COLUMN xks_key_id TEXT;
+    CREATE UNIQUE INDEX keys_by_external_key ON keys(custom_key_store_id, xks_key_id);
+    "#,
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -486,5 +495,34 @@ mod tests {
         assert_eq!(store.usage(&west, &id).expect("usage").map(|u| u.at_ms), Some(5));
         let east = trent_types::Region::parse("us-east-1").expect("region");
         assert_eq!(store.key(&east, &id).expect("read"), None);
+    }
+
+    /// Schema 11's keys are in no custom key store after version 12, and keep everything else.
+    #[test]
+    fn version_12_leaves_existing_keys_outside_custom_key_stores() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("trent.db");
+        {
+            let mut conn = Connection::open(&path).expect("open");
+            let tx = conn.transaction().expect("tx");
+            for (i, m) in MIGRATIONS.iter().take(11).enumerate() {
+                tx.execute_batch(m).expect("migration");
+                tx.pragma_update(None, "user_version", i64::try_from(i + 1).unwrap_or(0))
+                    .expect("version");
+            }
+            tx.execute_batch(
+                "INSERT INTO keys (key_id, account_id, region, description, key_spec, key_usage, origin, key_manager, key_state, created_ms, policy, current_material_id, multi_region, material_region)
+                   VALUES ('0000000a-0000-4000-8000-000000000000', '111122223333', 'us-east-1', 'old', 'SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT', 'AWS_KMS', 'CUSTOMER', 'Enabled', 1, '{}', 'm', 0, 'us-east-1');",
+            )
+            .expect("v11 rows");
+            tx.commit().expect("commit");
+        }
+        let store = super::super::SqliteStore::open(&path).expect("upgrade");
+        assert_eq!(store.schema_version().expect("v"), LATEST);
+        let east = trent_types::Region::parse("us-east-1").expect("region");
+        let id = trent_types::KeyId::parse("0000000a-0000-4000-8000-000000000000").expect("id");
+        let key = store.key(&east, &id).expect("read").expect("exists");
+        assert_eq!((key.custom_key_store_id, key.xks_key_id), (None, None));
+        assert_eq!(key.description, "old");
     }
 }

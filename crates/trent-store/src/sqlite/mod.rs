@@ -366,6 +366,10 @@ impl StoreRead for SqliteStore {
         keys::related_keys(self, key_id)
     }
 
+    fn keys_in_custom_key_store(&self, custom_key_store_id: &str) -> Result<Vec<KeyRecord>, StoreError> {
+        keys::keys_in_custom_key_store(self, custom_key_store_id)
+    }
+
     fn materials(&self, key_id: &KeyId) -> Result<Vec<MaterialRecord>, StoreError> {
         keys::materials(self, key_id)
     }
@@ -705,6 +709,19 @@ impl Store for SqliteStore {
                     args,
                 )
                 .map_err(classify)?;
+            }
+            EntityKind::CustomKeyStore => {
+                // A custom key store that still has keys (any state) is not deleted.
+                let keys: i64 = tx
+                    .query_row(
+                        "SELECT COUNT(*) FROM keys WHERE account_id = ?1 AND custom_key_store_id = ?2",
+                        [account_id.as_str(), name],
+                        |r| r.get(0),
+                    )
+                    .map_err(classify)?;
+                if keys > 0 {
+                    return Err(StoreError::Conflict);
+                }
             }
             EntityKind::Policy | EntityKind::Group => {}
         }

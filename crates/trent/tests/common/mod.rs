@@ -23,6 +23,8 @@ pub struct Server {
     pub region: String,
     /// `http://host:port/metrics` (every test server serves metrics on a port of its own).
     pub metrics: Option<String>,
+    /// `https://host:port/kms/xks/v1` when the server serves the XKS proxy API.
+    pub xks: Option<String>,
 }
 
 pub fn env_value(text: &str, name: &str) -> String {
@@ -249,6 +251,8 @@ pub struct Starting {
     pub metrics: Option<String>,
     /// Where a sealed server answers 503 while it waits (`trent: sealed (…): listening on …`).
     pub sealed_endpoint: Option<String>,
+    /// `https://host:port/kms/xks/v1`, once the server said it.
+    pub xks: Option<String>,
 }
 
 impl Starting {
@@ -281,6 +285,7 @@ impl Starting {
             lines: BufReader::new(stdout).lines(),
             metrics: None,
             sealed_endpoint: None,
+            xks: None,
         }
     }
 
@@ -319,6 +324,9 @@ impl Starting {
             if let Some(url) = line.strip_prefix("trent: metrics on ") {
                 self.metrics = Some(url.to_owned());
             }
+            if let Some(url) = line.strip_prefix("trent: XKS proxy API on ") {
+                self.xks = Some(url.to_owned());
+            }
             if let Some(url) = line.strip_prefix("trent: listening on ") {
                 endpoint = Some(url.to_owned());
                 break;
@@ -351,6 +359,7 @@ impl Starting {
             region: env_value(&env, "AWS_REGION"),
             endpoint,
             metrics: self.metrics,
+            xks: self.xks,
         }
     }
 }
