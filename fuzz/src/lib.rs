@@ -50,7 +50,7 @@ fn build() -> Service {
         root_key(),
         clock,
         trent_core::Config {
-            region: "us-east-1".into(),
+            regions: vec!["us-east-1".into()],
         },
     )
     .expect("open service");

@@ -430,3 +430,105 @@ async fn terraform_replicates_a_multi_region_key() {
     let state = e.key_metadata.expect("m").key_state.expect("state");
     assert_eq!(state, aws_sdk_kms::types::KeyState::PendingDeletion);
 }
+
+/// `aws_kms_custom_key_store` (EXTERNAL_KEY_STORE) whose proxy is another Trent, a clean second
+/// plan; once connected, an `aws_kms_key` in it (`xks_key_id`) with an alias, a clean plan, and
+/// encryption through the alias; then the key and alias destroyed (scheduled for deletion).
+#[tokio::test(flavor = "multi_thread")]
+async fn terraform_manages_an_external_key_store_and_its_keys() {
+    if Command::new("terraform").arg("version").output().is_err() {
+        return skip("no terraform on PATH");
+    }
+    let Some(mirror) = find_mirror() else {
+        return skip("no filesystem mirror holding registry.terraform.io/hashicorp/aws");
+    };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let b = common::xks::proxy(tmp.path());
+    let user = common::xks::create_user(&b, "tf-xks");
+    let (ak, sk) = common::xks::xks_credential(&b, "tf-xks");
+    let external = common::xks::proxy_key(&b, Some(&user), aws_sdk_kms::types::KeySpec::SymmetricDefault).await;
+    let port = b
+        .xks
+        .as_deref()
+        .expect("xks")
+        .trim_end_matches("/kms/xks/v1")
+        .rsplit(':')
+        .next()
+        .expect("port")
+        .to_owned();
+    let ca = tmp.path().join("ca.pem");
+    let s = Server::start_with(
+        &tmp.path().join("data"),
+        &[],
+        &[("TRENT_XKS_CA_FILE", ca.to_str().expect("utf-8"))],
+    );
+    let mut tf = prepare(&s, &mirror, "tests/terraform/xks/main.tf");
+    for (k, v) in [
+        ("TF_VAR_xks_endpoint", format!("https://localhost:{port}")),
+        ("TF_VAR_xks_access_key_id", ak),
+        ("TF_VAR_xks_secret", sk),
+        ("TF_VAR_xks_key_id", external.clone()),
+    ] {
+        tf.env.push((k.to_owned(), v));
+    }
+    tf.run(&["init", "-input=false", "-no-color"]);
+    let applied = tf.apply(1);
+    assert!(
+        applied.contains("Apply complete! Resources: 1 added, 0 changed, 0 destroyed."),
+        "{applied}"
+    );
+    tf.assert_no_changes(1);
+    let store = out(&tf.outputs(), "store_id");
+    let c = s.client();
+    c.connect_custom_key_store()
+        .custom_key_store_id(&store)
+        .send()
+        .await
+        .expect("connect");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let d = c
+            .describe_custom_key_stores()
+            .custom_key_store_id(&store)
+            .send()
+            .await
+            .expect("describe");
+        if d.custom_key_stores()[0].connection_state() == Some(&aws_sdk_kms::types::ConnectionStateType::Connected) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not connected");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let applied = tf.apply(2);
+    assert!(
+        applied.contains("Apply complete! Resources: 2 added, 0 changed, 0 destroyed."),
+        "{applied}"
+    );
+    tf.assert_no_changes(2);
+    let key_arn = out(&tf.outputs(), "key_arn");
+    let m = c
+        .describe_key()
+        .key_id(&key_arn)
+        .send()
+        .await
+        .expect("describe")
+        .key_metadata
+        .expect("m");
+    assert_eq!(m.xks_key_configuration().and_then(|x| x.id()), Some(external.as_str()));
+    let ct = common::encrypt(&c, "alias/tf-hyok", b"terraform hyok").await;
+    assert_eq!(common::decrypt(&c, &ct).await, b"terraform hyok");
+    let applied = tf.apply(1);
+    assert!(
+        applied.contains("Apply complete! Resources: 0 added, 0 changed, 2 destroyed."),
+        "{applied}"
+    );
+    let m = c
+        .describe_key()
+        .key_id(&key_arn)
+        .send()
+        .await
+        .expect("describe")
+        .key_metadata
+        .expect("m");
+    assert_eq!(m.key_state(), Some(&aws_sdk_kms::types::KeyState::PendingDeletion));
+}

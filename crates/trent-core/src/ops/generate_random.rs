@@ -13,6 +13,8 @@ pub(crate) struct GenerateRandom;
 
 pub(crate) struct Req {
     n: usize,
+    /// `CustomKeyStoreId`: refused in `run` (it needs the store to say how).
+    store: Option<String>,
 }
 
 impl crate::authz::facts::RequestFacts for Req {}
@@ -36,14 +38,10 @@ impl KmsOp for GenerateRandom {
         let Some(n) = req.number_of_bytes else {
             return Err(KmsError::Validation("NumberOfBytes is required.".to_owned()));
         };
-        if req.custom_key_store_id.is_some() {
-            return Err(KmsError::UnsupportedOperation(
-                "Custom key stores are not supported by this server.".to_owned(),
-            ));
-        }
         super::no_recipient(&req.recipient)?;
         Ok(Req {
             n: usize::try_from(n).map_err(KmsError::internal)?,
+            store: req.custom_key_store_id,
         })
     }
 
@@ -54,7 +52,25 @@ impl KmsOp for GenerateRandom {
         }
     }
 
-    async fn run(_cx: Ctx<'_, Account>, req: Req) -> Result<GenerateRandomResponse, KmsError> {
+    async fn run(cx: Ctx<'_, Account>, req: Req) -> Result<GenerateRandomResponse, KmsError> {
+        // Only a CloudHSM key store can make the bytes, and Trent has none: an external key
+        // store's id is UnsupportedOperationException (the model's CustomKeyStoreId text), an
+        // unknown id CustomKeyStoreNotFoundException.
+        if let Some(id) = &req.store {
+            if cx
+                .kms
+                .custom_key_store(cx.caller.account(), cx.region(), id)
+                .await?
+                .is_none()
+            {
+                return Err(KmsError::CustomKeyStoreNotFound(format!(
+                    "Custom key store ID {id} does not exist in this account and Region."
+                )));
+            }
+            return Err(KmsError::UnsupportedOperation(format!(
+                "{id} is an external key store. GenerateRandom can use only CloudHSM key stores."
+            )));
+        }
         let bytes = trent_crypto::random::secret(req.n).map_err(KmsError::internal)?;
         Ok(GenerateRandomResponse {
             plaintext: SensitiveBlob::new(bytes.into_zeroizing()),
