@@ -4,6 +4,8 @@
 //! the service name `kms-xks-proxy` and the KMS key's Region, with `host` and `x-amz-date`
 //! signed as the specification's Appendix A shows. Each call has a deadline covering the
 //! connection, the handshake and the answer (AWS KMS allows 250 ms; `--xks-timeout-ms`).
+//! Connections are kept alive and reused per proxy (`host:port`), at most [`MAX_IDLE`] idle
+//! ones each, so a busy key does not pay a TCP and TLS handshake per request.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -17,11 +19,17 @@ use trent_core::xks::{ProxyFuture, ProxyReply, ProxyTarget, Transport, Transport
 
 /// The largest proxy answer read (a Decrypt answer is about 6 KB).
 const MAX_REPLY: usize = 64 * 1024;
+/// Idle connections kept per proxy.
+const MAX_IDLE: usize = 32;
+
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 
 /// Posts proxy calls over HTTPS.
 pub struct XksClient {
     tls: Arc<rustls::ClientConfig>,
     timeout: Duration,
+    /// Idle keep-alive connections by `host:port`.
+    idle: std::sync::Mutex<std::collections::HashMap<String, Vec<Sender>>>,
 }
 
 impl XksClient {
@@ -49,7 +57,56 @@ impl XksClient {
         Ok(XksClient {
             tls: Arc::new(config),
             timeout,
+            idle: std::sync::Mutex::new(std::collections::HashMap::new()),
         })
+    }
+
+    /// An idle connection to `authority` that is still open.
+    fn reuse(&self, authority: &str) -> Option<Sender> {
+        let mut idle = self.idle.lock().ok()?;
+        let list = idle.get_mut(authority)?;
+        while let Some(s) = list.pop() {
+            if !s.is_closed() && s.is_ready() {
+                return Some(s);
+            }
+        }
+        None
+    }
+
+    fn keep(&self, authority: String, sender: Sender) {
+        if sender.is_closed() {
+            return;
+        }
+        if let Ok(mut idle) = self.idle.lock() {
+            let list = idle.entry(authority).or_default();
+            if list.len() < MAX_IDLE {
+                list.push(sender);
+            }
+        }
+    }
+
+    /// A new TLS connection to `host:port`, its driver running on its own task (it ends when the
+    /// connection closes or its sender is dropped).
+    async fn connect(&self, host: String, port: u16) -> Result<Sender, TransportError> {
+        let connect = |m: String| TransportError::Connect(m);
+        let tcp = tokio::net::TcpStream::connect((host.as_str(), port))
+            .await
+            .map_err(|e| connect(e.to_string()))?;
+        let _ = tcp.set_nodelay(true);
+        let name = rustls::pki_types::ServerName::try_from(host).map_err(|e| TransportError::Tls(e.to_string()))?;
+        let stream = tokio_rustls::TlsConnector::from(Arc::clone(&self.tls))
+            .connect(name, tcp)
+            .await
+            .map_err(|e| TransportError::Tls(e.to_string()))?;
+        let (sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .map_err(|e| connect(e.to_string()))?;
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "XKS proxy connection ended");
+            }
+        });
+        Ok(sender)
     }
 
     async fn send(&self, target: &ProxyTarget, body: Vec<u8>) -> Result<ProxyReply, TransportError> {
@@ -91,37 +148,43 @@ impl XksClient {
         let (instructions, _) = sign(signable, &params)
             .map_err(|e| connect(e.to_string()))?
             .into_parts();
-        let mut req = http::Request::builder().method("POST").uri(&target.path);
-        for (k, v) in headers {
-            req = req.header(k, v);
-        }
-        for (k, v) in instructions.headers() {
-            req = req.header(k, v);
-        }
-        let req = req
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|e| connect(e.to_string()))?;
-        let tcp = tokio::net::TcpStream::connect((host.as_str(), port))
-            .await
-            .map_err(|e| connect(e.to_string()))?;
-        let _ = tcp.set_nodelay(true);
-        let name = rustls::pki_types::ServerName::try_from(host).map_err(|e| TransportError::Tls(e.to_string()))?;
-        let stream = tokio_rustls::TlsConnector::from(Arc::clone(&self.tls))
-            .connect(name, tcp)
-            .await
-            .map_err(|e| TransportError::Tls(e.to_string()))?;
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .map_err(|e| connect(e.to_string()))?;
-        let driver = tokio::spawn(conn);
-        let resp = sender.send_request(req).await.map_err(|e| connect(e.to_string()))?;
+        let body = Bytes::from(body);
+        let request = || {
+            let mut req = http::Request::builder().method("POST").uri(&target.path);
+            for (k, v) in headers {
+                req = req.header(k, v);
+            }
+            for (k, v) in instructions.headers() {
+                req = req.header(k, v);
+            }
+            req.body(Full::new(body.clone())).map_err(|e| connect(e.to_string()))
+        };
+        let key = format!("{host}:{port}");
+        // A kept connection the proxy closed meanwhile fails without an answer: the request is
+        // sent once more on a new connection (the proxy's operations have no effect to repeat).
+        let (sender, resp) = match self.reuse(&key) {
+            Some(mut s) => match s.send_request(request()?).await {
+                Ok(r) => (s, r),
+                Err(_) => {
+                    let mut s = self.connect(host, port).await?;
+                    let r = s.send_request(request()?).await.map_err(|e| connect(e.to_string()))?;
+                    (s, r)
+                }
+            },
+            None => {
+                let mut s = self.connect(host, port).await?;
+                let r = s.send_request(request()?).await.map_err(|e| connect(e.to_string()))?;
+                (s, r)
+            }
+        };
         let status = resp.status().as_u16();
         let bytes = http_body_util::Limited::new(resp.into_body(), MAX_REPLY)
             .collect()
             .await
             .map_err(|e| connect(e.to_string()))?
             .to_bytes();
-        driver.abort();
+        // The answer was read whole: the connection may carry the next request.
+        self.keep(key, sender);
         Ok(ProxyReply {
             status,
             body: bytes.to_vec(),
