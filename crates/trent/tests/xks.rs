@@ -288,6 +288,20 @@ async fn trent_keeps_keys_in_another_trent_acting_as_its_external_key_store() {
     assert_eq!(err(&e).0, "UnsupportedOperationException", "{e:?}");
     let e = c.enable_key_rotation().key_id(&key).send().await.expect_err("rotation");
     assert_eq!(err(&e).0, "UnsupportedOperationException", "{e:?}");
+    let e = c
+        .rotate_key_on_demand()
+        .key_id(&key)
+        .send()
+        .await
+        .expect_err("on demand");
+    assert_eq!(err(&e).0, "UnsupportedOperationException", "{e:?}");
+    let e = c
+        .list_key_rotations()
+        .key_id(&key)
+        .send()
+        .await
+        .expect_err("list rotations");
+    assert_eq!(err(&e).0, "UnsupportedOperationException", "{e:?}");
 
     // Encrypt, decrypt, data keys and re-encryption, with an encryption context.
     let ct = c
@@ -647,9 +661,16 @@ fn the_xks_listener_serves_tls_only_and_checks_client_certificates() {
     assert!(log.contains("--xks-listen serves TLS only"), "{log}");
     // mTLS: client certificates must chain to the client CA and name the subject.
     certs::issue(tmp.path(), "ca", "proxy", "DNS:localhost,IP:127.0.0.1");
-    client_cert(tmp.path(), "clients", "kms", "cks.kms.eu-west-1.amazonaws.com");
-    client_cert(tmp.path(), "clients", "other", "someone.example.com");
-    client_cert(tmp.path(), "rogue", "rogue-client", "cks.kms.eu-west-1.amazonaws.com");
+    let client = "extendedKeyUsage=clientAuth";
+    certs::issue_with(tmp.path(), "clients", "kms", "cks.kms.eu-west-1.amazonaws.com", client);
+    certs::issue_with(tmp.path(), "clients", "other", "someone.example.com", client);
+    certs::issue_with(
+        tmp.path(),
+        "rogue",
+        "rogue-client",
+        "cks.kms.eu-west-1.amazonaws.com",
+        client,
+    );
     let p = |f: &str| tmp.path().join(f).to_str().expect("utf-8").to_owned();
     let s = Server::start_in(
         &tmp.path().join("mtls"),
@@ -702,47 +723,4 @@ fn the_xks_listener_serves_tls_only_and_checks_client_certificates() {
     assert_eq!(curl(None), "000");
     assert_eq!(curl(Some("other")), "000");
     assert_eq!(curl(Some("rogue-client")), "000");
-}
-
-/// A client certificate `<name>.pem` with subject CN `cn`, issued by the CA `<ca>`.
-fn client_cert(dir: &Path, ca: &str, name: &str, cn: &str) {
-    certs::ca(dir, ca);
-    certs::openssl(
-        &[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.csr"),
-            "-subj",
-            &format!("/CN={cn}"),
-        ],
-        dir,
-    );
-    std::fs::write(dir.join("client.ext"), "extendedKeyUsage=clientAuth\n").expect("ext");
-    certs::openssl(
-        &[
-            "x509",
-            "-req",
-            "-in",
-            &format!("{name}.csr"),
-            "-CA",
-            &format!("{ca}.pem"),
-            "-CAkey",
-            &format!("{ca}.key"),
-            "-CAcreateserial",
-            "-days",
-            "1",
-            "-extfile",
-            "client.ext",
-            "-out",
-            &format!("{name}.pem"),
-        ],
-        dir,
-    );
 }

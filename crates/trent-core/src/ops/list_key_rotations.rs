@@ -64,6 +64,13 @@ impl KmsOp for ListKeyRotations {
         if !key.spec().is_symmetric() {
             return Err(KmsError::UnsupportedOperation(String::new()));
         }
+        // Keys in custom key stores do not rotate (reference §13).
+        if key.record.origin == Origin::ExternalKeyStore {
+            return Err(KmsError::UnsupportedOperation(format!(
+                "{} origin is {} which is not valid for this operation.",
+                key.arn, key.record.origin
+            )));
+        }
         let external = key.record.origin == Origin::External;
         let current = key.record.current_material_id.as_deref();
         let mut entries: Vec<(String, RotationsListEntry)> = key

@@ -48,8 +48,15 @@ pub fn ca(dir: &Path, name: &str) {
 /// `<name>.pem`/`<name>.key` for CN=localhost with `san` (e.g. `DNS:localhost,IP:127.0.0.1`),
 /// issued by the CA `<ca>` (made if absent).
 pub fn issue(dir: &Path, ca_name: &str, name: &str, san: &str) {
+    issue_with(dir, ca_name, name, "localhost", &format!("subjectAltName={san}"));
+}
+
+/// `<name>.pem`/`<name>.key` with subject CN `cn` and the extension line `ext` (e.g.
+/// `extendedKeyUsage=clientAuth`), issued by the CA `<ca>` (made if absent).
+pub fn issue_with(dir: &Path, ca_name: &str, name: &str, cn: &str, ext: &str) {
     ca(dir, ca_name);
-    std::fs::write(dir.join("san.ext"), format!("subjectAltName={san}\n")).expect("ext");
+    let ext_file = format!("{name}.ext");
+    std::fs::write(dir.join(&ext_file), format!("{ext}\n")).expect("ext");
     openssl(
         &[
             "req",
@@ -63,7 +70,7 @@ pub fn issue(dir: &Path, ca_name: &str, name: &str, san: &str) {
             "-out",
             &format!("{name}.csr"),
             "-subj",
-            "/CN=localhost",
+            &format!("/CN={cn}"),
         ],
         dir,
     );
@@ -81,7 +88,7 @@ pub fn issue(dir: &Path, ca_name: &str, name: &str, san: &str) {
             "-days",
             "1",
             "-extfile",
-            "san.ext",
+            &ext_file,
             "-out",
             &format!("{name}.pem"),
         ],
