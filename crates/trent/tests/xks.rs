@@ -245,6 +245,19 @@ async fn trent_keeps_keys_in_another_trent_acting_as_its_external_key_store() {
             .custom_key_store_id(&store)
             .xks_key_id(xks_id)
     };
+    for (id, code) in [
+        ("cks-0000000000000000a", "CustomKeyStoreNotFoundException"),
+        (store.as_str(), "UnsupportedOperationException"),
+    ] {
+        let e = c
+            .create_key()
+            .origin(OriginType::AwsCloudhsm)
+            .custom_key_store_id(id)
+            .send()
+            .await
+            .expect_err("cloudhsm origin");
+        assert_eq!(err(&e).0, code, "{e:?}");
+    }
     let e = new_key(&external).send().await.expect_err("disconnected");
     assert_eq!(err(&e).0, "CustomKeyStoreInvalidStateException", "{e:?}");
 

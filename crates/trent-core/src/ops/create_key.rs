@@ -30,6 +30,9 @@ pub(crate) struct Req {
     tags: Vec<(String, String)>,
     /// `Origin=EXTERNAL_KEY_STORE`: the store and the external key.
     external: Option<External>,
+    /// `Origin=AWS_CLOUDHSM` with a `CustomKeyStoreId`: refused in `run`, which can tell an
+    /// unknown store (`CustomKeyStoreNotFoundException`, as AWS answers) from an external one.
+    cloudhsm_store: Option<String>,
 }
 
 pub(crate) struct External {
@@ -112,7 +115,15 @@ impl KmsOp for CreateKey {
             return Err(validate::too_many_tags());
         }
         let origin = origin.unwrap_or(Origin::AwsKms);
-        let external = external_key(origin, &req, key_spec, key_usage)?;
+        let cloudhsm_store = req
+            .custom_key_store_id
+            .clone()
+            .filter(|_| origin == Origin::AwsCloudhsm);
+        let external = if cloudhsm_store.is_some() {
+            None
+        } else {
+            external_key(origin, &req, key_spec, key_usage)?
+        };
         if trent_crypto::fips::enabled() {
             if let Some(why) = trent_crypto::fips::refused_key_spec(key_spec.as_str()) {
                 return Err(KmsError::UnsupportedOperation(format!(
@@ -135,6 +146,7 @@ impl KmsOp for CreateKey {
             multi_region: req.multi_region == Some(true),
             tags,
             external,
+            cloudhsm_store,
         })
     }
 
@@ -147,6 +159,16 @@ impl KmsOp for CreateKey {
 
     async fn run(cx: Ctx<'_, Account>, req: Req) -> Result<KeyMetadataResponse, KmsError> {
         let account = cx.caller.account();
+        if let Some(id) = &req.cloudhsm_store {
+            if cx.kms.custom_key_store(account, cx.region(), id).await?.is_none() {
+                return Err(KmsError::CustomKeyStoreNotFound(format!(
+                    "Custom key store ID {id} does not exist in this account and Region."
+                )));
+            }
+            return Err(KmsError::UnsupportedOperation(format!(
+                "{id} is an external key store: Origin AWS_CLOUDHSM needs a CloudHSM key store, and this server has no AWS CloudHSM cluster. Use Origin EXTERNAL_KEY_STORE."
+            )));
+        }
         if let Some(x) = &req.external {
             check_external_key(&cx, x).await?;
         }
