@@ -74,6 +74,11 @@ fn route(path: &str) -> Option<(&str, ProxyCall<'_>)> {
     }
     let rest = rest.strip_prefix("/keys/")?;
     let (key, op) = rest.split_once('/')?;
+    // An externalKeyId outside the specification's alphabet is not a path of the API (escapes,
+    // dot segments, overlong ids end here, before anything else is read).
+    if !trent_api::xks::is_external_key_id(key) {
+        return None;
+    }
     let op = match op {
         "metadata" => ProxyOp::Metadata,
         "encrypt" => ProxyOp::Encrypt,
@@ -249,6 +254,8 @@ mod tests {
             "/kms/xks/v2/health",
             "/kms/xks/v1/keys/k/sign",
             "/kms/xks/v1/keys/k",
+            "/kms/xks/v1/keys/a%2Fb/metadata",
+            "/kms/xks/v1/keys/../health",
             "/kms/xks/v1/healthz",
             "/a.b/kms/xks/v1/health",
             "kms/xks/v1/health",

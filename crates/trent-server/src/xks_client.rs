@@ -34,8 +34,13 @@ pub struct XksClient {
 
 impl XksClient {
     /// Trusts the system's root certificates and, when given, the PEM certificates of `ca_file`
-    /// (a private CA in front of an on-premises proxy).
-    pub fn new(ca_file: Option<&Path>, timeout: Duration) -> Result<XksClient, String> {
+    /// (a private CA in front of an on-premises proxy); presents `identity` (a PEM certificate
+    /// chain and its key) to proxies that ask for a client certificate (mutual TLS).
+    pub fn new(
+        ca_file: Option<&Path>,
+        identity: Option<&crate::TlsFiles>,
+        timeout: Duration,
+    ) -> Result<XksClient, String> {
         let mut roots = rustls::RootCertStore::empty();
         for cert in rustls_native_certs::load_native_certs().certs {
             let _ = roots.add(cert);
@@ -48,11 +53,26 @@ impl XksClient {
             }
         }
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        let builder = rustls::ClientConfig::builder_with_provider(provider)
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
             .map_err(|e| e.to_string())?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+            .with_root_certificates(roots);
+        let mut config = match identity {
+            None => builder.with_no_client_auth(),
+            Some(files) => {
+                use rustls::pki_types::pem::PemObject;
+                let what = |p: &Path, e: &dyn std::fmt::Display| format!("{}: {e}", p.display());
+                let chain = rustls::pki_types::CertificateDer::pem_file_iter(&files.cert)
+                    .map_err(|e| what(&files.cert, &e))?
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| what(&files.cert, &e))?;
+                let key =
+                    rustls::pki_types::PrivateKeyDer::from_pem_file(&files.key).map_err(|e| what(&files.key, &e))?;
+                builder
+                    .with_client_auth_cert(chain, key)
+                    .map_err(|e| what(&files.cert, &e))?
+            }
+        };
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(XksClient {
             tls: Arc::new(config),

@@ -124,6 +124,13 @@ pub(crate) struct ServeArgs {
     /// the system's roots.
     #[arg(long, env = "TRENT_XKS_CA_FILE")]
     pub(crate) xks_ca_file: Option<std::path::PathBuf>,
+    /// The client certificate chain (PEM) Trent presents to external key store proxies that
+    /// require mutual TLS (with --xks-proxy-client-key).
+    #[arg(long, env = "TRENT_XKS_PROXY_CLIENT_CERT", requires = "xks_proxy_client_key")]
+    pub(crate) xks_proxy_client_cert: Option<std::path::PathBuf>,
+    /// The private key of --xks-proxy-client-cert.
+    #[arg(long, env = "TRENT_XKS_PROXY_CLIENT_KEY", requires = "xks_proxy_client_cert")]
+    pub(crate) xks_proxy_client_key: Option<std::path::PathBuf>,
     /// Milliseconds one call to an external key store proxy may take, connection included (AWS
     /// KMS allows 250).
     #[arg(long, env = "TRENT_XKS_TIMEOUT_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=60000))]
@@ -340,10 +347,21 @@ pub(crate) async fn serve(mut args: ServeArgs, explicit_data_dir: bool) -> Resul
     if args.console == OnOff::On && !console {
         tracing::warn!(listen = %addr, "the console is off: a non-loopback listener serves it over TLS only");
     }
-    kms.set_xks_transport(Arc::new(trent_server::XksClient::new(
-        args.xks_ca_file.as_deref(),
-        Duration::from_millis(args.xks_timeout_ms),
-    )?));
+    let identity = match (&args.xks_proxy_client_cert, &args.xks_proxy_client_key) {
+        (Some(cert), Some(key)) => Some(trent_server::TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ => None,
+    };
+    kms.set_xks_transport(Arc::new(
+        trent_server::XksClient::new(
+            args.xks_ca_file.as_deref(),
+            identity.as_ref(),
+            Duration::from_millis(args.xks_timeout_ms),
+        )
+        .map_err(|e| format!("XKS client: {e}"))?,
+    ));
     let xks = match args.xks_listen {
         Some(at) => Some(serve_xks(&args, at, Arc::clone(&kms), limits, stop_rx.clone()).await?),
         None => None,

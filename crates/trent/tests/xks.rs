@@ -666,8 +666,8 @@ fn xks_decrypt(
     common::unb64(&doc["plaintext"])
 }
 
-#[test]
-fn the_xks_listener_serves_tls_only_and_checks_client_certificates() {
+#[tokio::test(flavor = "multi_thread")]
+async fn the_xks_listener_serves_tls_only_and_checks_client_certificates() {
     let tmp = tempfile::tempdir().expect("tmp");
     // No certificate at all: the start is refused, saying why.
     let log = common::Starting::spawn(&tmp.path().join("none"), &["--xks-listen", "127.0.0.1:0"], &[]).fails();
@@ -736,4 +736,47 @@ fn the_xks_listener_serves_tls_only_and_checks_client_certificates() {
     assert_eq!(curl(None), "000");
     assert_eq!(curl(Some("other")), "000");
     assert_eq!(curl(Some("rogue-client")), "000");
+
+    // A Trent whose custom key store is this proxy presents its client certificate
+    // (--xks-proxy-client-cert); one without a certificate cannot reach the proxy.
+    create_user(&s, "mtls-store");
+    let (ak, sk) = xks_credential(&s, "mtls-store");
+    let port = s
+        .xks
+        .as_deref()
+        .expect("xks")
+        .trim_end_matches("/kms/xks/v1")
+        .rsplit(':')
+        .next()
+        .expect("port")
+        .to_owned();
+    let kms = Server::start_with(
+        &tmp.path().join("kms"),
+        &[
+            "--xks-proxy-client-cert",
+            &p("kms.pem"),
+            "--xks-proxy-client-key",
+            &p("kms.key"),
+        ],
+        &[("TRENT_XKS_CA_FILE", &p("ca.pem"))],
+    );
+    let bare = Server::start_with(&tmp.path().join("bare"), &[], &[("TRENT_XKS_CA_FILE", &p("ca.pem"))]);
+    for (server, expected) in [(&kms, None), (&bare, Some("XksProxyUriUnreachableException"))] {
+        let out = server
+            .client()
+            .create_custom_key_store()
+            .custom_key_store_name("mtls")
+            .custom_key_store_type(CustomKeyStoreType::ExternalKeyStore)
+            .xks_proxy_uri_endpoint(format!("https://localhost:{port}"))
+            .xks_proxy_uri_path("/kms/xks/v1")
+            .xks_proxy_connectivity(XksProxyConnectivityType::PublicEndpoint)
+            .xks_proxy_authentication_credential(credential(&ak, &sk))
+            .send()
+            .await;
+        match (out, expected) {
+            (Ok(o), None) => assert!(o.custom_key_store_id().is_some_and(|id| id.starts_with("cks-"))),
+            (Err(e), Some(code)) => assert_eq!(err(&e).0, code, "{e:?}"),
+            (other, _) => panic!("{other:?}"),
+        }
+    }
 }

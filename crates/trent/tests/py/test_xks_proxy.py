@@ -158,6 +158,12 @@ status, dmeta = call(f"/keys/{disabled}/metadata", {"requestMetadata": metadata(
 assert status == 200 and dmeta["keyStatus"] == "DISABLED", dmeta
 expect_error("/nope", enc_req, 404, "InvalidUriPathException")
 expect_error(f"/keys/{imported}/sign", enc_req, 404, "InvalidUriPathException")
+# Hostile inputs: key ids outside the specification's alphabet, a traversal, a body past 64 KiB.
+expect_error("/keys/a%2Fb/metadata", {"requestMetadata": metadata("DescribeKey")}, 404, "InvalidUriPathException")
+expect_error("/keys/" + "k" * 129 + "/metadata", {"requestMetadata": metadata("DescribeKey")}, 404, "InvalidUriPathException")
+out = subprocess.run(["curl", "-sS", "--path-as-is", "--cacert", CA, "-X", "POST", "-w", "\n%{http_code}", "--data-binary", "{}", URL + "/keys/../health"], capture_output=True, text=True, check=True).stdout
+assert out.endswith("\n404") and "InvalidUriPathException" in out, out
+expect_error(f"/keys/{imported}/encrypt", {**enc_req, "plaintext": b64(os.urandom(70000))}, 501, "UnsupportedOperationException")
 # A GET on an operation's URI is 405 (spec "API operations").
 status, _ = call("/health", None, method="GET")
 assert status == 405, status
