@@ -3,54 +3,9 @@
 // and it is audited like any client's call. The DOM is built with textContent only: nothing a
 // server or a key's owner wrote is ever parsed as HTML.
 
-import { AwsError, cloudtrail, credentials, fromBase64, kms, kmsAll, query, signIn, signOut, toBase64 } from "./api.js";
-
-/** `h("div", {class: "x"}, "text", child)`: an element; strings become text nodes. */
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else if (k === "value") el.value = v;
-    else el.setAttribute(k, v === true ? "" : String(v));
-  }
-  for (const c of children.flat()) {
-    if (c === undefined || c === null || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return el;
-}
-
-const main = () => document.getElementById("main");
-
-function show(...nodes) {
-  main().replaceChildren(...nodes);
-}
-
-/** An error box: the AWS error code and message as the service sent them. */
-function errorBox(e) {
-  const code = e instanceof AwsError ? e.code : "Error";
-  return h("div", { class: "error", role: "alert", "data-testid": "error" }, h("strong", {}, code), ": ", e.message);
-}
-
-/** Runs `f`, showing its error in `slot` (replacing what was there). */
-async function attempt(slot, f) {
-  slot.replaceChildren();
-  try {
-    return await f();
-  } catch (e) {
-    slot.replaceChildren(errorBox(e));
-    return undefined;
-  }
-}
-
-function date(seconds) {
-  return seconds ? new Date(seconds * 1000).toISOString().replace("T", " ").slice(0, 19) + "Z" : "";
-}
-
-function table(headers, rows, attrs = {}) {
-  return h("table", attrs, h("thead", {}, h("tr", {}, headers.map((t) => h("th", {}, t)))), h("tbody", {}, rows));
-}
+import { cloudtrail, credentials, fromBase64, kms, kmsAll, query, signIn, signOut, toBase64 } from "./api.js";
+import { keyStoresPage } from "./keystores.js";
+import { attempt, date, errorBox, h, show, table } from "./ui.js";
 
 // --- sign-in ---------------------------------------------------------------------------------
 
@@ -212,6 +167,11 @@ function createKeyForm() {
         const input = { Description: String(f.get("description")), KeySpec: String(f.get("spec")) };
         if (input.KeySpec !== "SYMMETRIC_DEFAULT") input.KeyUsage = String(f.get("usage"));
         if (f.get("multiRegion")) input.MultiRegion = true;
+        if (f.get("store")) {
+          input.Origin = "EXTERNAL_KEY_STORE";
+          input.CustomKeyStoreId = String(f.get("store"));
+          input.XksKeyId = String(f.get("xksKeyId"));
+        }
         const made = await attempt(slot, () => kms("CreateKey", input));
         if (made) location.hash = `#/key/${encodeURIComponent(made.KeyMetadata.KeyId)}`;
       },
@@ -220,6 +180,8 @@ function createKeyForm() {
     h("select", { name: "spec", id: "new-key-spec" }, ["SYMMETRIC_DEFAULT", "RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "HMAC_256", "HMAC_512"].map((s) => h("option", { value: s }, s))),
     h("select", { name: "usage", id: "new-key-usage" }, ["ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT"].map((s) => h("option", { value: s }, s))),
     h("label", { class: "check" }, h("input", { type: "checkbox", name: "multiRegion" }), "multi-Region"),
+    h("input", { name: "store", id: "new-key-store", placeholder: "external key store (cks-…)" }),
+    h("input", { name: "xksKeyId", id: "new-key-xks-id", placeholder: "external key id" }),
     h("button", { type: "submit", id: "create-key-submit" }, "Create key"),
     slot,
   );
@@ -265,6 +227,8 @@ function configuration(m) {
     ["Deletion date", date(m.DeletionDate)],
     ["Multi-Region", m.MultiRegion ? `${m.MultiRegionConfiguration?.MultiRegionKeyType} (primary in ${m.MultiRegionConfiguration?.PrimaryKey?.Region})` : "no"],
     ["Current key material", m.CurrentKeyMaterialId || ""],
+    ["Custom key store", m.CustomKeyStoreId || ""],
+    ["External key", m.XksKeyConfiguration?.Id || ""],
     ["Algorithms", [...(m.EncryptionAlgorithms || []), ...(m.SigningAlgorithms || []), ...(m.MacAlgorithms || []), ...(m.KeyAgreementAlgorithms || [])].join(", ")],
   ];
   return h("section", {}, h("h2", {}, "Configuration"), table(["", ""], rows.filter(([, v]) => v).map(([k, v]) => h("tr", {}, h("th", {}, k), h("td", { "data-field": k }, v))), { id: "key-config" }));
@@ -724,6 +688,7 @@ function nav() {
     ["#/playground", "Playground"],
     ["#/audit", "Audit trail"],
     ["#/iam", "IAM"],
+    ["#/keystores", "Key stores"],
   ];
   document.getElementById("nav").replaceChildren(
     h("span", { class: "brand" }, "Trent"),
@@ -744,6 +709,7 @@ async function render() {
     if (page === "key" && arg) await keyPage(decodeURIComponent(arg));
     else if (page === "playground") playgroundPage();
     else if (page === "iam") await iamPage();
+    else if (page === "keystores") await keyStoresPage();
     else if (page === "audit") await auditPage(arg ? decodeURIComponent(arg) : undefined);
     else await keysPage();
   } catch (e) {

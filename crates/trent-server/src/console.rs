@@ -20,6 +20,8 @@ const APP: &str = include_str!("../console/app.js");
 const API: &str = include_str!("../console/api.js");
 const SIGV4: &str = include_str!("../console/sigv4.js");
 const STYLE: &str = include_str!("../console/style.css");
+const UI: &str = include_str!("../console/ui.js");
+const KEY_STORES: &str = include_str!("../console/keystores.js");
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
     let mut r = (StatusCode::OK, body).into_response();
@@ -55,6 +57,14 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
             get(|| async { asset("text/javascript; charset=utf-8", SIGV4) }),
         )
         .route(
+            "/console/ui.js",
+            get(|| async { asset("text/javascript; charset=utf-8", UI) }),
+        )
+        .route(
+            "/console/keystores.js",
+            get(|| async { asset("text/javascript; charset=utf-8", KEY_STORES) }),
+        )
+        .route(
             "/console/style.css",
             get(|| async { asset("text/css; charset=utf-8", STYLE) }),
         )
@@ -79,6 +89,8 @@ mod tests {
             ("app.js", APP),
             ("api.js", API),
             ("sigv4.js", SIGV4),
+            ("ui.js", UI),
+            ("keystores.js", KEY_STORES),
             ("style.css", STYLE),
         ] {
             for bad in [

@@ -29,6 +29,8 @@ fn the_console_is_served_from_the_binary_with_a_strict_policy() {
         "/console/app.js",
         "/console/api.js",
         "/console/sigv4.js",
+        "/console/ui.js",
+        "/console/keystores.js",
         "/console/style.css",
     ] {
         let (status, text) = get(&s, path);

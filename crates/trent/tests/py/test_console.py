@@ -220,6 +220,19 @@ def main():
         d.get(f"{ENDPOINT}/console/#/iam")
         c.text_appears("#users", "console-nobody")
         c.shot("iam")
+
+        # External key stores: the page lists none; creating one whose proxy cannot be reached
+        # shows the service's XksProxyUriUnreachableException, and nothing is listed.
+        d.get(f"{ENDPOINT}/console/#/keystores")
+        c.el("#stores")
+        c.type("#store-name", "console-hyok")
+        c.type("#store-endpoint", "https://localhost:1")
+        c.type("#store-access-key-id", "ABCDEFGHIJKLMNOPQRSTUVWX")
+        c.type("#store-secret", "A" * 44)
+        c.click("#create-store-submit")
+        c.text_appears("[data-testid=error]", "XksProxyUriUnreachableException")
+        assert "console-hyok" not in c.el("#stores").text
+        c.shot("key-stores")
         # The user may not use the key: the key policy trusts the account, no identity policy allows.
         d.get(f"{ENDPOINT}/console/#/key/{key_id}")
         c.type("#whocan-principal", f"arn:aws:iam::{account}:user/console-nobody")
