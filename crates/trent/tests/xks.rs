@@ -510,6 +510,27 @@ async fn trent_keeps_keys_in_another_trent_acting_as_its_external_key_store() {
         .expect("decrypt again");
     assert_eq!(back.plaintext().expect("p").as_ref(), b"held by my own key");
 
+    // The external key rotated in its key manager (a Trent key's material): ciphertexts made
+    // before decrypt (ciphertextMetadata names the material), new ones use the new material.
+    b.client()
+        .rotate_key_on_demand()
+        .key_id(&external)
+        .send()
+        .await
+        .expect("rotate the external key");
+    let back = c
+        .decrypt()
+        .ciphertext_blob(ct.clone())
+        .encryption_context("purpose", "test")
+        .send()
+        .await
+        .expect("old ciphertext");
+    assert_eq!(back.plaintext().expect("p").as_ref(), b"held by my own key");
+    assert_eq!(
+        decrypt(&c, &encrypt(&c, &key, b"after external rotation").await).await,
+        b"after external rotation"
+    );
+
     // Rotating the proxy credential (spec "SigV4 credentials rotation"): a second credential
     // on the proxy, UpdateCustomKeyStore while connected, the old credential deleted.
     let (ak2, sk2) = xks_credential(&b, "xks-store");
