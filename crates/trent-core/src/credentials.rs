@@ -390,6 +390,19 @@ fn pick<const N: usize>(alphabet: &[u8; N], b: u8) -> u8 {
     alphabet.get(usize::from(b) % N).copied().unwrap_or(b'A')
 }
 
+/// A new XKS proxy credential: `XKS` and 23 base32 characters (26 in all, of `A-Z2-7`: the XKS
+/// specification's Appendix A wants 20–30), and as secret 32 random bytes in Base64 (44
+/// characters, 256 bits of entropy, Appendix A's recommendation).
+fn new_xks_credential() -> Result<(String, SecretBytes), KmsError> {
+    use base64::Engine as _;
+    let rnd = trent_crypto::random::secret(23 + 32).map_err(KmsError::internal)?;
+    let (id_bytes, secret_bytes) = rnd.expose().split_at(23);
+    let mut id = String::from(crate::xks::proxy::XKS_KEY_PREFIX);
+    id.extend(id_bytes.iter().map(|b| char::from(pick(BASE32, *b))));
+    let secret = zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(secret_bytes));
+    Ok((id, SecretBytes::new(secret.as_bytes().to_vec())))
+}
+
 /// Who an access key is for.
 pub(crate) enum KeyOwner {
     Root,
@@ -398,7 +411,7 @@ pub(crate) enum KeyOwner {
         name: String,
         id: String,
     },
-    /// A user's XKS proxy credential (`xks::proxy::new_credential`'s shape; signs only
+    /// A user's XKS proxy credential (`new_xks_credential`'s shape; signs only
     /// `kms-xks-proxy` requests).
     XksUser {
         name: String,
@@ -422,7 +435,7 @@ pub(crate) fn issue_access_key(
     now_ms: i64,
 ) -> Result<Option<IssuedAccessKey>, KmsError> {
     let (id, secret) = if matches!(owner, KeyOwner::XksUser { .. }) {
-        crate::xks::proxy::new_credential()?
+        new_xks_credential()?
     } else {
         let rnd = trent_crypto::random::secret(16 + 40).map_err(KmsError::internal)?;
         let (id_bytes, secret_bytes) = rnd.expose().split_at(16);

@@ -287,7 +287,7 @@ fn reseal(tx: &dyn Store, item: &Item, old: &RootKey, new: &RootKey) -> Result<b
                 .map_err(|_| fail(&format!("the proxy secret of custom key store {id}")))?;
             let resealed = seal::seal(new, Purpose::XksProxySecret, id, &secret)
                 .map_err(|e| StoreError::Backend(e.to_string()))?;
-            doc.sealed_secret = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, resealed);
+            doc.sealed_secret = crate::xks::stores::encode_sealed(&resealed);
             let body = doc.to_body().map_err(|e| StoreError::Backend(e.to_string()))?;
             let record = trent_store::EntityRecord { body, ..e.clone() };
             tx.replace_entity(&record, &e.body)?;

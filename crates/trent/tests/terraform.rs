@@ -447,15 +447,7 @@ async fn terraform_manages_an_external_key_store_and_its_keys() {
     let user = common::xks::create_user(&b, "tf-xks");
     let (ak, sk) = common::xks::xks_credential(&b, "tf-xks");
     let external = common::xks::proxy_key(&b, Some(&user), aws_sdk_kms::types::KeySpec::SymmetricDefault).await;
-    let port = b
-        .xks
-        .as_deref()
-        .expect("xks")
-        .trim_end_matches("/kms/xks/v1")
-        .rsplit(':')
-        .next()
-        .expect("port")
-        .to_owned();
+    let port = common::xks::port(&b);
     let ca = tmp.path().join("ca.pem");
     let s = Server::start_with(
         &tmp.path().join("data"),

@@ -14,7 +14,7 @@ use aws_sdk_kms::types::{
     ConnectionStateType, CustomKeyStoreType, KeySpec, KeyState, KeyUsageType, OriginType,
     XksProxyAuthenticationCredentialType, XksProxyConnectivityType,
 };
-use common::xks::{create_user, proxy, proxy_key, xks_credential};
+use common::xks::{create_user, port, proxy, proxy_key, xks_credential};
 use common::{blob, certs, decrypt, encrypt, err, Server};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -58,7 +58,7 @@ async fn the_xks_proxy_api_follows_the_specification() {
             ("XKS_SK", &sk),
             ("XKS_CA", ca.to_str().expect("utf-8")),
             ("KEY_IMPORTED", &imported),
-            ("MATERIAL_HEX", &hex(&material)),
+            ("MATERIAL_HEX", &common::hex_lower(&material)),
             ("KEY_DENIED", &denied),
             ("KEY_RSA", &rsa),
             ("KEY_DISABLED", &disabled),
@@ -78,10 +78,6 @@ async fn the_xks_proxy_api_follows_the_specification() {
     common::wait_for_audit_line(&b.dir, |l| {
         l.contains("kms-xks-proxy") && l.contains("AccessDeniedException")
     });
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// Waits until the store's ConnectionState is `state`; returns its ConnectionErrorCode.
@@ -125,15 +121,7 @@ async fn trent_keeps_keys_in_another_trent_acting_as_its_external_key_store() {
     let external2 = proxy_key(&b, Some(&user), KeySpec::SymmetricDefault).await;
     let not_allowed = proxy_key(&b, None, KeySpec::SymmetricDefault).await;
     let rsa = proxy_key(&b, Some(&user), KeySpec::Rsa2048).await;
-    let port = b
-        .xks
-        .as_deref()
-        .expect("xks")
-        .rsplit(':')
-        .next()
-        .expect("port")
-        .trim_end_matches("/kms/xks/v1")
-        .to_owned();
+    let port = port(&b);
     let endpoint = format!("https://localhost:{port}");
     let ca = tmp.path().join("ca.pem");
     let a = Server::start_with(
@@ -762,15 +750,7 @@ async fn the_xks_listener_serves_tls_only_and_checks_client_certificates() {
     // (--xks-proxy-client-cert); one without a certificate cannot reach the proxy.
     create_user(&s, "mtls-store");
     let (ak, sk) = xks_credential(&s, "mtls-store");
-    let port = s
-        .xks
-        .as_deref()
-        .expect("xks")
-        .trim_end_matches("/kms/xks/v1")
-        .rsplit(':')
-        .next()
-        .expect("port")
-        .to_owned();
+    let port = port(&s);
     let kms = Server::start_with(
         &tmp.path().join("kms"),
         &[

@@ -44,11 +44,7 @@ pub(crate) fn validate_id(req: CustomKeyStoreIdRequest) -> Result<Req, KmsError>
 pub(crate) async fn store_of(cx: &Ctx<'_, Account>, id: &str) -> Result<std::sync::Arc<LoadedStore>, KmsError> {
     let account = cx.caller.account();
     cx.kms.xks.stores.forget(account, id);
-    cx.kms.custom_key_store(account, cx.region(), id).await?.ok_or_else(|| {
-        KmsError::CustomKeyStoreNotFound(format!(
-            "Custom key store ID {id} does not exist in this account and Region."
-        ))
-    })
+    cx.kms.existing_custom_key_store(account, cx.region(), id).await
 }
 
 /// Writes a new connection state over the document as read; a store changed meanwhile is
@@ -77,7 +73,7 @@ pub(crate) async fn set_state(
     }
 }
 
-fn target() -> AccountSpec<'static> {
+pub(crate) fn target() -> AccountSpec<'static> {
     AccountSpec {
         also: None,
         facts: &NoFacts,

@@ -160,11 +160,7 @@ impl KmsOp for CreateKey {
     async fn run(cx: Ctx<'_, Account>, req: Req) -> Result<KeyMetadataResponse, KmsError> {
         let account = cx.caller.account();
         if let Some(id) = &req.cloudhsm_store {
-            if cx.kms.custom_key_store(account, cx.region(), id).await?.is_none() {
-                return Err(KmsError::CustomKeyStoreNotFound(format!(
-                    "Custom key store ID {id} does not exist in this account and Region."
-                )));
-            }
+            cx.kms.existing_custom_key_store(account, cx.region(), id).await?;
             return Err(KmsError::UnsupportedOperation(format!(
                 "{id} is an external key store: Origin AWS_CLOUDHSM needs a CloudHSM key store, and this server has no AWS CloudHSM cluster. Use Origin EXTERNAL_KEY_STORE."
             )));
@@ -308,14 +304,8 @@ async fn check_external_key(cx: &Ctx<'_, Account>, x: &External) -> Result<(), K
     let account = cx.caller.account();
     let store = cx
         .kms
-        .custom_key_store(account, cx.region(), &x.store_id)
-        .await?
-        .ok_or_else(|| {
-            KmsError::CustomKeyStoreNotFound(format!(
-                "Custom key store ID {} does not exist in this account and Region.",
-                x.store_id
-            ))
-        })?;
+        .existing_custom_key_store(account, cx.region(), &x.store_id)
+        .await?;
     if store.doc.state != ConnectionState::Connected {
         return Err(KmsError::CustomKeyStoreInvalidState(format!(
             "You requested the CreateKey operation in a custom key store that is not connected ({} is {}). This operation is valid only when the custom key store ConnectionState is CONNECTED.",

@@ -5,8 +5,7 @@
 use trent_api::dto::{CustomKeyStoreIdRequest, Empty};
 use trent_api::{KmsError, Operation};
 
-use super::connect_custom_key_store::{store_of, validate_id, Req};
-use crate::authz::facts::NoFacts;
+use super::connect_custom_key_store::{store_of, target, validate_id, Req};
 use crate::authz::{Account, AccountSpec};
 use crate::pipeline::{Checks, Ctx, KmsOp};
 use crate::xks::stores::ConnectionState;
@@ -32,10 +31,7 @@ impl KmsOp for DeleteCustomKeyStore {
     }
 
     fn target(_req: &Req) -> AccountSpec<'_> {
-        AccountSpec {
-            also: None,
-            facts: &NoFacts,
-        }
+        target()
     }
 
     async fn run(cx: Ctx<'_, Account>, req: Req) -> Result<Empty, KmsError> {

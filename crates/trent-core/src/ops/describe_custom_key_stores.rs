@@ -87,9 +87,7 @@ impl KmsOp for DescribeCustomKeyStores {
         let stores = cx.kms.custom_key_stores(cx.caller.account(), cx.region()).await?;
         if let Some(id) = &req.id {
             let Some(d) = stores.into_iter().find(|d| d.id == *id) else {
-                return Err(KmsError::CustomKeyStoreNotFound(format!(
-                    "Custom key store ID {id} does not exist in this account and Region."
-                )));
+                return Err(crate::xks::stores::not_found(id));
             };
             return Ok(DescribeCustomKeyStoresResponse {
                 custom_key_stores: vec![entry(d)],

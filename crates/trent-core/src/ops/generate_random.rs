@@ -57,16 +57,9 @@ impl KmsOp for GenerateRandom {
         // store's id is UnsupportedOperationException (the model's CustomKeyStoreId text), an
         // unknown id CustomKeyStoreNotFoundException.
         if let Some(id) = &req.store {
-            if cx
-                .kms
-                .custom_key_store(cx.caller.account(), cx.region(), id)
-                .await?
-                .is_none()
-            {
-                return Err(KmsError::CustomKeyStoreNotFound(format!(
-                    "Custom key store ID {id} does not exist in this account and Region."
-                )));
-            }
+            cx.kms
+                .existing_custom_key_store(cx.caller.account(), cx.region(), id)
+                .await?;
             return Err(KmsError::UnsupportedOperation(format!(
                 "{id} is an external key store. GenerateRandom can use only CloudHSM key stores."
             )));

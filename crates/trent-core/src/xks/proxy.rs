@@ -20,7 +20,6 @@
 
 use std::sync::Arc;
 
-use base64::Engine as _;
 use trent_api::xks::{self as wire, ErrorName, XksError};
 use trent_api::{Action, Blob, KmsError, Operation, SensitiveBlob};
 use trent_audit::{Parameters, Source};
@@ -58,6 +57,13 @@ impl ProxyOp {
 pub struct ProxyCall<'a> {
     pub op: ProxyOp,
     pub key: Option<&'a str>,
+}
+
+/// A request body, decoded for its operation.
+enum Body {
+    Metadata(wire::MetadataOnly),
+    Encrypt(wire::EncryptRequest),
+    Decrypt(wire::DecryptRequest),
 }
 
 /// `ciphertextMetadata` version byte.
@@ -120,19 +126,20 @@ impl Kms {
         meta: &RequestMeta,
         recorder: &mut Recorder<'_>,
     ) -> Result<Vec<u8>, XksError> {
-        let metadata = match call.op {
-            ProxyOp::Health | ProxyOp::Metadata => decode::<wire::MetadataOnly>(body)?.request_metadata,
-            ProxyOp::Encrypt | ProxyOp::Decrypt => {
-                #[derive(serde::Deserialize)]
-                #[serde(rename_all = "camelCase")]
-                struct Head {
-                    request_metadata: wire::RequestMetadata,
-                }
-                decode::<Head>(body)?.request_metadata
-            }
+        // The body is decoded once, before the key is looked up (decode → validate → authorize,
+        // as every request of the service).
+        let request = match call.op {
+            ProxyOp::Health | ProxyOp::Metadata => Body::Metadata(decode::<wire::MetadataOnly>(body)?),
+            ProxyOp::Encrypt => Body::Encrypt(decode(body)?),
+            ProxyOp::Decrypt => Body::Decrypt(decode(body)?),
+        };
+        let metadata = match &request {
+            Body::Metadata(r) => &r.request_metadata,
+            Body::Encrypt(r) => &r.request_metadata,
+            Body::Decrypt(r) => &r.request_metadata,
         };
         if let Some(p) = recorder.parameters() {
-            record_metadata(p, &metadata);
+            record_metadata(p, metadata);
             if let Some(k) = call.key {
                 p.push("externalKeyId", k.chars().take(wire::MAX_KEY_ID).collect::<String>());
             }
@@ -141,17 +148,10 @@ impl Kms {
             return self.xks_health().await;
         };
         let key = self.xks_key(caller, meta, call.op, external_id, recorder).await?;
-        let out = match call.op {
-            ProxyOp::Health => return self.xks_health().await,
-            ProxyOp::Metadata => serde_json::to_vec(&key_metadata(&key)),
-            ProxyOp::Encrypt => {
-                let req: wire::EncryptRequest = decode(body)?;
-                serde_json::to_vec(&xks_encrypt(&key, &req)?)
-            }
-            ProxyOp::Decrypt => {
-                let req: wire::DecryptRequest = decode(body)?;
-                serde_json::to_vec(&xks_decrypt(&key, &req)?)
-            }
+        let out = match &request {
+            Body::Metadata(_) => serde_json::to_vec(&key_metadata(&key)),
+            Body::Encrypt(req) => serde_json::to_vec(&xks_encrypt(&key, req)?),
+            Body::Decrypt(req) => serde_json::to_vec(&xks_decrypt(&key, req)?),
         };
         out.map_err(|_| invalid(ErrorName::Internal, "The answer could not be encoded."))
     }
@@ -381,23 +381,6 @@ fn xks_decrypt(key: &LoadedKey, req: &wire::DecryptRequest) -> Result<wire::Decr
     Ok(wire::DecryptResponse {
         plaintext: SensitiveBlob::new(plaintext.into_zeroizing()),
     })
-}
-
-/// A new XKS proxy credential's access key id: `XKS` and 23 base32 characters (26 in all, of
-/// `A-Z2-7`: spec Appendix A's 20–30), and its secret: 32 random bytes in Base64 (44 characters,
-/// 256 bits of entropy, Appendix A's recommendation).
-pub(crate) fn new_credential() -> Result<(String, trent_crypto::SecretBytes), KmsError> {
-    const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let rnd = trent_crypto::random::secret(23 + 32).map_err(KmsError::internal)?;
-    let (id_bytes, secret_bytes) = rnd.expose().split_at(23);
-    let mut id = String::from(XKS_KEY_PREFIX);
-    id.extend(
-        id_bytes
-            .iter()
-            .map(|b| char::from(BASE32.get(usize::from(*b) % 32).copied().unwrap_or(b'A'))),
-    );
-    let secret = zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(secret_bytes));
-    Ok((id, trent_crypto::SecretBytes::new(secret.as_bytes().to_vec())))
 }
 
 /// Access key ids of XKS proxy credentials start with this; they sign only `kms-xks-proxy`

@@ -198,7 +198,7 @@ impl Kms {
     pub(crate) fn seal_proxy_secret(&self, id: &str, secret: &SecretBytes) -> Result<String, KmsError> {
         let sealed = trent_crypto::seal::seal(self.root().current(), Purpose::XksProxySecret, id, secret)
             .map_err(KmsError::internal)?;
-        Ok(base64::engine::general_purpose::STANDARD.encode(sealed))
+        Ok(encode_sealed(&sealed))
     }
 
     /// The account's store `id` in `region` (a store of another Region is not found, as in
@@ -228,6 +228,18 @@ impl Kms {
             }
         };
         Ok(loaded.filter(|s| s.doc.region == region.as_str()))
+    }
+
+    /// [`Self::custom_key_store`], or `CustomKeyStoreNotFoundException` when there is none.
+    pub(crate) async fn existing_custom_key_store(
+        &self,
+        account: AccountId,
+        region: &Region,
+        id: &str,
+    ) -> Result<Arc<LoadedStore>, KmsError> {
+        self.custom_key_store(account, region, id)
+            .await?
+            .ok_or_else(|| not_found(id))
     }
 
     /// Every store of the account in `region`, by id.
@@ -336,6 +348,18 @@ impl Kms {
         }
         Ok(n)
     }
+}
+
+/// `CustomKeyStoreNotFoundException` for a store id the account does not have in the Region.
+pub(crate) fn not_found(id: &str) -> KmsError {
+    KmsError::CustomKeyStoreNotFound(format!(
+        "Custom key store ID {id} does not exist in this account and Region."
+    ))
+}
+
+/// The stored (Base64) form of a sealed proxy secret.
+pub(crate) fn encode_sealed(sealed: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(sealed)
 }
 
 /// A new custom key store id: `cks-` and 17 hex digits, AWS's shape.

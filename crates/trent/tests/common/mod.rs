@@ -397,7 +397,7 @@ impl Server {
     }
 }
 
-fn hex_lower(b: &[u8]) -> String {
+pub fn hex_lower(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 

@@ -76,3 +76,16 @@ pub fn create_user(s: &Server, name: &str) -> String {
     assert_eq!(status, 200, "{xml}");
     super::between(&xml, "<Arn>", "</Arn>")
 }
+
+/// The port of the proxy's XKS listener (for `https://localhost:<port>` endpoints: the test
+/// certificate names `localhost`).
+pub fn port(s: &Server) -> String {
+    s.xks
+        .as_deref()
+        .expect("the server serves the XKS proxy API")
+        .trim_end_matches("/kms/xks/v1")
+        .rsplit(':')
+        .next()
+        .expect("port")
+        .to_owned()
+}
