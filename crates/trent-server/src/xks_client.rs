@@ -21,6 +21,9 @@ use trent_core::xks::{ProxyFuture, ProxyReply, ProxyTarget, Transport, Transport
 const MAX_REPLY: usize = 64 * 1024;
 /// Idle connections kept per proxy.
 const MAX_IDLE: usize = 32;
+/// Proxies idle connections are kept for: Create/UpdateCustomKeyStore make the server connect
+/// where a caller says, so what those attempts leave open is bounded too.
+const MAX_PROXIES: usize = 64;
 
 type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 
@@ -98,6 +101,15 @@ impl XksClient {
             return;
         }
         if let Ok(mut idle) = self.idle.lock() {
+            if !idle.contains_key(&authority) && idle.len() >= MAX_PROXIES {
+                idle.retain(|_, list| {
+                    list.retain(|s| !s.is_closed());
+                    !list.is_empty()
+                });
+                if idle.len() >= MAX_PROXIES {
+                    return;
+                }
+            }
             let list = idle.entry(authority).or_default();
             if list.len() < MAX_IDLE {
                 list.push(sender);
